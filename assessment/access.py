@@ -1,0 +1,137 @@
+"""Who may see what: one helper per object type, used by every page and API view.
+
+Anything outside the user's reach answers 404 (``Http404``), never 403, so nothing
+leaks about other teams or organisations. Staff see everything.
+"""
+
+from dataclasses import dataclass, field
+
+from django.http import Http404
+
+from .models import Assessment, Cycle, Membership, Organization, Team
+
+
+@dataclass(frozen=True)
+class Access:
+    """A user's reach, computed once per request from their memberships."""
+
+    is_staff: bool = False
+    lead_org_ids: frozenset[int] = frozenset()
+    member_org_ids: frozenset[int] = frozenset()
+    team_ids: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def is_lead(self) -> bool:
+        return bool(self.lead_org_ids)
+
+    def leads(self, organization_id: int) -> bool:
+        return self.is_staff or organization_id in self.lead_org_ids
+
+    def can_see_org(self, organization_id: int) -> bool:
+        return self.is_staff or organization_id in self.member_org_ids
+
+    def can_see_team(self, team: Team) -> bool:
+        return self.leads(team.organization_id) or team.id in self.team_ids
+
+    def can_answer(self, assessment: Assessment) -> bool:
+        """Respondents of the team, and leads of its organisation, may answer."""
+        return (
+            self.leads(assessment.cycle.organization_id)
+            or assessment.team_id in self.team_ids
+        )
+
+
+def access_for(user) -> Access:
+    """The user's reach; cached on the user object for the rest of the request."""
+    if not user.is_authenticated:
+        return Access()
+    cached = getattr(user, "_finops_access", None)
+    if cached is not None:
+        return cached
+    rows = list(
+        Membership.objects.filter(user=user).values_list(
+            "organization_id", "team_id", "role"
+        )
+    )
+    lead_orgs = {org for org, _team, role in rows if role == Membership.Role.LEAD}
+    direct_teams = {team for _org, team, _role in rows if team is not None}
+    access = Access(
+        is_staff=user.is_staff,
+        lead_org_ids=frozenset(lead_orgs),
+        member_org_ids=frozenset(org for org, _team, _role in rows),
+        team_ids=frozenset(_with_descendants(direct_teams)),
+    )
+    user._finops_access = access
+    return access
+
+
+def _with_descendants(team_ids: set[int]) -> set[int]:
+    """A membership of a business unit covers the teams under it."""
+    found = set(team_ids)
+    frontier = set(team_ids)
+    while frontier:
+        frontier = (
+            set(
+                Team.objects.filter(parent_id__in=frontier).values_list("id", flat=True)
+            )
+            - found
+        )
+        found |= frontier
+    return found
+
+
+def user_is_lead(user) -> bool:
+    return access_for(user).is_lead
+
+
+def get_organization_for_lead(user, slug: str) -> Organization:
+    org = Organization.objects.filter(slug=slug).first()
+    if org is None or not access_for(user).leads(org.id):
+        raise Http404("No such organisation.")
+    return org
+
+
+def get_organization_for_member(user, slug: str) -> Organization:
+    org = Organization.objects.filter(slug=slug).first()
+    if org is None or not access_for(user).can_see_org(org.id):
+        raise Http404("No such organisation.")
+    return org
+
+
+def get_team_for_user(user, pk: int) -> Team:
+    team = Team.objects.select_related("organization").filter(pk=pk).first()
+    if team is None or not access_for(user).can_see_team(team):
+        raise Http404("No such team.")
+    return team
+
+
+def get_cycle_for_lead(user, pk: int) -> Cycle:
+    cycle = (
+        Cycle.objects.select_related("organization", "framework").filter(pk=pk).first()
+    )
+    if cycle is None or not access_for(user).leads(cycle.organization_id):
+        raise Http404("No such cycle.")
+    return cycle
+
+
+def get_cycle_for_member(user, pk: int) -> Cycle:
+    cycle = (
+        Cycle.objects.select_related("organization", "framework").filter(pk=pk).first()
+    )
+    if cycle is None or not access_for(user).can_see_org(cycle.organization_id):
+        raise Http404("No such cycle.")
+    return cycle
+
+
+def get_assessment_for_user(user, pk: int) -> Assessment:
+    """An assessment the user may read and answer: their team's, or any of a lead's org."""
+    assessment = (
+        Assessment.objects.select_related(
+            "cycle__organization", "cycle__framework", "team"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if assessment is None or not access_for(user).can_answer(assessment):
+        raise Http404("No such assessment.")
+    return assessment

@@ -1,0 +1,406 @@
+"""Organisations, their team tree, assessment cycles, and the answers teams give.
+
+Answers are the one thing that must never be lost: each has a version for
+optimistic concurrency and every change is kept in ``AnswerChange``.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from capabilities.models import AnswerOption, Capability, Framework, Question
+
+
+class Organization(models.Model):
+    """A company or group using the portal; nothing of one is visible to another."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    anonymity_threshold = models.PositiveSmallIntegerField(
+        "anonymity threshold (k)",
+        default=5,
+        help_text="Benchmark groups with fewer teams than this are hidden from respondents.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(anonymity_threshold__gte=1), name="org_k_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Team(models.Model):
+    """A node of an organisation's tree: a business unit (which contains teams) or a team."""
+
+    class Kind(models.TextChoices):
+        BUSINESS_UNIT = "business_unit", "Business unit"
+        TEAM = "team", "Team"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="teams"
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TEAM)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organization", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="team_name_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "parent"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_business_unit(self) -> bool:
+        return self.kind == self.Kind.BUSINESS_UNIT
+
+
+class Membership(models.Model):
+    """A user's role in an organisation, optionally tied to one team (respondents)."""
+
+    class Role(models.TextChoices):
+        RESPONDENT = "respondent", "Respondent"
+        LEAD = "lead", "FinOps lead"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="memberships",
+    )
+    role = models.CharField(
+        max_length=16, choices=Role.choices, default=Role.RESPONDENT
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organization", "user__username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organization", "team"], name="membership_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "organization"],
+                condition=Q(team__isnull=True),
+                name="membership_org_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = self.team or self.organization
+        return f"{self.user} ({self.get_role_display()}, {where})"
+
+    @property
+    def is_lead(self) -> bool:
+        return self.role == self.Role.LEAD
+
+
+class Cycle(models.Model):
+    """An assessment round: one framework version, teams and capabilities in scope."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="cycles"
+    )
+    framework = models.ForeignKey(
+        Framework, on_delete=models.PROTECT, related_name="cycles"
+    )
+    name = models.CharField(max_length=200)
+    opens_on = models.DateField(null=True, blank=True)
+    closes_on = models.DateField("due date", null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PLANNED
+    )
+    teams = models.ManyToManyField(Team, related_name="cycles", blank=True)
+    capabilities = models.ManyToManyField(
+        Capability, related_name="cycles", blank=True, help_text="Leave empty for all."
+    )
+    lens_weights = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='{"knowledge": 30, ...}; empty for the framework default.',
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["organization", "-opens_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="cycle_name_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == self.Status.CLOSED
+
+
+class Assessment(models.Model):
+    """One team's answers to one cycle."""
+
+    class Status(models.TextChoices):
+        NOT_STARTED = "not_started", "Not started"
+        IN_PROGRESS = "in_progress", "In progress"
+        SUBMITTED = "submitted", "Submitted"
+
+    cycle = models.ForeignKey(
+        Cycle, on_delete=models.CASCADE, related_name="assessments"
+    )
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="assessments")
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.NOT_STARTED
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["cycle", "team__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cycle", "team"], name="assessment_cycle_team_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["cycle", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.team} - {self.cycle}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("assessment:questionnaire", args=[self.pk])
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == self.Status.SUBMITTED
+
+
+class Answer(models.Model):
+    """A team's answer to one question: an option, or not applicable.
+
+    One row per (assessment, question) holds the team's answer. A later mode where
+    each member answers on their own can add per-respondent rows beside this one
+    (a nullable respondent column) without changing how the team answer is read.
+    """
+
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="answers"
+    )
+    question = models.ForeignKey(
+        Question, on_delete=models.PROTECT, related_name="answers"
+    )
+    option = models.ForeignKey(
+        AnswerOption,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="answers",
+    )
+    not_applicable = models.BooleanField(default=False)
+    comment = models.TextField(blank=True)
+    evidence_url = models.URLField(max_length=500, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["assessment", "question"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "question"], name="answer_unique"
+            ),
+            models.CheckConstraint(
+                condition=~(Q(option__isnull=False) & Q(not_applicable=True)),
+                name="answer_option_or_na",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assessment_id}/{self.question_id}"
+
+    @property
+    def is_answered(self) -> bool:
+        return self.option_id is not None or self.not_applicable
+
+
+class AnswerChange(models.Model):
+    """One change to an answer: who, when, and the values before and after."""
+
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="changes")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField()
+    old = models.JSONField(default=dict)
+    new = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["answer", "version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["answer", "version"], name="answer_change_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.answer} v{self.version}"
+
+
+class AssessmentReopen(models.Model):
+    """A lead reopened a submitted assessment; the reason is kept."""
+
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="reopens"
+    )
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    reopened_at = models.DateTimeField(auto_now_add=True)
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["-reopened_at"]
+
+    def __str__(self) -> str:
+        return f"{self.assessment} reopened"
+
+
+class Target(models.Model):
+    """The score (percent) a team, or by default every team of an organisation, aims for.
+
+    Keyed by capability key rather than row, so targets outlive framework versions.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="targets"
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="targets"
+    )
+    capability_key = models.SlugField(max_length=60)
+    percent = models.DecimalField(max_digits=5, decimal_places=2)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["organization", "team", "capability_key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "capability_key"],
+                condition=Q(team__isnull=True),
+                name="target_org_default_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "team", "capability_key"],
+                name="target_team_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(percent__gt=0) & Q(percent__lte=100),
+                name="target_percent_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.team or self.organization}: {self.capability_key} {self.percent}%"
+        )
+
+
+class CapabilityScore(models.Model):
+    """A team's stored score for one capability in one assessment (written on submit)."""
+
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="scores"
+    )
+    capability = models.ForeignKey(
+        Capability, on_delete=models.CASCADE, related_name="+"
+    )
+    lens_scores = models.JSONField(default=dict, help_text="lens key -> mean score 0-4")
+    percent = models.FloatField(null=True)
+    level_key = models.CharField(max_length=40, blank=True)
+    answered = models.PositiveSmallIntegerField(default=0)
+    total = models.PositiveSmallIntegerField(default=0)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["assessment", "capability__order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "capability"], name="score_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assessment}: {self.capability} {self.percent}"
+
+
+class AuditEvent(models.Model):
+    """An administrative action (cycle open/close, reopen, membership, targets, publish)."""
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    action = models.CharField(max_length=60)
+    summary = models.CharField(max_length=500)
+    detail = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"

@@ -1,0 +1,89 @@
+"""Precomputed roll-ups of a cycle's team scores, read by the dashboards.
+
+A roll-up is a snapshot: ``RollupState`` says when it was computed and whether it is
+stale; ``NodeStat`` and ``TeamRank`` hold its rows and are replaced whole, in one
+transaction, so readers never see half of one.
+"""
+
+from django.db import models
+
+from assessment.models import Assessment, Cycle, Team
+from capabilities.models import Capability
+
+
+class RollupState(models.Model):
+    """Per cycle: whether the roll-up is stale, and when and from what it was computed."""
+
+    cycle = models.OneToOneField(Cycle, on_delete=models.CASCADE, related_name="rollup")
+    # Bumped by every submit/reopen; the roll-up records which generation it saw.
+    generation = models.PositiveIntegerField(default=0)
+    computed_generation = models.PositiveIntegerField(default=0)
+    stale_since = models.DateTimeField(null=True, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    teams_scored = models.PositiveIntegerField(default=0)
+    runs = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"roll-up of {self.cycle}"
+
+    @property
+    def is_stale(self) -> bool:
+        return self.computed_generation < self.generation
+
+
+class NodeStat(models.Model):
+    """Statistics of team scores under one node (business unit, or the organisation
+    when ``node`` is null) for one capability (overall when ``capability`` is null)."""
+
+    cycle = models.ForeignKey(
+        Cycle, on_delete=models.CASCADE, related_name="node_stats"
+    )
+    node = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    capability = models.ForeignKey(
+        Capability, on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    n = models.PositiveIntegerField()
+    mean = models.FloatField(null=True)
+    median = models.FloatField(null=True)
+    p25 = models.FloatField(null=True)
+    p75 = models.FloatField(null=True)
+    min = models.FloatField(null=True)
+    max = models.FloatField(null=True)
+    level_counts = models.JSONField(default=dict)
+    lens_means = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [models.Index(fields=["cycle", "node"])]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.cycle_id}/{self.node_id or 'org'}/{self.capability_id or 'overall'}"
+        )
+
+
+class TeamRank(models.Model):
+    """A team's percentile rank (0-100) within its organisation for one capability
+    (overall when ``capability`` is null)."""
+
+    cycle = models.ForeignKey(
+        Cycle, on_delete=models.CASCADE, related_name="team_ranks"
+    )
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="ranks"
+    )
+    capability = models.ForeignKey(
+        Capability, on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    percent = models.FloatField(null=True)
+    percentile = models.FloatField()
+
+    class Meta:
+        indexes = [models.Index(fields=["cycle", "assessment"])]
+
+    def __str__(self) -> str:
+        return f"{self.assessment_id}/{self.capability_id or 'overall'}: p{self.percentile:.0f}"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CapabilitiesConfig(AppConfig):
+    verbose_name = "Capability definitions"
+    name = "capabilities"

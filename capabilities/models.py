@@ -1,0 +1,371 @@
+"""The questionnaire content: versioned frameworks of capabilities, lenses and questions.
+
+A published framework is immutable: assessments pin the version they were answered
+against, so old results never change meaning. To change content, make a new draft
+version (``services.framework_new_draft``), edit it, and publish it.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+PUBLISHED_IS_IMMUTABLE_MSG = (
+    "Framework {framework} is published and cannot be changed. "
+    "Create a new draft version to edit it."
+)
+
+
+class PublishedFrameworkError(ValidationError):
+    """Raised when anything under a published framework would be written."""
+
+
+class Framework(models.Model):
+    """One version of a questionnaire (a FinOps Framework domain and its capabilities)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        RETIRED = "retired", "Retired"
+
+    slug = models.SlugField(max_length=80)
+    version = models.PositiveIntegerField(default=1)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    source_url = models.URLField(blank=True)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.DRAFT
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slug", "version"], name="framework_slug_version_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(version__gte=1), name="framework_version_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} v{self.version}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("capabilities:framework", args=[self.slug, self.version])
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    def save(self, *args, **kwargs):
+        # Content fields of a published or retired version never change; only the
+        # status may move on (published -> retired).
+        if self.pk:
+            stored = (
+                Framework.objects.filter(pk=self.pk)
+                .values(*FRAMEWORK_CONTENT_FIELDS, "status")
+                .first()
+            )
+            if stored and stored["status"] != self.Status.DRAFT:
+                changed = [
+                    f for f in FRAMEWORK_CONTENT_FIELDS if stored[f] != getattr(self, f)
+                ]
+                if changed or self.status == self.Status.DRAFT:
+                    raise PublishedFrameworkError(
+                        PUBLISHED_IS_IMMUTABLE_MSG.format(framework=self)
+                    )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.status != self.Status.DRAFT:
+            raise PublishedFrameworkError(
+                PUBLISHED_IS_IMMUTABLE_MSG.format(framework=self)
+            )
+        return super().delete(*args, **kwargs)
+
+
+FRAMEWORK_CONTENT_FIELDS = ("slug", "version", "title", "description", "source_url")
+
+
+class FrameworkContent(models.Model):
+    """Base for everything under a framework: refuses writes once it is published."""
+
+    class Meta:
+        abstract = True
+
+    def owning_framework(self) -> Framework:
+        raise NotImplementedError
+
+    def _refuse_if_published(self) -> None:
+        framework = self.owning_framework()
+        if framework.status != Framework.Status.DRAFT:
+            raise PublishedFrameworkError(
+                PUBLISHED_IS_IMMUTABLE_MSG.format(framework=framework)
+            )
+
+    def save(self, *args, **kwargs):
+        self._refuse_if_published()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self._refuse_if_published()
+        return super().delete(*args, **kwargs)
+
+
+class Lens(FrameworkContent):
+    """One of the Foundation's five lenses, with what each score 0..4 means for it."""
+
+    framework = models.ForeignKey(
+        Framework, on_delete=models.CASCADE, related_name="lenses"
+    )
+    key = models.SlugField(max_length=40)
+    name = models.CharField(max_length=80)
+    description = models.TextField(blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+    weight = models.DecimalField(max_digits=6, decimal_places=2, default=20)
+    level_0 = models.TextField("score 0 means", blank=True)
+    level_1 = models.TextField("score 1 means", blank=True)
+    level_2 = models.TextField("score 2 means", blank=True)
+    level_3 = models.TextField("score 3 means", blank=True)
+    level_4 = models.TextField("score 4 means", blank=True)
+
+    class Meta:
+        ordering = ["framework", "order", "id"]
+        verbose_name_plural = "lenses"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["framework", "key"], name="lens_key_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(weight__gt=0), name="lens_weight_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def owning_framework(self) -> Framework:
+        return self.framework
+
+    @property
+    def levels(self) -> list[str]:
+        return [self.level_0, self.level_1, self.level_2, self.level_3, self.level_4]
+
+
+class MaturityLevel(FrameworkContent):
+    """A maturity band: a score of at least ``min_percent`` reaches this level."""
+
+    framework = models.ForeignKey(
+        Framework, on_delete=models.CASCADE, related_name="levels"
+    )
+    key = models.SlugField(max_length=40)
+    name = models.CharField(max_length=80)
+    min_percent = models.DecimalField(max_digits=5, decimal_places=2)
+    description = models.TextField(blank=True)
+    colour = models.CharField(max_length=7, default="#999999")
+
+    class Meta:
+        ordering = ["framework", "min_percent"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["framework", "key"], name="level_key_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["framework", "min_percent"], name="level_min_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_percent__gte=0) & Q(min_percent__lte=100),
+                name="level_min_percent_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def owning_framework(self) -> Framework:
+        return self.framework
+
+
+class Domain(FrameworkContent):
+    """A FinOps Framework domain, grouping capabilities."""
+
+    framework = models.ForeignKey(
+        Framework, on_delete=models.CASCADE, related_name="domains"
+    )
+    key = models.SlugField(max_length=60)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["framework", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["framework", "key"], name="domain_key_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def owning_framework(self) -> Framework:
+        return self.framework
+
+
+class Capability(FrameworkContent):
+    """A FinOps capability, assessed through questions tagged by lens."""
+
+    framework = models.ForeignKey(
+        Framework, on_delete=models.CASCADE, related_name="capabilities"
+    )
+    domain = models.ForeignKey(
+        Domain, on_delete=models.CASCADE, related_name="capabilities"
+    )
+    key = models.SlugField(max_length=60)
+    name = models.CharField(max_length=200)
+    summary = models.CharField(max_length=500, blank=True)
+    description = models.TextField(blank=True)
+    docs_url = models.URLField("Microsoft Learn URL", blank=True)
+    foundation_url = models.URLField("FinOps Foundation URL", blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["framework", "order", "id"]
+        verbose_name_plural = "capabilities"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["framework", "key"], name="capability_key_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def owning_framework(self) -> Framework:
+        return self.framework
+
+    def clean(self) -> None:
+        if (
+            self.domain_id
+            and self.framework_id
+            and self.domain.framework_id != self.framework_id
+        ):
+            raise ValidationError(
+                {"domain": "The domain belongs to another framework."}
+            )
+
+
+class Question(FrameworkContent):
+    """One question about a capability, seen through one lens."""
+
+    capability = models.ForeignKey(
+        Capability, on_delete=models.CASCADE, related_name="questions"
+    )
+    lens = models.ForeignKey(Lens, on_delete=models.PROTECT, related_name="questions")
+    key = models.SlugField(max_length=80)
+    prompt = models.TextField()
+    help_text = models.TextField(blank=True)
+    weight = models.DecimalField(max_digits=6, decimal_places=2, default=1)
+    allow_na = models.BooleanField("may be answered N/A", default=False)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["capability__order", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["capability", "key"], name="question_key_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(weight__gt=0), name="question_weight_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+    def owning_framework(self) -> Framework:
+        return self.capability.framework
+
+    def clean(self) -> None:
+        if (
+            self.lens_id
+            and self.capability_id
+            and self.lens.framework_id != self.capability.framework_id
+        ):
+            raise ValidationError({"lens": "The lens belongs to another framework."})
+
+
+class AnswerOption(FrameworkContent):
+    """A graded answer to a question: what score 0..4 looks like for it."""
+
+    question = models.ForeignKey(
+        Question, on_delete=models.CASCADE, related_name="options"
+    )
+    score = models.PositiveSmallIntegerField()
+    label = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["question", "score"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question", "score"], name="option_score_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(score__gte=0) & Q(score__lte=4), name="option_score_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.score}: {self.label}"
+
+    def owning_framework(self) -> Framework:
+        return self.question.capability.framework
+
+
+class Recommendation(FrameworkContent):
+    """A next step for a team whose capability score falls in ``level``'s band."""
+
+    class Size(models.TextChoices):
+        LOW = "low", "Low"
+        MEDIUM = "medium", "Medium"
+        HIGH = "high", "High"
+
+    capability = models.ForeignKey(
+        Capability, on_delete=models.CASCADE, related_name="recommendations"
+    )
+    lens = models.ForeignKey(
+        Lens,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="recommendations",
+    )
+    level = models.ForeignKey(
+        MaturityLevel, on_delete=models.PROTECT, related_name="recommendations"
+    )
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    links = models.JSONField(
+        default=list, blank=True, help_text='[{"title": "...", "url": "https://..."}]'
+    )
+    effort = models.CharField(max_length=8, choices=Size.choices, default=Size.MEDIUM)
+    impact = models.CharField(max_length=8, choices=Size.choices, default=Size.MEDIUM)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["capability__order", "level__min_percent", "order", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def owning_framework(self) -> Framework:
+        return self.capability.framework
