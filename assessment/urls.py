@@ -1,3 +1,8 @@
+from django.urls import path
+
+from . import lead_urls, views
+
 app_name = "assessment"
 
-urlpatterns: list = []
+# Respondent pages here; the lead's pages in lead_urls.py.
+urlpatterns: list = [] + lead_urls.urlpatterns
