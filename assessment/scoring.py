@@ -1,0 +1,277 @@
+"""The scoring rules, as pure pandas: answers in, scores out. No Django imports.
+
+One code path for every reader (pages, API, roll-up). The rules follow the FinOps
+Foundation's method:
+
+- question score = the chosen option's score (0-4); N/A and unanswered are left out;
+- lens score = question-weighted mean of the lens's question scores (0-4);
+- capability percent = sum(w_lens * lens_score / 4) / sum(w_lens) * 100, over the
+  lenses that have a score; NaN when nothing is scored (not 0);
+- level = the highest maturity level whose minimum percent <= percent.
+
+Input frame (``answers``): one row per answer, with the columns ASSESSMENT,
+CAPABILITY, LENS, QUESTION, WEIGHT, SCORE (NaN for N/A or unanswered) and NA.
+Rows for unanswered questions may be present (SCORE NaN, NA False); they count in
+the total but not as answered.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+# --- input columns ------------------------------------------------------------------
+ASSESSMENT = "assessment_id"
+CAPABILITY = "capability_id"
+LENS = "lens_key"
+QUESTION = "question_id"
+WEIGHT = "weight"
+SCORE = "score"
+NA = "not_applicable"
+
+# --- output columns -----------------------------------------------------------------
+LENS_SCORE = "lens_score"
+PERCENT = "percent"
+FOUNDATION_20 = "foundation_20"
+LEVEL = "level_key"
+ANSWERED = "answered"
+TOTAL = "total"
+COMPLETION = "completion"
+LENS_PREFIX = "lens_"
+
+ANSWER_COLUMNS = [ASSESSMENT, CAPABILITY, LENS, QUESTION, WEIGHT, SCORE, NA]
+
+# Percents are rounded before banding so that float noise (24.999999...) never
+# drops a score exactly on a boundary into the level below.
+PERCENT_DECIMALS = 9
+
+
+def lens_column(lens_key: str) -> str:
+    """The capability-score column holding one lens's score."""
+    return LENS_PREFIX + lens_key
+
+
+def lens_columns(frame: pd.DataFrame) -> list[str]:
+    """The lens score columns of a capability-score frame, in frame order."""
+    return [c for c in frame.columns if c.startswith(LENS_PREFIX)]
+
+
+def empty_answers() -> pd.DataFrame:
+    """An answers frame with no rows and the expected columns."""
+    return pd.DataFrame(
+        {
+            ASSESSMENT: pd.Series(dtype="int64"),
+            CAPABILITY: pd.Series(dtype="int64"),
+            LENS: pd.Series(dtype="object"),
+            QUESTION: pd.Series(dtype="int64"),
+            WEIGHT: pd.Series(dtype="float64"),
+            SCORE: pd.Series(dtype="float64"),
+            NA: pd.Series(dtype="bool"),
+        }
+    )
+
+
+def lens_scores(answers: pd.DataFrame) -> pd.DataFrame:
+    """Weighted mean score (0-4) per (assessment, capability, lens).
+
+    Only lenses with at least one scored question appear.
+    Columns: ASSESSMENT, CAPABILITY, LENS, LENS_SCORE.
+    """
+    scored = answers.loc[answers[SCORE].notna(), [ASSESSMENT, CAPABILITY, LENS]]
+    weight = answers.loc[scored.index, WEIGHT].astype("float64")
+    scored = scored.assign(
+        _ws=weight * answers.loc[scored.index, SCORE].astype("float64"), _w=weight
+    )
+    sums = scored.groupby([ASSESSMENT, CAPABILITY, LENS], sort=True, observed=True)[
+        ["_ws", "_w"]
+    ].sum()
+    out = (sums["_ws"] / sums["_w"]).rename(LENS_SCORE).reset_index()
+    out[LENS] = out[LENS].astype("object")
+    return out
+
+
+def level_for(percent: float | None, levels: Sequence[tuple[str, float]]) -> str | None:
+    """The key of the highest level whose minimum percent <= ``percent``.
+
+    None when there is no percent or it is below every level.
+    """
+    if percent is None or (isinstance(percent, float) and math.isnan(percent)):
+        return None
+    percent = round(float(percent), PERCENT_DECIMALS)
+    best = None
+    for key, minimum in sorted(levels, key=lambda level: float(level[1])):
+        if float(minimum) <= percent:
+            best = key
+    return best
+
+
+def levels_of(percents: pd.Series, levels: Sequence[tuple[str, float]]) -> pd.Series:
+    """Vectorised ``level_for``: one level key (or None) per percent."""
+    ordered = sorted(levels, key=lambda level: float(level[1]))
+    if not ordered:
+        return pd.Series([None] * len(percents), index=percents.index, dtype="object")
+    bounds = np.array([float(m) for _k, m in ordered])
+    keys = np.array([k for k, _m in ordered] + [None], dtype=object)
+    values = percents.to_numpy(dtype="float64", na_value=np.nan)
+    position = np.searchsorted(bounds, np.round(values, PERCENT_DECIMALS), "right") - 1
+    # -1 means below the lowest level; NaN percents also get no level.
+    position = np.where(np.isnan(values) | (position < 0), len(ordered), position)
+    return pd.Series(keys[position], index=percents.index, dtype="object")
+
+
+def capability_scores(
+    answers: pd.DataFrame,
+    lens_weights: Mapping[str, float],
+    levels: Sequence[tuple[str, float]],
+    *,
+    totals: Mapping[int, int] | pd.Series | None = None,
+    assessments: Sequence[int] | None = None,
+) -> pd.DataFrame:
+    """Score per (assessment, capability).
+
+    ``lens_weights`` maps lens key -> weight; a lens missing from it weighs 0.
+    ``totals`` maps capability -> number of questions (default: rows in ``answers``
+    per capability and assessment). When both ``totals`` and ``assessments`` are
+    given, every assessment x capability appears, even with nothing answered.
+
+    Columns: ASSESSMENT, CAPABILITY, one ``lens_<key>`` column per lens of
+    ``lens_weights`` (NaN when the lens has no score), PERCENT (NaN when nothing is
+    scored), FOUNDATION_20, LEVEL (None without a percent), ANSWERED, TOTAL,
+    COMPLETION (0-1).
+    """
+    keys = [ASSESSMENT, CAPABILITY]
+    lens_keys = list(lens_weights)
+    per_lens = lens_scores(answers)
+    wide = per_lens.pivot_table(
+        index=keys, columns=LENS, values=LENS_SCORE, aggfunc="first"
+    )
+    wide = wide.reindex(columns=lens_keys)
+    wide.columns = [lens_column(k) for k in lens_keys]
+
+    answered_mask = answers[SCORE].notna() | answers[NA].astype(bool)
+    counts = (
+        answers.assign(_answered=answered_mask.astype("int64"), _rows=1)
+        .groupby(keys, sort=True)[["_answered", "_rows"]]
+        .sum()
+    )
+    if totals is not None and assessments is not None:
+        totals_series = pd.Series(totals, dtype="int64")
+        index = pd.MultiIndex.from_product(
+            [sorted(set(assessments)), sorted(totals_series.index)], names=keys
+        )
+    else:
+        index = counts.index.union(wide.index)
+    frame = wide.reindex(index)
+    counts = counts.reindex(index, fill_value=0)
+
+    weights = np.array([float(lens_weights[k]) for k in lens_keys], dtype="float64")
+    values = frame.to_numpy(dtype="float64", na_value=np.nan)
+    has = ~np.isnan(values)
+    weight_sum = (has * weights).sum(axis=1)
+    weighted = np.where(has, values, 0.0) @ weights if len(weights) else 0.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        percent = np.where(weight_sum > 0, weighted / weight_sum * 25.0, np.nan)
+    frame[PERCENT] = np.round(percent, PERCENT_DECIMALS)
+    frame[FOUNDATION_20] = frame[PERCENT] / 5.0
+    frame[LEVEL] = levels_of(frame[PERCENT], levels)
+    frame[ANSWERED] = counts["_answered"].to_numpy()
+    if totals is not None:
+        cap = frame.index.get_level_values(CAPABILITY)
+        total = pd.Series(totals, dtype="int64").reindex(cap).fillna(0)
+        frame[TOTAL] = total.to_numpy(dtype="int64")
+    else:
+        frame[TOTAL] = counts["_rows"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frame[COMPLETION] = np.where(
+            frame[TOTAL] > 0, frame[ANSWERED] / frame[TOTAL].replace(0, 1), 0.0
+        )
+    return frame.reset_index()
+
+
+def overall_scores(
+    capability_scores: pd.DataFrame,
+    capability_weights: Mapping[int, float] | None = None,
+    levels: Sequence[tuple[str, float]] | None = None,
+) -> pd.DataFrame:
+    """Per assessment: the (optionally weighted) mean of the capability percents that
+    exist, NaN when none does. Columns: ASSESSMENT, PERCENT, FOUNDATION_20, LEVEL,
+    ANSWERED, TOTAL, COMPLETION."""
+    frame = capability_scores[[ASSESSMENT, CAPABILITY, PERCENT, ANSWERED, TOTAL]]
+    if capability_weights is None:
+        weight = pd.Series(1.0, index=frame.index)
+    else:
+        weight = frame[CAPABILITY].map(capability_weights).fillna(0.0).astype(float)
+    has = frame[PERCENT].notna()
+    work = pd.DataFrame(
+        {
+            ASSESSMENT: frame[ASSESSMENT],
+            "_wp": np.where(has, frame[PERCENT].fillna(0.0) * weight, 0.0),
+            "_w": np.where(has, weight, 0.0),
+            ANSWERED: frame[ANSWERED],
+            TOTAL: frame[TOTAL],
+        }
+    )
+    sums = work.groupby(ASSESSMENT, sort=True).sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        percent = np.where(sums["_w"] > 0, sums["_wp"] / sums["_w"], np.nan)
+    out = pd.DataFrame(index=sums.index)
+    out[PERCENT] = np.round(percent, PERCENT_DECIMALS)
+    out[FOUNDATION_20] = out[PERCENT] / 5.0
+    out[LEVEL] = levels_of(out[PERCENT], levels or [])
+    out[ANSWERED] = sums[ANSWERED].astype("int64")
+    out[TOTAL] = sums[TOTAL].astype("int64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out[COMPLETION] = np.where(
+            out[TOTAL] > 0, out[ANSWERED] / out[TOTAL].replace(0, 1), 0.0
+        )
+    return out.reset_index()
+
+
+class TargetProgress(NamedTuple):
+    """Distance to a target: ``gap`` = target - percent (percent points),
+    ``progress`` = min(100, percent / target * 100)."""
+
+    gap: float | None
+    progress: float | None
+
+
+def target_progress(percent, target) -> TargetProgress:
+    """Gap and progress to ``target``; works on scalars and on pandas Series.
+
+    For scalars, a missing percent or target gives None for both.
+    """
+    if isinstance(percent, pd.Series) or isinstance(target, pd.Series):
+        p = (
+            pd.Series(percent, dtype="float64")
+            if not isinstance(percent, pd.Series)
+            else percent.astype("float64")
+        )
+        t = target.astype("float64") if isinstance(target, pd.Series) else target
+        gap = t - p
+        with np.errstate(invalid="ignore", divide="ignore"):
+            progress = (p / t * 100.0).clip(upper=100.0)
+        return TargetProgress(gap, progress)
+    if _missing(percent) or _missing(target) or float(target) <= 0:
+        return TargetProgress(None, None)
+    percent, target = float(percent), float(target)
+    return TargetProgress(target - percent, min(100.0, percent / target * 100.0))
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def lens_weights_for(
+    cycle_weights: Mapping[str, float] | None, default_weights: Mapping[str, float]
+) -> dict[str, float]:
+    """The cycle's lens weights when it sets any, else each lens's default weight.
+
+    Lenses the cycle's weights leave out weigh 0 (they are not scored).
+    """
+    if cycle_weights:
+        return {key: float(cycle_weights.get(key, 0.0)) for key in default_weights}
+    return {key: float(weight) for key, weight in default_weights.items()}
