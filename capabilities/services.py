@@ -1,0 +1,224 @@
+"""Framework workflows: validate, publish, copy into a new draft, retire, load content.
+
+Publish validation works on the exported document (``importer.framework_export``), so
+a framework in the database and a framework file are checked by the same rules.
+"""
+
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from .importer import framework_export, framework_import, framework_parse
+from .models import Framework, Question, Recommendation
+
+CONTENT_DIR = Path(__file__).resolve().parent / "content"
+SHIPPED_SLUG = "finops-practice"
+SCORES = list(range(5))
+
+NO_CAPABILITIES_MSG = "The framework has no capabilities."
+NO_LENSES_MSG = "The framework has no lenses."
+NO_LEVELS_MSG = "The framework has no maturity levels."
+MISSING_LENS_MSG = "Capability '{capability}' has no question in the {lens} lens."
+OPTIONS_MSG = (
+    "Question '{question}' of capability '{capability}' must offer exactly one option "
+    "for each score 0..4 (it has {scores})."
+)
+DUPLICATE_KEY_MSG = "{kind} key '{key}' is used more than once."
+WEIGHT_MSG = "{kind} '{key}' has weight {weight}; weights must be positive."
+FIRST_BAND_MSG = "The first maturity level must start at 0% (it starts at {value}%)."
+BAND_ORDER_MSG = (
+    "Maturity level '{key}' must start above '{previous}' "
+    "({value}% is not above {previous_value}%)."
+)
+PUBLISH_NOT_DRAFT_MSG = "Only a draft can be published; {framework} is {status}."
+RETIRE_NOT_PUBLISHED_MSG = (
+    "Only a published framework can be retired; {framework} is {status}."
+)
+DELETE_NOT_DRAFT_MSG = "Only a draft can be deleted; {framework} is {status}."
+
+
+def publish_problems(document: dict) -> list[str]:
+    """What stops a framework document from being published (empty when none)."""
+    problems: list[str] = []
+    lenses = document.get("lenses", [])
+    levels = document.get("maturity_levels", [])
+    capabilities = document.get("capabilities", [])
+    if not lenses:
+        problems.append(NO_LENSES_MSG)
+    if not levels:
+        problems.append(NO_LEVELS_MSG)
+    if not capabilities:
+        problems.append(NO_CAPABILITIES_MSG)
+
+    questions = [
+        (capability, question)
+        for capability in capabilities
+        for question in capability.get("questions", [])
+    ]
+    for kind, items in (
+        ("Lens", lenses),
+        ("Maturity level", levels),
+        ("Domain", document.get("domains", [])),
+        ("Capability", capabilities),
+        ("Question", [question for _c, question in questions]),
+    ):
+        seen: set[str] = set()
+        for item in items:
+            if item["key"] in seen:
+                problems.append(DUPLICATE_KEY_MSG.format(kind=kind, key=item["key"]))
+            seen.add(item["key"])
+
+    for kind, items in (("Lens", lenses), ("Question", [q for _c, q in questions])):
+        problems.extend(
+            WEIGHT_MSG.format(kind=kind, key=item["key"], weight=item["weight"])
+            for item in items
+            if not item.get("weight", 1) > 0
+        )
+
+    previous = None
+    for level in levels:
+        value = level["min_percent"]
+        if previous is None and value != 0:
+            problems.append(FIRST_BAND_MSG.format(value=value))
+        elif previous is not None and value <= previous["min_percent"]:
+            problems.append(
+                BAND_ORDER_MSG.format(
+                    key=level["key"],
+                    previous=previous["key"],
+                    value=value,
+                    previous_value=previous["min_percent"],
+                )
+            )
+        previous = level
+
+    for capability in capabilities:
+        asked = {question["lens"] for question in capability.get("questions", [])}
+        problems.extend(
+            MISSING_LENS_MSG.format(capability=capability["key"], lens=lens["key"])
+            for lens in lenses
+            if lens["key"] not in asked
+        )
+    for capability, question in questions:
+        scores = sorted(option["score"] for option in question.get("options", []))
+        if scores != SCORES:
+            problems.append(
+                OPTIONS_MSG.format(
+                    question=question["key"],
+                    capability=capability["key"],
+                    scores=", ".join(map(str, scores)) or "none",
+                )
+            )
+    return problems
+
+
+def framework_validate(*, framework: Framework) -> list[str]:
+    """Problems that would stop ``framework`` from being published."""
+    return publish_problems(framework_export(framework=framework))
+
+
+def _audit(*, action: str, framework: Framework, user, summary: str) -> None:
+    from assessment.models import AuditEvent
+
+    AuditEvent.objects.create(
+        actor=user if user is not None and user.is_authenticated else None,
+        action=action,
+        summary=summary,
+        detail={
+            "framework_id": framework.pk,
+            "slug": framework.slug,
+            "version": framework.version,
+        },
+    )
+
+
+@transaction.atomic
+def framework_publish(*, framework: Framework, user=None) -> Framework:
+    """Publish a draft after validation; raises ValidationError listing every problem."""
+    framework = Framework.objects.select_for_update().get(pk=framework.pk)
+    if framework.status != Framework.Status.DRAFT:
+        raise ValidationError(
+            PUBLISH_NOT_DRAFT_MSG.format(framework=framework, status=framework.status)
+        )
+    problems = framework_validate(framework=framework)
+    if problems:
+        raise ValidationError(problems)
+    framework.status = Framework.Status.PUBLISHED
+    framework.published_at = timezone.now()
+    framework.save(update_fields=["status", "published_at"])
+    _audit(
+        action="framework.publish",
+        framework=framework,
+        user=user,
+        summary=f"Published {framework}",
+    )
+    return framework
+
+
+@transaction.atomic
+def framework_retire(*, framework: Framework, user=None) -> Framework:
+    """Retire a published version: it stays readable but no new cycle should use it."""
+    framework = Framework.objects.select_for_update().get(pk=framework.pk)
+    if framework.status != Framework.Status.PUBLISHED:
+        raise ValidationError(
+            RETIRE_NOT_PUBLISHED_MSG.format(
+                framework=framework, status=framework.status
+            )
+        )
+    framework.status = Framework.Status.RETIRED
+    framework.save(update_fields=["status"])
+    _audit(
+        action="framework.retire",
+        framework=framework,
+        user=user,
+        summary=f"Retired {framework}",
+    )
+    return framework
+
+
+@transaction.atomic
+def framework_new_draft(*, framework: Framework) -> Framework:
+    """A deep, independent copy of ``framework`` as the next version of its slug."""
+    latest = Framework.objects.filter(slug=framework.slug).aggregate(
+        latest=Max("version")
+    )["latest"]
+    document = framework_export(framework=framework)
+    return framework_import(data={**document, "version": latest + 1})
+
+
+@transaction.atomic
+def framework_delete_draft(*, framework: Framework) -> None:
+    """Delete a draft and all its content.
+
+    Questions and recommendations go first: their lens and level links are PROTECT,
+    which would otherwise refuse the cascade from the framework.
+    """
+    if framework.status != Framework.Status.DRAFT:
+        raise ValidationError(
+            DELETE_NOT_DRAFT_MSG.format(framework=framework, status=framework.status)
+        )
+    Recommendation.objects.filter(capability__framework=framework).delete()
+    Question.objects.filter(capability__framework=framework).delete()
+    framework.delete()
+
+
+def framework_load_shipped(
+    *, directory: Path = CONTENT_DIR
+) -> list[tuple[Framework, bool]]:
+    """Import and publish every shipped file whose (slug, version) is not present yet.
+
+    Returns (framework, imported) per file; running it again changes nothing.
+    """
+    results = []
+    for path in sorted(directory.glob("*.yaml")):
+        document = framework_parse(path.read_bytes())
+        existing = Framework.objects.filter(
+            slug=document.get("slug"), version=document.get("version")
+        ).first()
+        if existing is not None:
+            results.append((existing, False))
+        else:
+            results.append((framework_import(data=document, publish=True), True))
+    return results
