@@ -136,6 +136,15 @@ def framework(db):
     return make_framework(capabilities=2, questions_per_lens=1, publish=True)
 
 
+@pytest.fixture
+def shipped_framework(db):
+    """The shipped content (capabilities/content/*.yaml), imported and published."""
+    from capabilities.services import SHIPPED_SLUG, framework_load_shipped
+
+    results = framework_load_shipped()
+    return next(fw for fw, _imported in results if fw.slug == SHIPPED_SLUG)
+
+
 # --- a real Celery worker -----------------------------------------------------------
 
 

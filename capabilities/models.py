@@ -5,6 +5,8 @@ against, so old results never change meaning. To change content, make a new draf
 version (``services.framework_new_draft``), edit it, and publish it.
 """
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -14,6 +16,9 @@ PUBLISHED_IS_IMMUTABLE_MSG = (
     "Framework {framework} is published and cannot be changed. "
     "Create a new draft version to edit it."
 )
+COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+COLOUR_MSG = "Enter a colour like #1a2b3c."
+LINKS_MSG = 'Links must be a list of {"title": "...", "url": "https://..."} objects.'
 
 
 class PublishedFrameworkError(ValidationError):
@@ -192,6 +197,10 @@ class MaturityLevel(FrameworkContent):
     def owning_framework(self) -> Framework:
         return self.framework
 
+    def clean(self) -> None:
+        if not COLOUR_RE.match(self.colour or ""):
+            raise ValidationError({"colour": COLOUR_MSG})
+
 
 class Domain(FrameworkContent):
     """A FinOps Framework domain, grouping capabilities."""
@@ -369,3 +378,19 @@ class Recommendation(FrameworkContent):
 
     def owning_framework(self) -> Framework:
         return self.capability.framework
+
+    def clean(self) -> None:
+        links = self.links if isinstance(self.links, list) else None
+        if links is None or not all(
+            isinstance(link, dict)
+            and set(link) == {"title", "url"}
+            and isinstance(link["title"], str)
+            and str(link["url"]).startswith(("https://", "http://"))
+            for link in links
+        ):
+            raise ValidationError({"links": LINKS_MSG})
+        framework_id = self.capability.framework_id if self.capability_id else None
+        if self.level_id and framework_id and self.level.framework_id != framework_id:
+            raise ValidationError({"level": "The level belongs to another framework."})
+        if self.lens_id and framework_id and self.lens.framework_id != framework_id:
+            raise ValidationError({"lens": "The lens belongs to another framework."})
