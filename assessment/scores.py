@@ -7,12 +7,14 @@ gives the same rows.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from django.db import connection, transaction
+from django.utils import timezone
 
 from capabilities.models import Lens, MaturityLevel, Question
 
@@ -95,7 +97,7 @@ def cycle_rules(*, cycle: Cycle) -> CycleRules:
     )
 
 
-def _fetch(queryset, fields: Sequence[str]) -> list[tuple]:
+def fetch_rows(queryset, fields: Sequence[str]) -> list[tuple]:
     """Rows of ``queryset.values_list(*fields)`` as plain tuples, without the ORM's
     per-row conversion (the columns read here need none)."""
     sql, params = queryset.values_list(*fields).query.sql_with_params()
@@ -127,7 +129,7 @@ def answers_frame(
         ]
     rows: list[tuple] = []
     for chunk in chunks:
-        rows.extend(_fetch(chunk, list(ANSWER_FIELDS)))
+        rows.extend(fetch_rows(chunk, list(ANSWER_FIELDS)))
     frame = pd.DataFrame.from_records(rows, columns=list(ANSWER_FIELDS.values()))
     frame[scoring.ASSESSMENT] = frame[scoring.ASSESSMENT].astype("int64")
     frame[scoring.QUESTION] = frame[scoring.QUESTION].astype("int64")
@@ -153,42 +155,64 @@ def score_frame(
     )
 
 
-def score_objects(
-    frame: pd.DataFrame, lens_keys: Sequence[str]
-) -> list[CapabilityScore]:
-    """Unsaved ``CapabilityScore`` rows for a capability-score frame."""
-    from django.utils import timezone
-
+def score_rows(frame: pd.DataFrame, lens_keys: Sequence[str]) -> list[tuple]:
+    """``CapabilityScore`` rows (SCORE_FIELDS order) for a capability-score frame."""
     now = timezone.now()
     columns = [scoring.lens_column(k) for k in lens_keys]
     lens_values = frame[columns].to_numpy(dtype="float64", na_value=np.nan).round(6)
     lens_dicts = [
-        {k: float(v) for k, v in zip(lens_keys, row, strict=True) if v == v}
+        {k: v for k, v in zip(lens_keys, row, strict=True) if v == v}
         for row in lens_values.tolist()
     ]
     percents = frame[scoring.PERCENT].to_numpy(dtype="float64").round(6).tolist()
-    return [
-        CapabilityScore(
-            assessment_id=a,
-            capability_id=c,
-            lens_scores=lens,
-            percent=None if p != p else p,
-            level_key=level or "",
-            answered=answered,
-            total=total,
-            computed_at=now,
-        )
-        for a, c, lens, p, level, answered, total in zip(
+    return list(
+        zip(
             frame[scoring.ASSESSMENT].tolist(),
             frame[scoring.CAPABILITY].tolist(),
             lens_dicts,
-            percents,
-            frame[scoring.LEVEL].tolist(),
+            [None if p != p else p for p in percents],
+            [level or "" for level in frame[scoring.LEVEL].tolist()],
             frame[scoring.ANSWERED].tolist(),
             frame[scoring.TOTAL].tolist(),
+            [now] * len(frame),
             strict=True,
         )
+    )
+
+
+def bulk_insert(model, fields: Sequence[str], rows: Sequence[tuple]) -> None:
+    """Insert plain rows (values in ``fields`` order, by attribute name).
+
+    PostgreSQL gets one COPY, which is several times faster than INSERTs at 100,000
+    rows; other databases get ``bulk_create`` in batches. JSON fields take dicts.
+    """
+    if not rows:
+        return
+    meta = model._meta
+    model_fields = [meta.get_field(name.removesuffix("_id")) for name in fields]
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            (model(**dict(zip(fields, row, strict=True))) for row in rows),
+            batch_size=BATCH_SIZE,
+        )
+        return
+    from psycopg import sql
+
+    json_at = [
+        i for i, f in enumerate(model_fields) if f.get_internal_type() == "JSONField"
     ]
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(meta.db_table),
+        sql.SQL(", ").join(sql.Identifier(f.column) for f in model_fields),
+    )
+    dumps = json.dumps
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            if json_at:
+                row = list(row)
+                for i in json_at:
+                    row[i] = dumps(row[i])
+            copy.write_row(row)
 
 
 def _store_cycle(cycle: Cycle, assessment_ids: Sequence[int] | None) -> int:
@@ -206,12 +230,12 @@ def _store_cycle(cycle: Cycle, assessment_ids: Sequence[int] | None) -> int:
             for i in range(0, len(ids), ID_CHUNK)
         ]
     frame = score_frame(rules=rules, answers=answers, assessment_ids=ids)
-    objects = score_objects(frame, list(rules.lens_weights))
+    rows = score_rows(frame, list(rules.lens_weights))
     with transaction.atomic():
         for queryset in old:
             queryset.delete()
-        CapabilityScore.objects.bulk_create(objects, batch_size=BATCH_SIZE)
-    return len(objects)
+        bulk_insert(CapabilityScore, SCORE_FIELDS, rows)
+    return len(rows)
 
 
 def scores_store(*, assessment: Assessment) -> None:

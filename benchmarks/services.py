@@ -1,0 +1,271 @@
+"""Roll-up workflows: mark a cycle stale, and recompute its snapshot.
+
+``rollup_mark_stale`` is called inside the submit/reopen transaction; after commit
+it enqueues ``rollup_cycle``. ``rollup_recompute`` is the idempotent job: it locks
+the cycle's ``RollupState`` row, reads the stored team scores once, computes the
+snapshot with ``benchmarks.rollups`` and replaces the old one in the same
+transaction as the state update, so readers never see half a snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from functools import partial
+
+import numpy as np
+import pandas as pd
+from django.db import connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from assessment import scoring
+from assessment.models import Assessment, CapabilityScore, Cycle, Team
+from assessment.scores import bulk_insert, fetch_rows
+from capabilities.models import Lens, MaturityLevel
+
+from . import rollups
+from .models import NodeStat, RollupState, TeamRank
+
+logger = logging.getLogger(__name__)
+
+ROLLUP_ENQUEUE_FAILED_MSG = "Could not enqueue the roll-up of cycle {cycle_id}: {error}"
+ROLLUP_FAILED_MSG = "Roll-up of cycle {cycle_id} failed: {error}"
+# Seconds to sleep while holding the lock; read at call time, set only by tests
+# that need a slow roll-up (a worker killed mid-task).
+TEST_DELAY_ENV = "ROLLUP_TEST_DELAY_S"
+
+STATUS_COMPUTED = "computed"
+STATUS_LOCKED = "locked"
+STATUS_FRESH = "fresh"
+STATUS_MISSING = "missing"
+
+SCORE_FIELDS = (
+    "assessment_id",
+    "assessment__team_id",
+    "capability_id",
+    "percent",
+    "level_key",
+    "lens_scores",
+)
+
+
+def rollup_mark_stale(*, cycle: Cycle) -> None:
+    """Record that the cycle's snapshot is out of date and, after commit, enqueue
+    its recompute. Never raises because of the broker: the beat sweeper catches up."""
+    state, _ = RollupState.objects.get_or_create(cycle=cycle)
+    RollupState.objects.filter(pk=state.pk).update(
+        generation=F("generation") + 1,
+        stale_since=Coalesce(F("stale_since"), Value(timezone.now())),
+    )
+    transaction.on_commit(partial(rollup_enqueue, cycle.pk), robust=True)
+
+
+def rollup_enqueue(cycle_id: int) -> bool:
+    """Send ``rollup_cycle(cycle_id)``; log and return False if that fails."""
+    from .tasks import rollup_cycle as rollup_cycle_task
+
+    try:
+        rollup_cycle_task.delay(cycle_id)
+    except Exception as error:  # noqa: BLE001 - a broker outage must not fail callers
+        logger.warning(ROLLUP_ENQUEUE_FAILED_MSG.format(cycle_id=cycle_id, error=error))
+        return False
+    return True
+
+
+def rollup_stale_cycle_ids() -> list[int]:
+    """Cycles whose snapshot is older than their latest submit or reopen."""
+    return list(
+        RollupState.objects.filter(computed_generation__lt=F("generation"))
+        .order_by("stale_since", "cycle_id")
+        .values_list("cycle_id", flat=True)
+    )
+
+
+def rollup_sweep() -> int:
+    """Enqueue a recompute for every stale cycle; returns how many were enqueued."""
+    return sum(rollup_enqueue(cycle_id) for cycle_id in rollup_stale_cycle_ids())
+
+
+def _lock_state(cycle_id: int) -> RollupState | None:
+    """The cycle's state row, locked; None if another transaction holds it."""
+    rows = RollupState.objects.filter(cycle_id=cycle_id)
+    if connection.features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True)
+    return rows.first()
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def rollup_scores_frame(*, cycle_id: int, lens_keys: list[str]) -> pd.DataFrame:
+    """The stored scores of the cycle's submitted assessments, in one query:
+    ASSESSMENT, TEAM, CAPABILITY, PERCENT, LEVEL and ``lens_<key>`` columns."""
+    rows = fetch_rows(
+        CapabilityScore.objects.filter(
+            assessment__cycle_id=cycle_id,
+            assessment__status=Assessment.Status.SUBMITTED,
+        ),
+        SCORE_FIELDS,
+    )
+    columns = [
+        rollups.ASSESSMENT,
+        rollups.TEAM,
+        rollups.CAPABILITY,
+        rollups.PERCENT,
+        rollups.LEVEL,
+        "lens_scores",
+    ]
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    lens = pd.DataFrame.from_records(
+        [_json(v) or {} for v in frame.pop("lens_scores").tolist()],
+        columns=lens_keys,
+        index=frame.index,
+    )
+    lens.columns = [scoring.lens_column(k) for k in lens_keys]
+    frame = pd.concat([frame, lens.astype("float64")], axis=1)
+    return frame.astype(
+        {
+            rollups.ASSESSMENT: "int64",
+            rollups.TEAM: "int64",
+            rollups.CAPABILITY: "int64",
+            rollups.PERCENT: "float64",
+        }
+    )
+
+
+def rollup_compute(*, cycle: Cycle) -> rollups.Rollup:
+    """Read the cycle's scores and tree and compute its snapshot (no writes)."""
+    lens_keys = list(
+        Lens.objects.filter(framework_id=cycle.framework_id)
+        .order_by("order", "id")
+        .values_list("key", flat=True)
+    )
+    levels = [
+        (key, float(minimum))
+        for key, minimum in MaturityLevel.objects.filter(
+            framework_id=cycle.framework_id
+        ).values_list("key", "min_percent")
+    ]
+    tree = list(
+        Team.objects.filter(organization_id=cycle.organization_id).values_list(
+            "id", "parent_id"
+        )
+    )
+    scores = rollup_scores_frame(cycle_id=cycle.pk, lens_keys=lens_keys)
+    return rollups.rollup(scores, tree, levels, lens_keys)
+
+
+def _none_if_nan(values: np.ndarray) -> list:
+    return [None if v != v else v for v in values.tolist()]
+
+
+def rollup_write(*, cycle_id: int, snapshot: rollups.Rollup) -> tuple[int, int]:
+    """Replace the cycle's NodeStat and TeamRank rows (call inside a transaction)."""
+    NodeStat.objects.filter(cycle_id=cycle_id).delete()
+    TeamRank.objects.filter(cycle_id=cycle_id).delete()
+    stats = snapshot.node_stats
+    stat_rows = list(
+        zip(
+            [cycle_id] * len(stats),
+            stats[rollups.NODE].tolist(),
+            stats[rollups.CAPABILITY].tolist(),
+            stats["n"].astype("int64").tolist(),
+            *(
+                _none_if_nan(stats[c].to_numpy(dtype="float64", na_value=np.nan))
+                for c in rollups.STAT_COLUMNS[1:]
+            ),
+            stats["level_counts"].tolist(),
+            stats["lens_means"].tolist(),
+            strict=True,
+        )
+    )
+    bulk_insert(
+        NodeStat,
+        ["cycle_id", "node_id", "capability_id", *rollups.STAT_COLUMNS]
+        + ["level_counts", "lens_means"],
+        stat_rows,
+    )
+    ranks = snapshot.team_ranks
+    rank_rows = list(
+        zip(
+            [cycle_id] * len(ranks),
+            ranks[rollups.ASSESSMENT].astype("int64").tolist(),
+            ranks[rollups.CAPABILITY].tolist(),
+            ranks[rollups.PERCENT].astype("float64").tolist(),
+            ranks[rollups.PERCENTILE].astype("float64").round(6).tolist(),
+            strict=True,
+        )
+    )
+    bulk_insert(
+        TeamRank,
+        ["cycle_id", "assessment_id", "capability_id", "percent", "percentile"],
+        rank_rows,
+    )
+    return len(stat_rows), len(rank_rows)
+
+
+def rollup_recompute(*, cycle_id: int, force: bool = False) -> dict:
+    """Recompute the cycle's snapshot if it is stale (always with ``force``).
+
+    Returns {"status": computed | locked | fresh | missing, ...}. Holding the
+    cycle's state row lock, it reads, computes and writes in one transaction; a
+    second caller meanwhile returns "locked" at once. If the cycle was marked stale
+    again while it ran, one more run is enqueued after commit.
+    """
+    cycle = Cycle.objects.filter(pk=cycle_id).first()
+    if cycle is None:
+        return {"status": STATUS_MISSING, "cycle_id": cycle_id}
+    RollupState.objects.get_or_create(cycle_id=cycle_id)
+    started = time.perf_counter()
+    try:
+        with transaction.atomic():
+            state = _lock_state(cycle_id)
+            if state is None:
+                # Another worker holds the lock; it re-checks the generation after
+                # it commits, so nothing is lost by leaving now.
+                return {"status": STATUS_LOCKED, "cycle_id": cycle_id}
+            is_fresh = state.computed_generation >= state.generation
+            if is_fresh and state.computed_at is not None and not force:
+                return {"status": STATUS_FRESH, "cycle_id": cycle_id}
+            generation = state.generation
+            RollupState.objects.filter(pk=state.pk).update(started_at=timezone.now())
+            delay = float(os.environ.get(TEST_DELAY_ENV) or 0)
+            if delay:
+                time.sleep(delay)
+            snapshot = rollup_compute(cycle=cycle)
+            stats, ranks = rollup_write(cycle_id=cycle_id, snapshot=snapshot)
+            duration_ms = int((time.perf_counter() - started) * 1000)
+            RollupState.objects.filter(pk=state.pk).update(
+                computed_generation=generation,
+                computed_at=timezone.now(),
+                duration_ms=duration_ms,
+                teams_scored=snapshot.teams,
+                runs=F("runs") + 1,
+                last_error="",
+            )
+            RollupState.objects.filter(pk=state.pk, generation=generation).update(
+                stale_since=None
+            )
+    except Exception as error:
+        RollupState.objects.filter(cycle_id=cycle_id).update(
+            last_error=ROLLUP_FAILED_MSG.format(cycle_id=cycle_id, error=error)[:2000]
+        )
+        raise
+    if RollupState.objects.filter(
+        cycle_id=cycle_id, generation__gt=generation
+    ).exists():
+        rollup_enqueue(cycle_id)
+    return {
+        "status": STATUS_COMPUTED,
+        "cycle_id": cycle_id,
+        "generation": generation,
+        "teams": snapshot.teams,
+        "node_stats": stats,
+        "team_ranks": ranks,
+        "duration_ms": duration_ms,
+    }

@@ -1,0 +1,38 @@
+"""Celery tasks: thin wrappers around ``benchmarks.services``."""
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+# Limits stay far below the broker's visibility timeout (1 h by default), so a
+# running task is never handed to a second worker.
+TASK_OPTIONS = {
+    "acks_late": True,  # safe: the roll-up is idempotent
+    "autoretry_for": (OperationalError, InterfaceError),  # transient DB errors only
+    "retry_backoff": True,
+    "max_retries": 5,
+    "soft_time_limit": 120,
+    "time_limit": 180,
+    "ignore_result": True,
+}
+
+
+@shared_task(name="benchmarks.tasks.rollup_cycle", **TASK_OPTIONS)
+def rollup_cycle(cycle_id: int) -> dict:
+    """Recompute the cycle's roll-up if it is stale (see ``rollup_recompute``)."""
+    from benchmarks.services import rollup_recompute
+
+    return rollup_recompute(cycle_id=cycle_id)
+
+
+@shared_task(
+    name="benchmarks.tasks.rollup_sweep_stale",
+    acks_late=True,
+    ignore_result=True,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def rollup_sweep_stale() -> int:
+    """Enqueue ``rollup_cycle`` for every stale cycle (run every minute by beat)."""
+    from benchmarks.services import rollup_sweep
+
+    return rollup_sweep()
