@@ -1,0 +1,232 @@
+"""The demo organisation and the load generator."""
+
+from io import StringIO
+
+import numpy as np
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db.models import Avg
+
+from assessment import demo
+from assessment.models import (
+    Answer,
+    Assessment,
+    CapabilityScore,
+    Cycle,
+    Membership,
+    Organization,
+    Target,
+    Team,
+)
+from benchmarks.models import NodeStat, RollupState, TeamRank
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "demo-pass-1"
+COUNTED = [
+    Organization,
+    Team,
+    Membership,
+    Cycle,
+    Assessment,
+    Answer,
+    Target,
+    CapabilityScore,
+    NodeStat,
+    TeamRank,
+    RollupState,
+    get_user_model(),
+]
+
+
+def seed(*args) -> str:
+    out = StringIO()
+    call_command("seed_demo", "--password", PASSWORD, *args, stdout=out)
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in COUNTED}
+
+
+@pytest.fixture
+def seeded(shipped_framework):
+    seed()
+    return Organization.objects.get(slug=demo.DEMO_ORG_SLUG)
+
+
+def test_seed_demo_builds_one_org_with_four_units_and_thirty_teams(seeded):
+    assert Organization.objects.count() == 1
+    assert seeded.name == "Northwind Traders"
+    assert seeded.anonymity_threshold == 5
+    units = Team.objects.filter(organization=seeded, kind=Team.Kind.BUSINESS_UNIT)
+    assert sorted(units.values_list("name", flat=True)) == [
+        "Commerce",
+        "Corporate",
+        "Platform",
+        "Supply Chain",
+    ]
+    teams = Team.objects.filter(organization=seeded, kind=Team.Kind.TEAM)
+    assert teams.count() == 30
+    assert not teams.filter(parent=None).exists()
+
+
+def test_seed_demo_opens_the_third_cycle_with_about_half_submitted(seeded):
+    cycles = list(Cycle.objects.filter(organization=seeded).order_by("opens_on"))
+    assert [(c.name, c.status) for c in cycles] == [
+        ("2026 Q1", "closed"),
+        ("2026 Q2", "closed"),
+        ("2026 Q3", "open"),
+    ]
+    for closed in cycles[:2]:
+        statuses = set(closed.assessments.values_list("status", flat=True))
+        assert statuses == {Assessment.Status.SUBMITTED}
+    open_cycle = cycles[2].assessments
+    assert open_cycle.count() == 30
+    assert 12 <= open_cycle.filter(status="submitted").count() <= 18
+    assert open_cycle.filter(status="in_progress").count() >= 5
+    assert not Answer.objects.filter(
+        assessment__cycle=cycles[2], assessment__status="not_started"
+    ).exists()
+
+
+def test_seed_demo_users_sign_in_with_the_password(seeded):
+    for username in ("admin", "lead", "respondent", "amira"):
+        assert authenticate(username=username, password=PASSWORD) is not None
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.is_staff
+    assert admin.is_superuser
+    assert Membership.objects.get(user__username="lead").role == "lead"
+
+
+def test_seed_demo_leaves_the_respondents_assessment_in_progress(seeded):
+    team = Membership.objects.get(user__username="respondent").team
+    assert team.name == "Payments API"
+    current = Assessment.objects.get(team=team, cycle__status="open")
+    assert current.status == Assessment.Status.IN_PROGRESS
+    assert 0 < current.answers.count() < 52
+
+
+def test_seed_demo_stores_scores_and_rollups_for_closed_cycles(seeded):
+    for cycle in Cycle.objects.filter(organization=seeded, status="closed"):
+        assert CapabilityScore.objects.filter(assessment__cycle=cycle).count() == 240
+        assert NodeStat.objects.filter(cycle=cycle).exists()
+        assert RollupState.objects.get(cycle=cycle).computed_at is not None
+
+
+def test_seed_demo_answers_look_real(seeded):
+    answers = Answer.objects.filter(assessment__cycle__organization=seeded)
+    assert answers.filter(not_applicable=True).exists()
+    assert answers.exclude(comment="").count() > 50
+    assert answers.exclude(evidence_url="").exists()
+    assert not answers.filter(answered_by=None).exists()
+    targets = Target.objects.filter(organization=seeded)
+    assert targets.filter(team=None).count() == 8
+    assert targets.exclude(team=None).count() == 3
+
+
+def test_seed_demo_scores_improve_from_first_to_last_cycle(seeded):
+    def mean(name):
+        return CapabilityScore.objects.filter(assessment__cycle__name=name).aggregate(
+            m=Avg("percent")
+        )["m"]
+
+    assert mean("2026 Q1") < mean("2026 Q2") < mean("2026 Q3")
+
+
+def test_seed_demo_makes_invoicing_weaker_than_education(seeded):
+    def mean(key):
+        return CapabilityScore.objects.filter(capability__key=key).aggregate(
+            m=Avg("percent")
+        )["m"]
+
+    assert mean("invoicing-chargeback") + 10 < mean("education")
+
+
+def test_seed_demo_twice_changes_nothing(seeded):
+    before = counts()
+    assert seed().strip() == "Demo organisation already present"
+    assert counts() == before
+
+
+def test_seed_demo_reset_rebuilds_the_same_shape(seeded):
+    before = counts()
+    first_org_id = seeded.pk
+    out = seed("--reset")
+    assert "Demo organisation Northwind Traders: 30 teams, 90 assessments" in out
+    assert counts() == before
+    assert Organization.objects.get(slug="northwind").pk != first_org_id
+
+
+def test_seed_demo_without_a_framework_says_what_to_run(db):
+    with pytest.raises(CommandError, match=demo.NO_FRAMEWORK_MSG):
+        seed()
+
+
+def test_generate_load_creates_the_right_counts(shipped_framework):
+    out = StringIO()
+    call_command(
+        "generate_load", "--teams", "50", "--cycles", "2", "--org", "Big Co", stdout=out
+    )
+    org = Organization.objects.get(slug="big-co")
+    assert Team.objects.filter(organization=org, kind="business_unit").count() == 2
+    assert Team.objects.filter(organization=org, kind="team").count() == 50
+    first, last = Cycle.objects.filter(organization=org).order_by("opens_on")
+    assert (first.status, last.status) == ("closed", "open")
+    assert first.assessments.filter(status="submitted").count() == 50
+    assert last.assessments.filter(status="submitted").count() == 30
+    assert Answer.objects.filter(assessment__cycle=first).count() == 50 * 52
+    assert CapabilityScore.objects.filter(assessment__cycle=first).count() == 400
+    assert CapabilityScore.objects.filter(assessment__cycle=last).count() == 240
+    assert Membership.objects.filter(organization=org, role="respondent").count() == 50
+    assert "Big Co (big-co): 50 teams, 100 assessments" in out.getvalue()
+    assert "answers/s" in out.getvalue()
+
+
+def test_generate_load_refuses_an_existing_org_without_replace(shipped_framework):
+    call_command("generate_load", "--teams", "3", "--cycles", "1", stdout=StringIO())
+    with pytest.raises(CommandError, match="Organisation load-3-teams already exists"):
+        call_command("generate_load", "--teams", "3", "--cycles", "1")
+    call_command(
+        "generate_load", "--teams", "3", "--cycles", "1", "--replace", stdout=StringIO()
+    )
+    assert Organization.objects.filter(slug="load-3-teams").count() == 1
+    assert Team.objects.filter(organization__slug="load-3-teams").count() == 4
+
+
+def test_load_plan_spreads_teams_over_business_units():
+    plan = demo.load_plan(teams=100, cycles=3)
+    assert len(plan.units) == 4
+    assert plan.team_count == 100
+    assert [c.status for c in plan.cycles] == ["closed", "closed", "open"]
+    names = [n for _unit, names in plan.units for n in names]
+    assert len(set(names)) == 100
+
+
+def test_cycle_scores_are_deterministic_for_a_seed():
+    questions = demo.Questions(
+        ids=np.arange(10),
+        capability_keys=["education"] * 5 + ["invoicing-chargeback"] * 5,
+        lens_keys=["knowledge", "process", "metrics", "adoption", "automation"] * 2,
+        allow_na=np.zeros(10, dtype=bool),
+        options=np.zeros((10, 5), dtype=np.int64),
+    )
+
+    def draw():
+        rng = np.random.default_rng(7)
+        traits = demo.team_traits(rng, 20, questions)
+        return demo.cycle_scores(rng, *traits, 0)
+
+    first, second = draw(), draw()
+    assert first.shape == (20, 10)
+    np.testing.assert_array_equal(first, second)
+    assert first.min() >= 0
+    assert first.max() <= 4
+
+
+def test_progress_bar_draws_one_plain_line():
+    lines = []
+    demo.progress_bar(lines.append, "Seeding demo", width=10)(0.5, "cycle 2/3")
+    assert lines == ["\rSeeding demo  [#####-----] 50%  (cycle 2/3)"]
