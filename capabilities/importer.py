@@ -6,6 +6,7 @@ prefixed with the key path where it was found (``capabilities[3].questions[2].op
 """
 
 import json
+import re
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -216,8 +217,14 @@ def _schema_messages(error) -> list[str]:
     return [f"{where}: {error.message}"]
 
 
-def _sort_key(error):
-    return [(isinstance(p, str), str(p).zfill(8)) for p in error.absolute_path]
+def _path_order(message: str) -> list[tuple]:
+    """Natural order of a message's key path: lenses[2] before lenses[10]."""
+    path = message.split(": ", 1)[0]
+    return [
+        (0, int(token), "") if token.isdigit() else (1, 0, token)
+        for token in re.split(r"[\[\].]+", path)
+        if token
+    ]
 
 
 def _items(data: dict, name: str) -> list[tuple[int, dict]]:
@@ -309,10 +316,9 @@ def _semantic_errors(data: dict) -> list[str]:
 def framework_file_errors(document: dict) -> list[str]:
     """Every problem in a parsed framework document: schema errors, then semantic ones."""
     errors: list[str] = []
-    for error in sorted(_validator().iter_errors(document), key=_sort_key):
+    for error in _validator().iter_errors(document):
         errors.extend(_schema_messages(error))
-    errors.extend(_semantic_errors(document))
-    return errors
+    return sorted(errors, key=_path_order) + _semantic_errors(document)
 
 
 # --- import ---------------------------------------------------------------------

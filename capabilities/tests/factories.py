@@ -84,3 +84,74 @@ def make_framework(
         )
         fw.refresh_from_db()
     return fw
+
+
+def make_document(*, slug="doc-fw", version=1, capabilities=2) -> dict:
+    """A valid framework file document (no database): every capability has one
+    question per lens with options 0..4, and a recommendation for the first band."""
+    return {
+        "slug": slug,
+        "version": version,
+        "title": f"Document {slug}",
+        "description": "A framework for tests.",
+        "source_url": "https://example.com/framework",
+        "lenses": [
+            {
+                "key": key,
+                "name": key.title(),
+                "description": f"The {key} lens.",
+                "weight": 20,
+                "levels": [f"{key} level {s}" for s in range(5)],
+            }
+            for key in LENS_KEYS
+        ],
+        "maturity_levels": [
+            {
+                "key": key,
+                "name": name,
+                "min_percent": pct,
+                "colour": "#336699",
+                "description": f"{name} band.",
+            }
+            for key, name, pct in LEVELS
+        ],
+        "domains": [{"key": "manage", "name": "Manage", "description": ""}],
+        "capabilities": [
+            {
+                "key": f"cap-{c}",
+                "domain": "manage",
+                "name": f"Capability {c}",
+                "summary": "Summary.",
+                "description": "Description.",
+                "docs_url": "https://learn.microsoft.com/example",
+                "foundation_url": "https://www.finops.org/example",
+                "questions": [
+                    {
+                        "key": f"cap-{c}-{lens}",
+                        "lens": lens,
+                        "prompt": f"How is {lens} for capability {c}?",
+                        "help": "Some help.",
+                        "weight": 1,
+                        "allow_na": False,
+                        "options": [
+                            {"score": s, "label": f"Level {s}", "description": ""}
+                            for s in range(5)
+                        ],
+                    }
+                    for lens in LENS_KEYS
+                ],
+                "recommendations": [
+                    {
+                        "level": "not_started",
+                        "lens": None,
+                        "title": f"Start capability {c}",
+                        "body": "Begin.",
+                        "effort": "low",
+                        "impact": "high",
+                        "links": [{"title": "Docs", "url": "https://example.com/d"}],
+                    }
+                ],
+            }
+            for c in range(capabilities)
+        ],
+    }

@@ -1,0 +1,408 @@
+"""Admin for framework content: drafts are editable, everything else is read-only.
+
+Every page under a published or retired framework (the framework itself, its
+capabilities, questions and their inlines) refuses changes, additions and deletions,
+and says why. Drafts are made from published versions with the "New draft version"
+action, and published with "Publish".
+"""
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from .importer import (
+    FILE_TOO_LARGE_MSG,
+    FrameworkFileError,
+    framework_dump,
+    framework_import,
+)
+from .models import (
+    PUBLISHED_IS_IMMUTABLE_MSG,
+    AnswerOption,
+    Capability,
+    Domain,
+    Framework,
+    Lens,
+    MaturityLevel,
+    Question,
+    Recommendation,
+)
+from .services import (
+    framework_delete_draft,
+    framework_new_draft,
+    framework_publish,
+    framework_retire,
+)
+
+EXPORT_ONE_MSG = "Select exactly one framework to export."
+NEW_DRAFT_MSG = "Created {draft} from {framework}."
+PUBLISHED_MSG = "Published {framework}."
+NOT_PUBLISHED_MSG = "{framework} was not published:"
+RETIRED_MSG = "Retired {framework}."
+IMPORTED_MSG = "Imported {framework} ({status})."
+# Room for the multipart envelope around a file of the maximum size.
+UPLOAD_OVERHEAD_BYTES = 64 * 1024
+
+
+def _framework_of(obj) -> Framework | None:
+    if obj is None:
+        return None
+    if isinstance(obj, Framework):
+        return obj
+    return obj.owning_framework()
+
+
+def _is_locked(obj) -> bool:
+    framework = _framework_of(obj)
+    return (
+        framework is not None and framework.pk is not None and not framework.is_editable
+    )
+
+
+def _draft_queryset(model):
+    if model is Framework:
+        return Framework.objects.filter(status=Framework.Status.DRAFT)
+    if model is Question:
+        return Question.objects.filter(
+            capability__framework__status=Framework.Status.DRAFT
+        ).select_related("capability")
+    return model.objects.filter(framework__status=Framework.Status.DRAFT)
+
+
+def _restrict_choices(request, db_field, kwargs) -> None:
+    """Offer only rows of draft frameworks, and of the edited framework when known."""
+    model = db_field.related_model
+    if model not in (Framework, Domain, Lens, MaturityLevel, Capability, Question):
+        return
+    queryset = _draft_queryset(model)
+    parent = getattr(request, "_capabilities_framework", None)
+    if parent is not None and model in (Domain, Lens, MaturityLevel, Capability):
+        queryset = queryset.filter(framework=parent)
+    kwargs["queryset"] = queryset
+
+
+class LockedInlineMixin:
+    """Inlines under a non-draft framework are read-only."""
+
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return not _is_locked(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not _is_locked(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not _is_locked(obj) and super().has_delete_permission(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        _restrict_choices(request, db_field, kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class LockedAdminMixin:
+    """Objects under a non-draft framework can be viewed, never changed or deleted."""
+
+    def has_change_permission(self, request, obj=None):
+        return not _is_locked(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not _is_locked(obj) and super().has_delete_permission(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        _restrict_choices(request, db_field, kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        request._capabilities_framework = _framework_of(obj)
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_inline_instances(self, request, obj=None):
+        request._capabilities_framework = _framework_of(obj)
+        return super().get_inline_instances(request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and _is_locked(obj) and request.method == "GET":
+            messages.warning(
+                request, PUBLISHED_IS_IMMUTABLE_MSG.format(framework=_framework_of(obj))
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms, protected = super().get_deleted_objects(objs, request)
+        locked = [
+            PUBLISHED_IS_IMMUTABLE_MSG.format(framework=_framework_of(obj))
+            for obj in objs
+            if _is_locked(obj)
+        ]
+        return deleted, counts, perms, list(protected) + locked
+
+    def delete_queryset(self, request, queryset):
+        # One by one, so that each delete goes through the model's immutability check.
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
+# --- framework ------------------------------------------------------------------
+
+
+class LensInline(LockedInlineMixin, admin.StackedInline):
+    model = Lens
+    fields = [
+        ("key", "name", "order", "weight"),
+        "description",
+        ("level_0", "level_1", "level_2", "level_3", "level_4"),
+    ]
+
+
+class MaturityLevelInline(LockedInlineMixin, admin.TabularInline):
+    model = MaturityLevel
+    fields = ["key", "name", "min_percent", "colour", "description"]
+
+
+class DomainInline(LockedInlineMixin, admin.TabularInline):
+    model = Domain
+    fields = ["key", "name", "order", "description"]
+
+
+class FrameworkImportForm(forms.Form):
+    file = forms.FileField(
+        label="Framework file",
+        help_text="YAML or JSON, in the format of capabilities/content/framework.schema.json.",
+    )
+    replace = forms.BooleanField(
+        required=False,
+        label="Replace an existing draft of the same version",
+    )
+    publish = forms.BooleanField(required=False, label="Publish after importing")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = settings.FRAMEWORK_FILE_MAX_BYTES
+        if upload.size > limit:
+            raise ValidationError(
+                FILE_TOO_LARGE_MSG.format(size=upload.size, limit=limit)
+            )
+        return upload
+
+
+@admin.register(Framework)
+class FrameworkAdmin(LockedAdminMixin, admin.ModelAdmin):
+    list_display = ["title", "slug", "version", "status", "published_at"]
+    list_filter = ["status", "slug"]
+    search_fields = ["title", "slug", "description"]
+    ordering = ["slug", "-version"]
+    readonly_fields = ["status", "published_at", "created_at"]
+    fields = [
+        ("slug", "version"),
+        "title",
+        "description",
+        "source_url",
+        ("status", "published_at", "created_at"),
+    ]
+    inlines = [LensInline, MaturityLevelInline, DomainInline]
+    actions = ["new_draft", "publish", "retire", "export_yaml"]
+    change_list_template = "admin/capabilities/framework/change_list.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="capabilities_framework_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def delete_model(self, request, obj):
+        framework_delete_draft(framework=obj)
+
+    @admin.action(description="New draft version", permissions=["add"])
+    def new_draft(self, request, queryset):
+        for framework in queryset:
+            draft = framework_new_draft(framework=framework)
+            url = reverse("admin:capabilities_framework_change", args=[draft.pk])
+            self.message_user(
+                request,
+                format_html(
+                    '<a href="{}">{}</a>',
+                    url,
+                    NEW_DRAFT_MSG.format(draft=draft, framework=framework),
+                ),
+                messages.SUCCESS,
+            )
+
+    @admin.action(description="Publish", permissions=["change"])
+    def publish(self, request, queryset):
+        for framework in queryset:
+            try:
+                framework_publish(framework=framework, user=request.user)
+            except ValidationError as exc:
+                self.message_user(
+                    request,
+                    format_html(
+                        "{}<ul>{}</ul>",
+                        NOT_PUBLISHED_MSG.format(framework=framework),
+                        format_html_join(
+                            "", "<li>{}</li>", ((m,) for m in exc.messages)
+                        ),
+                    ),
+                    messages.ERROR,
+                )
+            else:
+                self.message_user(
+                    request, PUBLISHED_MSG.format(framework=framework), messages.SUCCESS
+                )
+
+    @admin.action(description="Retire", permissions=["change"])
+    def retire(self, request, queryset):
+        for framework in queryset:
+            try:
+                framework_retire(framework=framework, user=request.user)
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            else:
+                self.message_user(
+                    request, RETIRED_MSG.format(framework=framework), messages.SUCCESS
+                )
+
+    @admin.action(description="Export as YAML", permissions=["view"])
+    def export_yaml(self, request, queryset):
+        frameworks = list(queryset[:2])
+        if len(frameworks) != 1:
+            self.message_user(request, EXPORT_ONE_MSG, messages.ERROR)
+            return None
+        framework = frameworks[0]
+        response = HttpResponse(
+            framework_dump(framework, fmt="yaml"),
+            content_type="application/yaml; charset=utf-8",
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="{framework.slug}-v{framework.version}.yaml"'
+        )
+        return response
+
+    def import_view(self, request):
+        """Upload a framework file; every error is listed next to the file field."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        limit = settings.FRAMEWORK_FILE_MAX_BYTES
+        form = FrameworkImportForm()
+        if request.method == "POST":
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+            if length > limit + UPLOAD_OVERHEAD_BYTES:
+                # Refused before Django reads (and stores) the upload.
+                form.add_error(
+                    None, FILE_TOO_LARGE_MSG.format(size=length, limit=limit)
+                )
+            else:
+                form = FrameworkImportForm(request.POST, request.FILES)
+                if form.is_valid():
+                    try:
+                        framework = framework_import(
+                            data=form.cleaned_data["file"].read(),
+                            replace=form.cleaned_data["replace"],
+                            publish=form.cleaned_data["publish"],
+                            user=request.user,
+                        )
+                    except FrameworkFileError as exc:
+                        for error in exc.errors:
+                            form.add_error("file", error)
+                    else:
+                        self.message_user(
+                            request,
+                            IMPORTED_MSG.format(
+                                framework=framework,
+                                status=framework.get_status_display().lower(),
+                            ),
+                            messages.SUCCESS,
+                        )
+                        return HttpResponseRedirect(
+                            reverse(
+                                "admin:capabilities_framework_change",
+                                args=[framework.pk],
+                            )
+                        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import framework file",
+            "opts": self.model._meta,
+            "form": form,
+            "max_bytes": limit,
+        }
+        return TemplateResponse(
+            request, "admin/capabilities/framework/import.html", context
+        )
+
+
+# --- capabilities and questions ---------------------------------------------------
+
+
+class QuestionInline(LockedInlineMixin, admin.TabularInline):
+    model = Question
+    fields = ["order", "key", "lens", "prompt", "weight", "allow_na"]
+    show_change_link = True
+    ordering = ["order", "id"]
+
+
+class RecommendationInline(LockedInlineMixin, admin.StackedInline):
+    model = Recommendation
+    fields = [("level", "lens", "effort", "impact", "order"), "title", "body", "links"]
+    ordering = ["order", "id"]
+
+
+@admin.register(Capability)
+class CapabilityAdmin(LockedAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "key", "framework", "domain", "order"]
+    list_filter = ["framework", "domain__name"]
+    list_select_related = ["framework", "domain"]
+    search_fields = ["key", "name", "summary"]
+    ordering = ["framework__slug", "-framework__version", "order", "id"]
+    inlines = [QuestionInline, RecommendationInline]
+
+    def has_add_permission(self, request):
+        return (
+            super().has_add_permission(request) and _draft_queryset(Framework).exists()
+        )
+
+
+class AnswerOptionInline(LockedInlineMixin, admin.TabularInline):
+    model = AnswerOption
+    fields = ["score", "label", "description", "order"]
+    ordering = ["score"]
+
+    def get_extra(self, request, obj=None, **kwargs):
+        # A new question starts with one row per score 0..4.
+        return 5 if obj is None else 0
+
+
+@admin.register(Question)
+class QuestionAdmin(LockedAdminMixin, admin.ModelAdmin):
+    list_display = ["key", "short_prompt", "capability", "lens", "weight", "allow_na"]
+    list_filter = ["capability__framework", "capability__name", "lens__name"]
+    list_select_related = ["capability__framework", "lens"]
+    search_fields = ["key", "prompt"]
+    ordering = ["capability__framework__slug", "capability__order", "order", "id"]
+    inlines = [AnswerOptionInline]
+
+    @admin.display(description="prompt")
+    def short_prompt(self, obj):
+        return obj.prompt if len(obj.prompt) <= 80 else obj.prompt[:79] + "…"
+
+    def has_add_permission(self, request):
+        return (
+            super().has_add_permission(request) and _draft_queryset(Framework).exists()
+        )
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, AnswerOptionInline) and obj.pk is None:
+            kwargs.setdefault("initial", [{"score": s, "order": s} for s in range(5)])
+        return kwargs
