@@ -5,4 +5,26 @@ from . import lead_urls, views
 app_name = "assessment"
 
 # Respondent pages here; the lead's pages in lead_urls.py.
-urlpatterns: list = [] + lead_urls.urlpatterns
+urlpatterns: list = [
+    path("assessments/", views.my_assessments, name="my_assessments"),
+    path("assessments/<int:pk>/", views.questionnaire, name="questionnaire"),
+    path(
+        "assessments/<int:pk>/c/<slug:capability_key>/",
+        views.questionnaire,
+        name="questionnaire_capability",
+    ),
+    path(
+        "assessments/<int:pk>/answers/<int:question_id>/",
+        views.answer_save,
+        name="answer_save",
+    ),
+    path(
+        "assessments/<int:pk>/answers/<int:question_id>/history/",
+        views.answer_history,
+        name="answer_history",
+    ),
+    path("assessments/<int:pk>/review/", views.review, name="review"),
+    path("assessments/<int:pk>/submit/", views.submit, name="submit"),
+    path("assessments/<int:pk>/summary/", views.summary, name="summary"),
+    path("assessments/<int:pk>/reopen/", views.reopen, name="reopen"),
+] + lead_urls.urlpatterns

@@ -1,1 +1,407 @@
-"""Pages of this app."""
+"""The respondent's pages: my assessments, the questionnaire with autosave, review,
+submit and summary. Leads of the organisation may open them too.
+
+Every view authorises through ``access.get_assessment_for_user`` (404 otherwise).
+"""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from capabilities.models import AnswerOption, Question
+
+from . import selectors, services
+from .access import access_for, get_assessment_for_user
+from .exceptions import AnswerConflict, IncompleteAssessment
+
+SAVED_MSG = "Your answers are saved."
+SUBMITTED_MSG = "Assessment submitted. Thank you!"
+REOPENED_MSG = "The assessment is open for changes again."
+BAD_JSON_MSG = "Send a JSON object."
+NOT_ANSWERED_YET_MSG = "Not answered yet."
+READ_ONLY_SUBMITTED_MSG = "This assessment is submitted: answers are shown read-only."
+READ_ONLY_CYCLE_MSG = "This cycle is not open: answers are shown read-only."
+
+
+@login_required
+@require_GET
+def my_assessments(request):
+    """Open assessments of the user's teams, with progress; then past ones."""
+    rows = selectors.assessments_for_user(user=request.user)
+    return render(
+        request,
+        "assessment/my_assessments.html",
+        {"open_rows": rows["open"], "past_rows": rows["past"]},
+    )
+
+
+def _read_only_reason(assessment) -> str:
+    if assessment.is_submitted:
+        return READ_ONLY_SUBMITTED_MSG
+    if not assessment.cycle.is_open:
+        return READ_ONLY_CYCLE_MSG
+    return ""
+
+
+def _choice_value(answer) -> str:
+    if answer is None:
+        return ""
+    if answer.not_applicable:
+        return "na"
+    return str(answer.option_id) if answer.option_id else ""
+
+
+def _questionnaire_context(request, assessment, capability_key, errors=None):
+    groups = selectors.assessment_questions(assessment=assessment)
+    if not groups:
+        return None
+    keys = [g.capability.key for g in groups]
+    key = capability_key or request.GET.get("capability") or keys[0]
+    if key not in keys:
+        raise Http404("No such capability in this assessment.")
+    index = keys.index(key)
+    current = groups[index]
+    answers = selectors.assessment_answers(assessment=assessment)
+    progress = selectors.assessment_progress(assessment=assessment)
+    errors = errors or {}
+    posted = request.POST if errors else {}
+    items = []
+    for question in current.questions:
+        answer = answers.get(question.pk)
+        prefix = f"q-{question.pk}"
+        items.append(
+            {
+                "question": question,
+                "answer": answer,
+                "version": answer.version if answer else 0,
+                "choice": posted.get(f"{prefix}-choice", _choice_value(answer)),
+                "comment": posted.get(
+                    f"{prefix}-comment", answer.comment if answer else ""
+                ),
+                "evidence_url": posted.get(
+                    f"{prefix}-evidence", answer.evidence_url if answer else ""
+                ),
+                "errors": errors.get(question.pk, {}),
+            }
+        )
+    nav = [
+        {"group": g, "progress": p, "current": g is current}
+        for g, p in zip(groups, progress["capabilities"], strict=True)
+    ]
+    return {
+        "assessment": assessment,
+        "capability": current.capability,
+        "items": items,
+        "nav": nav,
+        "progress": progress,
+        "previous": groups[index - 1].capability if index > 0 else None,
+        "next": groups[index + 1].capability if index + 1 < len(groups) else None,
+        "read_only": _read_only_reason(assessment),
+        "comment_max": services.COMMENT_MAX_LENGTH,
+        "evidence_max": services.EVIDENCE_URL_MAX_LENGTH,
+    }
+
+
+def _posted_items(post, questions) -> list[dict]:
+    """The fallback form's fields for one capability, as ``answers_bulk_record`` items."""
+    options = {
+        o.pk: o for q in questions for o in q.options.all()
+    }  # prefetched already
+    items = []
+    for question in questions:
+        prefix = f"q-{question.pk}"
+        choice = post.get(f"{prefix}-choice", "")
+        option = None
+        if choice and choice != "na":
+            option = options.get(int(choice)) if choice.isdigit() else None
+        items.append(
+            {
+                "question": question,
+                "option": option,
+                "not_applicable": choice == "na",
+                "comment": post.get(f"{prefix}-comment", ""),
+                "evidence_url": post.get(f"{prefix}-evidence", ""),
+                "expected_version": _int_or_zero(post.get(f"{prefix}-version")),
+            }
+        )
+    return items
+
+
+def _int_or_zero(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def questionnaire(request, pk, capability_key=None):
+    """One capability of the questionnaire; POST is the no-JS save of its answers."""
+    assessment = get_assessment_for_user(request.user, pk)
+    errors = None
+    if request.method == "POST":
+        context = _questionnaire_context(request, assessment, capability_key)
+        if context is None:
+            raise Http404("This assessment has no questions.")
+        questions = [item["question"] for item in context["items"]]
+        try:
+            services.answers_bulk_record(
+                assessment=assessment,
+                user=request.user,
+                items=_posted_items(request.POST, questions),
+            )
+        except AnswerConflict as conflict:
+            messages.error(request, conflict.message)
+            return redirect(_capability_url(assessment, context["capability"].key))
+        except ValidationError as error:
+            errors = _errors_by_question(error, questions)
+            if None in errors:
+                for message in errors.pop(None):
+                    messages.error(request, message)
+        else:
+            messages.success(request, SAVED_MSG)
+            return redirect(_capability_url(assessment, context["capability"].key))
+    context = _questionnaire_context(request, assessment, capability_key, errors)
+    if context is None:
+        return render(
+            request,
+            "assessment/questionnaire_empty.html",
+            {"assessment": assessment},
+        )
+    return render(
+        request,
+        "assessment/questionnaire.html",
+        context,
+        status=400 if errors else 200,
+    )
+
+
+def _errors_by_question(error: ValidationError, questions) -> dict:
+    """``{"items[2].comment": [...]}`` -> ``{question_id: {"comment": [...]}}``;
+    errors about the whole assessment under ``None``."""
+    by_question: dict = {}
+    for name, messages_ in error.message_dict.items():
+        if name.startswith("items[") and "]." in name:
+            index, field = name[6:].split("].", 1)
+            question = questions[int(index)]
+            by_question.setdefault(question.pk, {})[field] = messages_
+        else:
+            by_question.setdefault(None, []).extend(messages_)
+    return by_question
+
+
+def _capability_url(assessment, key) -> str:
+    return reverse("assessment:questionnaire_capability", args=[assessment.pk, key])
+
+
+def _answer_payload(answer) -> dict:
+    if answer is None:
+        return {
+            "option_id": None,
+            "option_score": None,
+            "option_label": None,
+            "not_applicable": False,
+            "comment": "",
+            "evidence_url": "",
+            "answered_by": None,
+            "updated_at": None,
+            "version": 0,
+        }
+    user = answer.answered_by
+    return {
+        "option_id": answer.option_id,
+        "option_score": answer.option.score if answer.option_id else None,
+        "option_label": answer.option.label if answer.option_id else None,
+        "not_applicable": answer.not_applicable,
+        "comment": answer.comment,
+        "evidence_url": answer.evidence_url,
+        "answered_by": (user.get_full_name() or user.get_username()) if user else None,
+        "updated_at": answer.updated_at.isoformat() if answer.updated_at else None,
+        "version": answer.version,
+    }
+
+
+def _optional_str(data: dict, name: str):
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError({name: [services.OPTION_UNKNOWN_MSG]})
+    return value
+
+
+@login_required
+@require_POST
+def answer_save(request, pk, question_id):
+    """Autosave of one answer (JSON): 200 ``{version, answered, progress}``,
+    400 ``{field: [messages]}``, 409 ``{detail, current}``."""
+    assessment = get_assessment_for_user(request.user, pk)
+    question = (
+        Question.objects.select_related("capability").filter(pk=question_id).first()
+    )
+    if question is None:
+        raise Http404("No such question.")
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        return JsonResponse({"detail": [BAD_JSON_MSG]}, status=400)
+    try:
+        option = None
+        if data.get("option") not in (None, ""):
+            option = AnswerOption.objects.filter(
+                pk=_int_or_zero(data["option"])
+            ).first()
+            if option is None:
+                raise ValidationError({"option": [services.OPTION_UNKNOWN_MSG]})
+        answer = services.answer_record(
+            assessment=assessment,
+            question=question,
+            user=request.user,
+            option=option,
+            not_applicable=data.get("not_applicable") is True,
+            comment=_optional_str(data, "comment"),
+            evidence_url=_optional_str(data, "evidence_url"),
+            expected_version=_int_or_zero(data.get("expected_version")),
+        )
+    except AnswerConflict as conflict:
+        return JsonResponse(
+            {"detail": conflict.message, "current": _answer_payload(conflict.current)},
+            status=409,
+        )
+    except ValidationError as error:
+        return JsonResponse(error.message_dict, status=400)
+    return JsonResponse(
+        {
+            "version": answer.version,
+            "answered": answer.is_answered,
+            "progress": selectors.assessment_progress(assessment=assessment),
+        }
+    )
+
+
+@login_required
+@require_GET
+def answer_history(request, pk, question_id):
+    """The changes to one answer, newest first (an HTML partial, or a page)."""
+    assessment = get_assessment_for_user(request.user, pk)
+    answer = (
+        assessment.answers.select_related("question")
+        .filter(question_id=question_id)
+        .first()
+    )
+    changes = selectors.answer_history(answer=answer) if answer else []
+    template = (
+        "assessment/_answer_history.html"
+        if request.GET.get("partial")
+        else "assessment/answer_history.html"
+    )
+    return render(
+        request,
+        template,
+        {
+            "assessment": assessment,
+            "answer": answer,
+            "changes": changes,
+            "empty_msg": NOT_ANSWERED_YET_MSG,
+        },
+    )
+
+
+def _review_context(assessment, missing=None) -> dict:
+    if missing is None:
+        missing = services.assessment_missing(assessment=assessment)
+    return {
+        "assessment": assessment,
+        "missing": missing,
+        "missing_count": sum(len(g["questions"]) for g in missing),
+        "progress": selectors.assessment_progress(assessment=assessment),
+        "read_only": _read_only_reason(assessment),
+    }
+
+
+@login_required
+@require_GET
+def review(request, pk):
+    """What is still unanswered, with links to it, and the submit button."""
+    assessment = get_assessment_for_user(request.user, pk)
+    return render(request, "assessment/review.html", _review_context(assessment))
+
+
+@login_required
+@require_POST
+def submit(request, pk):
+    """Submit the assessment; refused (with the list of what is missing) if incomplete."""
+    assessment = get_assessment_for_user(request.user, pk)
+    try:
+        services.assessment_submit(assessment=assessment, user=request.user)
+    except IncompleteAssessment as incomplete:
+        context = _review_context(assessment, incomplete.missing)
+        context["error"] = incomplete.message
+        return render(request, "assessment/review.html", context, status=400)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("assessment:review", pk=assessment.pk)
+    messages.success(request, SUBMITTED_MSG)
+    return redirect("assessment:summary", pk=assessment.pk)
+
+
+@login_required
+@require_GET
+def summary(request, pk):
+    """Read-only answers by capability, who submitted and when, link to the report."""
+    assessment = get_assessment_for_user(request.user, pk)
+    groups = selectors.assessment_questions(assessment=assessment)
+    answers = selectors.assessment_answers(assessment=assessment)
+    capabilities = [
+        {
+            "capability": group.capability,
+            "rows": [
+                {"question": q, "answer": answers.get(q.pk)} for q in group.questions
+            ],
+        }
+        for group in groups
+    ]
+    return render(
+        request,
+        "assessment/summary.html",
+        {
+            "assessment": assessment,
+            "capabilities": capabilities,
+            "progress": selectors.assessment_progress(assessment=assessment),
+            "can_reopen": assessment.is_submitted
+            and not assessment.cycle.is_closed
+            and access_for(request.user).leads(assessment.cycle.organization_id),
+            "reason_max": 1000,
+        },
+    )
+
+
+@login_required
+@require_POST
+def reopen(request, pk):
+    """A lead reopens a submitted assessment, giving a reason."""
+    assessment = get_assessment_for_user(request.user, pk)
+    if not access_for(request.user).leads(assessment.cycle.organization_id):
+        raise Http404("No such assessment.")
+    try:
+        services.assessment_reopen(
+            assessment=assessment,
+            user=request.user,
+            reason=request.POST.get("reason", ""),
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("assessment:summary", pk=assessment.pk)
+    messages.success(request, REOPENED_MSG)
+    return redirect("assessment:questionnaire", pk=assessment.pk)

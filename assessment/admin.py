@@ -1,0 +1,201 @@
+"""Django admin for organisations, cycles and answers: read-mostly, for support work."""
+
+from django.contrib import admin
+
+from .models import (
+    Answer,
+    AnswerChange,
+    Assessment,
+    AssessmentReopen,
+    AuditEvent,
+    CapabilityScore,
+    Cycle,
+    Membership,
+    Organization,
+    Target,
+    Team,
+)
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "anonymity_threshold", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "organization", "parent"]
+    list_filter = ["kind", "organization"]
+    search_fields = ["name"]
+    raw_id_fields = ["organization", "parent"]
+    list_select_related = ["organization", "parent"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "organization", "team", "role", "created_at"]
+    list_filter = ["role", "organization"]
+    search_fields = ["user__username", "user__email", "team__name"]
+    raw_id_fields = ["user", "organization", "team"]
+    list_select_related = ["user", "organization", "team"]
+
+
+@admin.register(Cycle)
+class CycleAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "organization",
+        "framework",
+        "status",
+        "opens_on",
+        "closes_on",
+    ]
+    list_filter = ["status", "organization"]
+    search_fields = ["name"]
+    raw_id_fields = ["organization", "framework"]
+    filter_horizontal = ["teams", "capabilities"]
+    readonly_fields = ["created_at", "opened_at", "closed_at"]
+    list_select_related = ["organization", "framework"]
+
+
+class AnswerInline(admin.TabularInline):
+    model = Answer
+    fields = [
+        "question",
+        "option",
+        "not_applicable",
+        "answered_by",
+        "version",
+        "updated_at",
+    ]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "status",
+        "submitted_at",
+        "submitted_by",
+        "last_activity_at",
+    ]
+    list_filter = ["status", "cycle__organization", "cycle"]
+    search_fields = ["team__name", "cycle__name"]
+    raw_id_fields = ["cycle", "team", "submitted_by"]
+    readonly_fields = [
+        "status",
+        "submitted_at",
+        "submitted_by",
+        "last_activity_at",
+        "created_at",
+    ]
+    list_select_related = ["cycle", "team", "submitted_by"]
+    inlines = [AnswerInline]
+
+
+class AnswerChangeInline(admin.TabularInline):
+    model = AnswerChange
+    fields = ["version", "changed_at", "changed_by", "old", "new"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Answer)
+class AnswerAdmin(admin.ModelAdmin):
+    """Answers change only through the questionnaire, so that history is kept."""
+
+    list_display = [
+        "__str__",
+        "question",
+        "option",
+        "not_applicable",
+        "version",
+        "updated_at",
+    ]
+    list_filter = ["not_applicable", "assessment__cycle"]
+    search_fields = ["question__key", "assessment__team__name", "comment"]
+    raw_id_fields = ["assessment", "question", "option", "answered_by"]
+    list_select_related = ["question", "option"]
+    inlines = [AnswerChangeInline]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(AnswerChange)
+class AnswerChangeAdmin(admin.ModelAdmin):
+    list_display = ["answer", "version", "changed_by", "changed_at"]
+    search_fields = ["answer__question__key", "changed_by__username"]
+    raw_id_fields = ["answer", "changed_by"]
+    list_select_related = ["answer", "changed_by"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(AssessmentReopen)
+class AssessmentReopenAdmin(admin.ModelAdmin):
+    list_display = ["assessment", "reopened_by", "reopened_at", "reason"]
+    search_fields = ["assessment__team__name", "reason"]
+    raw_id_fields = ["assessment", "reopened_by"]
+    list_select_related = ["assessment__team", "assessment__cycle", "reopened_by"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Target)
+class TargetAdmin(admin.ModelAdmin):
+    list_display = ["organization", "team", "capability_key", "percent", "updated_at"]
+    list_filter = ["organization"]
+    search_fields = ["capability_key", "team__name"]
+    raw_id_fields = ["organization", "team"]
+
+
+@admin.register(CapabilityScore)
+class CapabilityScoreAdmin(admin.ModelAdmin):
+    list_display = [
+        "assessment",
+        "capability",
+        "percent",
+        "level_key",
+        "answered",
+        "total",
+    ]
+    list_filter = ["level_key"]
+    raw_id_fields = ["assessment", "capability"]
+    list_select_related = ["assessment__team", "assessment__cycle", "capability"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "action", "actor", "organization", "summary"]
+    list_filter = ["action", "organization"]
+    search_fields = ["summary", "actor__username"]
+    raw_id_fields = ["organization", "actor"]
+    date_hierarchy = "at"
+
+    def has_change_permission(self, request, obj=None):
+        return False

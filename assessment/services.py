@@ -1,0 +1,422 @@
+"""Writes of the respondent's workflow: record answers, submit, reopen.
+
+Every write locks the assessment row first (``FOR NO KEY UPDATE``), so a submit and
+a save never interleave: either the save lands before the submit, or it is refused.
+"""
+
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from capabilities.models import AnswerOption, Question
+
+from .exceptions import AnswerConflict, IncompleteAssessment
+from .models import Answer, AnswerChange, Assessment, AssessmentReopen, AuditEvent
+from .selectors import ANSWERED_Q, cycle_scope_capability_ids, questions_in_scope
+
+COMMENT_MAX_LENGTH = 5000
+EVIDENCE_URL_MAX_LENGTH = 500
+
+ASSESSMENT_SUBMITTED_MSG = (
+    "This assessment has been submitted; its answers can no longer be changed."
+)
+CYCLE_NOT_OPEN_MSG = "This cycle is not open; answers cannot be changed."
+CYCLE_CLOSED_MSG = "This cycle is closed; the assessment cannot be reopened."
+QUESTION_NOT_IN_FRAMEWORK_MSG = "This question is not part of this cycle's framework."
+QUESTION_OUT_OF_SCOPE_MSG = "This question's capability is not in this cycle's scope."
+OPTION_OF_OTHER_QUESTION_MSG = "This option does not belong to this question."
+OPTION_UNKNOWN_MSG = "Choose one of the options shown."
+NA_NOT_ALLOWED_MSG = "This question cannot be answered N/A."
+OPTION_AND_NA_MSG = "Choose an option or N/A, not both."
+COMMENT_TOO_LONG_MSG = f"Keep the comment under {COMMENT_MAX_LENGTH} characters."
+EVIDENCE_URL_SCHEME_MSG = "Enter a web address starting with http:// or https://."
+EVIDENCE_URL_TOO_LONG_MSG = (
+    f"Keep the evidence address under {EVIDENCE_URL_MAX_LENGTH} characters."
+)
+ALREADY_SUBMITTED_MSG = "This assessment has already been submitted."
+NOT_SUBMITTED_MSG = "Only a submitted assessment can be reopened."
+REOPEN_REASON_REQUIRED_MSG = "Say why the assessment is reopened."
+BULK_EMPTY_MSG = "Send at least one answer."
+
+_EMPTY_VALUES = {
+    "option_score": None,
+    "option_id": None,
+    "not_applicable": False,
+    "comment": "",
+    "evidence_url": "",
+}
+
+
+def answer_values(answer: Answer | None) -> dict:
+    """The values of an answer as kept in its history (``AnswerChange.old/new``)."""
+    if answer is None or answer.pk is None:
+        return dict(_EMPTY_VALUES)
+    return {
+        "option_score": answer.option.score if answer.option_id else None,
+        "option_id": answer.option_id,
+        "not_applicable": answer.not_applicable,
+        "comment": answer.comment,
+        "evidence_url": answer.evidence_url,
+    }
+
+
+def _lock_writable_assessment(assessment: Assessment) -> Assessment:
+    """Lock the assessment row and refuse writes to a submitted one or a non-open cycle.
+
+    The caller's instance is refreshed from the locked row, so it reflects the
+    committed state (a concurrent submit is seen).
+    """
+    locked = (
+        Assessment.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("cycle")
+        .get(pk=assessment.pk)
+    )
+    assessment.status = locked.status
+    assessment.submitted_at = locked.submitted_at
+    assessment.cycle.status = locked.cycle.status
+    if locked.is_submitted:
+        raise ValidationError({"assessment": [ASSESSMENT_SUBMITTED_MSG]})
+    if not locked.cycle.is_open:
+        raise ValidationError({"assessment": [CYCLE_NOT_OPEN_MSG]})
+    return assessment
+
+
+def _evidence_errors(url: str) -> list[str]:
+    if not url:
+        return []
+    if len(url) > EVIDENCE_URL_MAX_LENGTH:
+        return [EVIDENCE_URL_TOO_LONG_MSG]
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return [EVIDENCE_URL_SCHEME_MSG]
+    return []
+
+
+def _validate_answer(
+    *,
+    assessment: Assessment,
+    scope_ids: set[int] | None,
+    question: Question,
+    option: AnswerOption | None,
+    not_applicable: bool,
+    comment: str | None,
+    evidence_url: str | None,
+) -> None:
+    errors: dict[str, list[str]] = {}
+    if question.capability.framework_id != assessment.cycle.framework_id:
+        errors["question"] = [QUESTION_NOT_IN_FRAMEWORK_MSG]
+    elif scope_ids is not None and question.capability_id not in scope_ids:
+        errors["question"] = [QUESTION_OUT_OF_SCOPE_MSG]
+    if option is not None and not_applicable:
+        errors["option"] = [OPTION_AND_NA_MSG]
+    elif option is not None and option.question_id != question.pk:
+        errors["option"] = [OPTION_OF_OTHER_QUESTION_MSG]
+    if not_applicable and not question.allow_na:
+        errors["not_applicable"] = [NA_NOT_ALLOWED_MSG]
+    if comment is not None and len(comment) > COMMENT_MAX_LENGTH:
+        errors["comment"] = [COMMENT_TOO_LONG_MSG]
+    if evidence_url is not None and (url_errors := _evidence_errors(evidence_url)):
+        errors["evidence_url"] = url_errors
+    if errors:
+        raise ValidationError(errors)
+
+
+def _locked_answer(assessment: Assessment, question: Question) -> Answer | None:
+    return (
+        Answer.objects.select_for_update(of=("self",))
+        .select_related("option")
+        .filter(assessment_id=assessment.pk, question_id=question.pk)
+        .first()
+    )
+
+
+def _record_one(
+    *,
+    assessment: Assessment,
+    scope_ids: set[int] | None,
+    question: Question,
+    user,
+    option: AnswerOption | None,
+    not_applicable: bool,
+    comment: str | None,
+    evidence_url: str | None,
+    expected_version: int | None,
+) -> tuple[Answer, bool]:
+    """Validate and upsert one answer inside the caller's transaction.
+
+    Returns the answer and whether anything changed.
+    """
+    if comment is not None:
+        comment = comment.replace("\r\n", "\n")
+    if evidence_url is not None:
+        evidence_url = evidence_url.strip()
+    _validate_answer(
+        assessment=assessment,
+        scope_ids=scope_ids,
+        question=question,
+        option=option,
+        not_applicable=not_applicable,
+        comment=comment,
+        evidence_url=evidence_url,
+    )
+    expected = expected_version or 0
+    answer = _locked_answer(assessment, question)
+    current_version = answer.version if answer else 0
+    if current_version != expected:
+        raise AnswerConflict(current=answer)
+
+    old = answer_values(answer)
+    new = {
+        "option_score": option.score if option is not None else None,
+        "option_id": option.pk if option is not None else None,
+        "not_applicable": bool(not_applicable),
+        "comment": old["comment"] if comment is None else comment,
+        "evidence_url": old["evidence_url"] if evidence_url is None else evidence_url,
+    }
+    if new == old:
+        if answer is None:
+            # Nothing stored and nothing to store: an unsaved, empty answer (version 0).
+            answer = Answer(assessment=assessment, question=question, version=0)
+        return answer, False
+
+    fields = {
+        "option": option,
+        "not_applicable": new["not_applicable"],
+        "comment": new["comment"],
+        "evidence_url": new["evidence_url"],
+        "answered_by": user,
+    }
+    if answer is None:
+        try:
+            with transaction.atomic():
+                answer = Answer.objects.create(
+                    assessment=assessment, question=question, version=1, **fields
+                )
+        except IntegrityError:
+            # Another writer created it first: that is a conflict for this one.
+            raise AnswerConflict(current=_locked_answer(assessment, question)) from None
+    else:
+        for name, value in fields.items():
+            setattr(answer, name, value)
+        answer.version += 1
+        answer.save(update_fields=[*fields, "version", "updated_at"])
+    AnswerChange.objects.create(
+        answer=answer, changed_by=user, version=answer.version, old=old, new=new
+    )
+    return answer, True
+
+
+def _touch(assessment: Assessment) -> None:
+    now = timezone.now()
+    fields = {"last_activity_at": now}
+    if assessment.status == Assessment.Status.NOT_STARTED:
+        fields["status"] = Assessment.Status.IN_PROGRESS
+    Assessment.objects.filter(pk=assessment.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(assessment, name, value)
+
+
+@transaction.atomic
+def answer_record(
+    *,
+    assessment: Assessment,
+    question: Question,
+    user,
+    option: AnswerOption | None = None,
+    not_applicable: bool = False,
+    comment: str | None = None,
+    evidence_url: str | None = None,
+    expected_version: int | None,
+) -> Answer:
+    """Create or update the one answer of ``assessment`` to ``question``.
+
+    ``comment``/``evidence_url`` None leave the stored value unchanged.
+    ``expected_version`` is the version the client last saw (0 or None: no answer
+    yet); a different stored version raises ``AnswerConflict`` and changes nothing.
+    Each effective change bumps the version and writes one ``AnswerChange``; a save
+    with the stored values changes nothing. Raises ``ValidationError`` (field dict).
+    """
+    _lock_writable_assessment(assessment)
+    answer, changed = _record_one(
+        assessment=assessment,
+        scope_ids=cycle_scope_capability_ids(cycle=assessment.cycle),
+        question=question,
+        user=user,
+        option=option,
+        not_applicable=not_applicable,
+        comment=comment,
+        evidence_url=evidence_url,
+        expected_version=expected_version,
+    )
+    if changed:
+        _touch(assessment)
+    return answer
+
+
+def _resolve_items(items: list[dict]) -> list[dict]:
+    """Accept questions and options as instances or ids; load ids in two queries."""
+    question_ids = {i["question"] for i in items if isinstance(i["question"], int)}
+    option_ids = {i.get("option") for i in items if isinstance(i.get("option"), int)}
+    questions = Question.objects.select_related("capability").in_bulk(question_ids)
+    options = AnswerOption.objects.in_bulk(option_ids)
+    resolved = []
+    for index, item in enumerate(items):
+        item = dict(item)
+        if isinstance(item["question"], int):
+            if item["question"] not in questions:
+                raise ValidationError(
+                    {f"items[{index}].question": [QUESTION_NOT_IN_FRAMEWORK_MSG]}
+                )
+            item["question"] = questions[item["question"]]
+        if isinstance(item.get("option"), int):
+            if item["option"] not in options:
+                raise ValidationError({f"items[{index}].option": [OPTION_UNKNOWN_MSG]})
+            item["option"] = options[item["option"]]
+        resolved.append(item)
+    return resolved
+
+
+@transaction.atomic
+def answers_bulk_record(
+    *, assessment: Assessment, user, items: list[dict]
+) -> list[Answer]:
+    """Record several answers, all or nothing.
+
+    Each item holds ``answer_record``'s keywords (``question``, ``option``,
+    ``not_applicable``, ``comment``, ``evidence_url``, ``expected_version``);
+    question and option may be instances or ids. Errors name the item:
+    ``{"items[2].option": [...]}``; a conflict raises ``AnswerConflict``.
+    """
+    if not items:
+        raise ValidationError({"items": [BULK_EMPTY_MSG]})
+    _lock_writable_assessment(assessment)
+    scope_ids = cycle_scope_capability_ids(cycle=assessment.cycle)
+    answers, any_changed = [], False
+    for index, item in enumerate(_resolve_items(items)):
+        try:
+            answer, changed = _record_one(
+                assessment=assessment,
+                scope_ids=scope_ids,
+                question=item["question"],
+                user=user,
+                option=item.get("option"),
+                not_applicable=item.get("not_applicable", False),
+                comment=item.get("comment"),
+                evidence_url=item.get("evidence_url"),
+                expected_version=item.get("expected_version"),
+            )
+        except ValidationError as error:
+            raise ValidationError(
+                {
+                    f"items[{index}].{name}": messages
+                    for name, messages in error.message_dict.items()
+                }
+            ) from None
+        answers.append(answer)
+        any_changed = any_changed or changed
+    if any_changed:
+        _touch(assessment)
+    return answers
+
+
+def assessment_missing(*, assessment: Assessment) -> list[dict]:
+    """Unanswered questions in scope grouped by capability (N/A counts where allowed).
+
+    ``[{"capability": Capability, "questions": [Question]}]`` in questionnaire order.
+    """
+    answered_ids = set(
+        assessment.answers.filter(ANSWERED_Q).values_list("question_id", flat=True)
+    )
+    missing: list[dict] = []
+    for question in questions_in_scope(cycle=assessment.cycle).select_related(
+        "capability", "lens"
+    ):
+        if question.pk in answered_ids:
+            continue
+        if not missing or missing[-1]["capability"].pk != question.capability_id:
+            missing.append({"capability": question.capability, "questions": []})
+        missing[-1]["questions"].append(question)
+    return missing
+
+
+def _scores_and_rollup(assessment: Assessment) -> None:
+    """Store the team's capability scores and mark the cycle's roll-up stale."""
+    from assessment import scores
+    from benchmarks import services as benchmark_services
+
+    scores.scores_store(assessment=assessment)
+    benchmark_services.rollup_mark_stale(cycle=assessment.cycle)
+
+
+@transaction.atomic
+def assessment_submit(*, assessment: Assessment, user) -> Assessment:
+    """Submit the team's answers: every question in scope must be answered.
+
+    Raises ``IncompleteAssessment`` listing what is missing, or ``ValidationError``
+    for a submitted assessment or a cycle that is not open. Stores the scores and
+    marks the cycle's roll-up stale, in the same transaction.
+    """
+    locked = (
+        Assessment.objects.select_for_update(of=("self",))
+        .select_related("cycle")
+        .get(pk=assessment.pk)
+    )
+    if locked.is_submitted:
+        raise ValidationError({"assessment": [ALREADY_SUBMITTED_MSG]})
+    if not locked.cycle.is_open:
+        raise ValidationError({"assessment": [CYCLE_NOT_OPEN_MSG]})
+    missing = assessment_missing(assessment=assessment)
+    if missing:
+        raise IncompleteAssessment(missing=missing)
+    now = timezone.now()
+    assessment.status = Assessment.Status.SUBMITTED
+    assessment.submitted_at = now
+    assessment.submitted_by = user
+    assessment.last_activity_at = now
+    assessment.save(
+        update_fields=["status", "submitted_at", "submitted_by", "last_activity_at"]
+    )
+    _scores_and_rollup(assessment)
+    return assessment
+
+
+@transaction.atomic
+def assessment_reopen(*, assessment: Assessment, user, reason: str) -> Assessment:
+    """Reopen a submitted assessment for changes (leads only: the caller checks).
+
+    Keeps the reason (``AssessmentReopen``) and an audit event, recomputes the
+    stored scores and marks the cycle's roll-up stale.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [REOPEN_REASON_REQUIRED_MSG]})
+    locked = (
+        Assessment.objects.select_for_update(of=("self",))
+        .select_related("cycle", "team")
+        .get(pk=assessment.pk)
+    )
+    if not locked.is_submitted:
+        raise ValidationError({"assessment": [NOT_SUBMITTED_MSG]})
+    if locked.cycle.is_closed:
+        raise ValidationError({"assessment": [CYCLE_CLOSED_MSG]})
+    AssessmentReopen.objects.create(
+        assessment=assessment, reopened_by=user, reason=reason
+    )
+    assessment.status = Assessment.Status.IN_PROGRESS
+    assessment.submitted_at = None
+    assessment.submitted_by = None
+    assessment.last_activity_at = timezone.now()
+    assessment.save(
+        update_fields=["status", "submitted_at", "submitted_by", "last_activity_at"]
+    )
+    AuditEvent.objects.create(
+        organization_id=locked.cycle.organization_id,
+        actor=user,
+        action="assessment.reopen",
+        summary=f"Reopened {locked.team.name} in {locked.cycle.name}"[:500],
+        detail={"assessment_id": assessment.pk, "reason": reason},
+    )
+    _scores_and_rollup(assessment)
+    return assessment

@@ -1,0 +1,560 @@
+import json
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from assessment import services, views
+from assessment.exceptions import ANSWER_CONFLICT_MSG
+from assessment.models import Answer, Assessment, Cycle
+from assessment.tests.factories import answer_all, make_assessment, make_cycle
+from capabilities.models import Question
+from capabilities.tests.factories import make_framework
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def assessment(team_a, framework):
+    return make_assessment(team=team_a, framework=framework, closes_on=None)
+
+
+@pytest.fixture
+def question(framework):
+    return (
+        Question.objects.filter(capability__framework=framework)
+        .order_by("capability__order", "order")
+        .first()
+    )
+
+
+def _save(client, assessment, question, **payload):
+    payload.setdefault("expected_version", 0)
+    return client.post(
+        reverse("assessment:answer_save", args=[assessment.pk, question.pk]),
+        data=json.dumps(payload),
+        content_type="application/json",
+    )
+
+
+def _pages(assessment, question):
+    pk = assessment.pk
+    return [
+        reverse("assessment:questionnaire", args=[pk]),
+        reverse("assessment:questionnaire_capability", args=[pk, "cap-1"]),
+        reverse("assessment:review", args=[pk]),
+        reverse("assessment:summary", args=[pk]),
+        reverse("assessment:answer_history", args=[pk, question.pk]),
+    ]
+
+
+# --- who may see what ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("persona", ["respondent_a", "lead"])
+def test_it_shows_every_page_to_the_team_and_its_lead(
+    client, request, assessment, question, persona
+):
+    client.force_login(request.getfixturevalue(persona))
+    for url in _pages(assessment, question):
+        assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("persona", ["respondent_b", "outsider_lead"])
+def test_it_hides_every_page_from_other_teams_and_organisations(
+    client, request, assessment, question, persona
+):
+    client.force_login(request.getfixturevalue(persona))
+    for url in _pages(assessment, question):
+        assert client.get(url).status_code == 404, url
+
+
+@pytest.mark.parametrize("persona", ["respondent_b", "outsider_lead"])
+def test_it_refuses_writes_from_other_teams_and_organisations(
+    client, request, assessment, question, persona
+):
+    client.force_login(request.getfixturevalue(persona))
+    option = question.options.get(score=2)
+    assert _save(client, assessment, question, option=option.pk).status_code == 404
+    submit = reverse("assessment:submit", args=[assessment.pk])
+    assert client.post(submit).status_code == 404
+    page = reverse("assessment:questionnaire", args=[assessment.pk])
+    assert client.post(page, {}).status_code == 404
+    assert not Answer.objects.exists()
+
+
+def test_it_sends_anonymous_users_to_login(client, assessment, question):
+    for url in [
+        reverse("assessment:my_assessments"),
+        *_pages(assessment, question),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response.url.startswith("/accounts/login/")
+
+
+def test_it_answers_404_for_a_forged_assessment_id(client, respondent_a, assessment):
+    client.force_login(respondent_a)
+    url = reverse("assessment:questionnaire", args=[assessment.pk + 1000])
+    assert client.get(url).status_code == 404
+
+
+def test_it_refuses_an_autosave_without_a_csrf_token(
+    respondent_a, assessment, question
+):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(respondent_a)
+    response = _save(
+        client, assessment, question, option=question.options.get(score=1).pk
+    )
+    assert response.status_code == 403
+    assert not Answer.objects.exists()
+
+
+def test_it_accepts_an_autosave_with_the_csrf_header(
+    respondent_a, assessment, question
+):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(respondent_a)
+    client.get(reverse("assessment:questionnaire", args=[assessment.pk]))
+    token = client.cookies["csrftoken"].value
+    response = client.post(
+        reverse("assessment:answer_save", args=[assessment.pk, question.pk]),
+        data=json.dumps(
+            {"option": question.options.get(score=1).pk, "expected_version": 0}
+        ),
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=token,
+    )
+    assert response.status_code == 200
+
+
+# --- my assessments -------------------------------------------------------------------
+
+
+def test_my_assessments_lists_open_ones_with_progress(client, respondent_a, assessment):
+    answer_all(assessment, skip=5)
+    client.force_login(respondent_a)
+    response = client.get(reverse("assessment:my_assessments"))
+    html = response.content.decode()
+    assert "Team A" in html
+    assert "5 of 10 questions answered (50%)" in html
+    assert "Continue" in html
+
+
+def test_my_assessments_shows_an_empty_state(client, respondent_a):
+    client.force_login(respondent_a)
+    response = client.get(reverse("assessment:my_assessments"))
+    assert "No open assessments for your teams right now." in response.content.decode()
+
+
+def test_home_sends_respondents_to_their_assessments(client, respondent_a):
+    client.force_login(respondent_a)
+    response = client.get("/")
+    assert response.url == reverse("assessment:my_assessments")
+
+
+# --- the questionnaire -----------------------------------------------------------------
+
+
+def test_questionnaire_shows_the_first_capability_with_saved_answers_checked(
+    client, respondent_a, assessment, question
+):
+    option = question.options.get(score=3)
+    services.answer_record(
+        assessment=assessment,
+        question=question,
+        user=respondent_a,
+        option=option,
+        comment="<b>ours</b>",
+        expected_version=0,
+    )
+    client.force_login(respondent_a)
+    html = client.get(
+        reverse("assessment:questionnaire", args=[assessment.pk])
+    ).content.decode()
+    assert "Capability 0" in html
+    assert f'value="{option.pk}" checked' in html
+    assert "&lt;b&gt;ours&lt;/b&gt;" in html
+    assert "<b>ours</b>" not in html
+    assert 'data-version="1"' in html
+    assert "1 of 10 questions answered (10%)" in html
+
+
+def test_questionnaire_selects_a_capability_by_query_string(
+    client, respondent_a, assessment
+):
+    client.force_login(respondent_a)
+    url = reverse("assessment:questionnaire", args=[assessment.pk])
+    html = client.get(url + "?capability=cap-1").content.decode()
+    assert '<h2 id="capability-title">Capability 1</h2>' in html
+
+
+def test_questionnaire_answers_404_for_an_unknown_capability(
+    client, respondent_a, assessment
+):
+    client.force_login(respondent_a)
+    url = reverse("assessment:questionnaire_capability", args=[assessment.pk, "nope"])
+    assert client.get(url).status_code == 404
+
+
+def test_questionnaire_of_a_submitted_assessment_is_read_only(
+    client, respondent_a, assessment
+):
+    answer_all(assessment)
+    Assessment.objects.filter(pk=assessment.pk).update(
+        status=Assessment.Status.SUBMITTED
+    )
+    client.force_login(respondent_a)
+    html = client.get(
+        reverse("assessment:questionnaire", args=[assessment.pk])
+    ).content.decode()
+    assert views.READ_ONLY_SUBMITTED_MSG in html
+    assert html.count("<fieldset") == html.count(" disabled>") == 5
+    assert 'id="fallback-save"' not in html
+
+
+def _query_count(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_questionnaire_uses_the_same_number_of_queries_for_any_size(
+    client, respondent_a, team_a, org
+):
+    client.force_login(respondent_a)
+    small = make_framework(slug="small", capabilities=2, questions_per_lens=1)
+    large = make_framework(slug="large", capabilities=8, questions_per_lens=2)
+    counts = []
+    for fw in (small, large):
+        assessment = make_assessment(team=team_a, framework=fw, name=fw.slug)
+        answer_all(assessment, skip=3)
+        counts.append(
+            _query_count(
+                client, reverse("assessment:questionnaire", args=[assessment.pk])
+            )
+        )
+    assert counts[0] == counts[1]
+    assert counts[1] <= 12
+
+
+def test_fallback_form_saves_a_capability_without_scripts(
+    client, respondent_a, assessment, framework
+):
+    questions = list(
+        Question.objects.filter(
+            capability__key="cap-0", capability__framework=framework
+        )
+    )
+    data = {f"q-{q.pk}-choice": str(q.options.get(score=2).pk) for q in questions}
+    data[f"q-{questions[0].pk}-comment"] = "Done by hand"
+    client.force_login(respondent_a)
+    url = reverse("assessment:questionnaire_capability", args=[assessment.pk, "cap-0"])
+    response = client.post(url, data)
+    assert response.status_code == 302
+    assert Answer.objects.filter(option__score=2).count() == 5
+    assert Answer.objects.get(question=questions[0]).comment == "Done by hand"
+    page = client.get(response.url).content.decode()
+    assert views.SAVED_MSG in page
+
+
+def test_fallback_form_shows_field_errors_and_keeps_the_input(
+    client, respondent_a, assessment, question
+):
+    client.force_login(respondent_a)
+    url = reverse("assessment:questionnaire_capability", args=[assessment.pk, "cap-0"])
+    response = client.post(url, {f"q-{question.pk}-evidence": "ftp://files/x"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert services.EVIDENCE_URL_SCHEME_MSG in html
+    assert 'value="ftp://files/x"' in html
+    assert not Answer.objects.exists()
+
+
+# --- the autosave endpoint ----------------------------------------------------------
+
+
+def test_answer_save_stores_the_answer_and_returns_progress(
+    client, respondent_a, assessment, question
+):
+    client.force_login(respondent_a)
+    response = _save(
+        client,
+        assessment,
+        question,
+        option=question.options.get(score=4).pk,
+        comment="Good",
+        evidence_url="https://wiki.example.com/p",
+    )
+    assert response.status_code == 200
+    data = response.json()
+    assert (data["version"], data["answered"]) == (1, True)
+    assert data["progress"]["answered"] == 1
+    assert data["progress"]["capabilities"][0]["answered"] == 1
+    answer = Answer.objects.get()
+    assert (answer.option.score, answer.comment) == (4, "Good")
+
+
+def test_answer_save_returns_field_errors(client, respondent_a, assessment, question):
+    client.force_login(respondent_a)
+    response = _save(client, assessment, question, evidence_url="javascript:alert(1)")
+    assert response.status_code == 400
+    assert response.json() == {"evidence_url": [services.EVIDENCE_URL_SCHEME_MSG]}
+
+
+def test_answer_save_refuses_an_unknown_option(
+    client, respondent_a, assessment, question
+):
+    client.force_login(respondent_a)
+    response = _save(client, assessment, question, option=999999)
+    assert response.status_code == 400
+    assert response.json() == {"option": [services.OPTION_UNKNOWN_MSG]}
+
+
+def test_answer_save_refuses_a_body_that_is_not_a_json_object(
+    client, respondent_a, assessment, question
+):
+    client.force_login(respondent_a)
+    response = client.post(
+        reverse("assessment:answer_save", args=[assessment.pk, question.pk]),
+        data="[1, 2]",
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"detail": [views.BAD_JSON_MSG]}
+
+
+def test_answer_save_reports_a_conflict_with_the_current_answer(
+    client, respondent_a, respondent_b, lead, assessment, question
+):
+    services.answer_record(
+        assessment=assessment,
+        question=question,
+        user=lead,
+        option=question.options.get(score=1),
+        comment="Lead's view",
+        expected_version=0,
+    )
+    client.force_login(respondent_a)
+    response = _save(
+        client, assessment, question, option=question.options.get(score=3).pk
+    )
+    assert response.status_code == 409
+    data = response.json()
+    assert data["detail"] == ANSWER_CONFLICT_MSG
+    current = data["current"]
+    assert (current["option_score"], current["option_label"]) == (1, "Level 1")
+    assert (current["comment"], current["answered_by"], current["version"]) == (
+        "Lead's view",
+        "lena",
+        1,
+    )
+    assert Answer.objects.get().option.score == 1
+
+
+def test_answer_save_keep_mine_resaves_with_the_new_version(
+    client, respondent_a, lead, assessment, question
+):
+    services.answer_record(
+        assessment=assessment,
+        question=question,
+        user=lead,
+        option=question.options.get(score=1),
+        expected_version=0,
+    )
+    client.force_login(respondent_a)
+    option = question.options.get(score=3).pk
+    assert _save(client, assessment, question, option=option).status_code == 409
+    response = _save(client, assessment, question, option=option, expected_version=1)
+    assert response.json()["version"] == 2
+    assert Answer.objects.get().option.score == 3
+
+
+def test_answer_save_refuses_a_submitted_assessment(
+    client, respondent_a, assessment, question
+):
+    Assessment.objects.filter(pk=assessment.pk).update(
+        status=Assessment.Status.SUBMITTED
+    )
+    client.force_login(respondent_a)
+    response = _save(
+        client, assessment, question, option=question.options.get(score=1).pk
+    )
+    assert response.status_code == 400
+    assert response.json() == {"assessment": [services.ASSESSMENT_SUBMITTED_MSG]}
+
+
+def test_answer_save_refuses_a_closed_cycle(client, respondent_a, assessment, question):
+    Cycle.objects.filter(pk=assessment.cycle_id).update(status=Cycle.Status.CLOSED)
+    client.force_login(respondent_a)
+    response = _save(
+        client, assessment, question, option=question.options.get(score=1).pk
+    )
+    assert response.json() == {"assessment": [services.CYCLE_NOT_OPEN_MSG]}
+
+
+def test_answer_save_refuses_get(client, respondent_a, assessment, question):
+    client.force_login(respondent_a)
+    url = reverse("assessment:answer_save", args=[assessment.pk, question.pk])
+    assert client.get(url).status_code == 405
+
+
+def test_answer_save_uses_a_bounded_number_of_queries(
+    client, respondent_a, team_a, django_assert_max_num_queries
+):
+    big = make_framework(slug="big", capabilities=8, questions_per_lens=2, publish=True)
+    assessment = make_assessment(team=team_a, framework=big)
+    answer_all(assessment, skip=1)
+    question = Question.objects.filter(capability__framework=big).order_by("id")[0]
+    client.force_login(respondent_a)
+    client.get(reverse("assessment:my_assessments"))
+    option = question.options.get(score=4).pk
+    with django_assert_max_num_queries(16):
+        response = _save(
+            client, assessment, question, option=option, expected_version=0
+        )
+    assert response.status_code == 409
+    with django_assert_max_num_queries(16):
+        response = _save(
+            client, assessment, question, option=option, expected_version=1
+        )
+    assert response.status_code == 200
+
+
+def test_answer_history_shows_each_change(client, respondent_a, assessment, question):
+    for version, score in enumerate([1, 2]):
+        services.answer_record(
+            assessment=assessment,
+            question=question,
+            user=respondent_a,
+            option=question.options.get(score=score),
+            expected_version=version,
+        )
+    client.force_login(respondent_a)
+    url = reverse("assessment:answer_history", args=[assessment.pk, question.pk])
+    html = client.get(url + "?partial=1").content.decode()
+    assert "v2" in html
+    assert "v1" in html
+    assert "alice" in html
+    assert "<html" not in html
+
+
+def test_answer_history_of_an_unanswered_question_says_so(
+    client, respondent_a, assessment, question
+):
+    client.force_login(respondent_a)
+    url = reverse("assessment:answer_history", args=[assessment.pk, question.pk])
+    assert views.NOT_ANSWERED_YET_MSG in client.get(url).content.decode()
+
+
+# --- review, submit, summary --------------------------------------------------------
+
+
+def test_review_lists_unanswered_questions_with_links(client, respondent_a, assessment):
+    answer_all(assessment, skip=1)
+    last = Question.objects.get(key="cap-1-automation-0")
+    client.force_login(respondent_a)
+    html = client.get(
+        reverse("assessment:review", args=[assessment.pk])
+    ).content.decode()
+    assert "Still to answer (1)" in html
+    assert f"/c/cap-1/#question-{last.pk}" in html
+
+
+def test_submit_refuses_an_incomplete_assessment_and_shows_what_is_missing(
+    client, respondent_a, assessment
+):
+    answer_all(assessment, skip=2)
+    client.force_login(respondent_a)
+    response = client.post(reverse("assessment:submit", args=[assessment.pk]))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "2 question(s) are not answered yet." in html
+    assert "Still to answer (2)" in html
+    assessment.refresh_from_db()
+    assert not assessment.is_submitted
+
+
+def test_submit_then_shows_the_read_only_summary(client, respondent_a, assessment):
+    answer_all(assessment, score=3)
+    Answer.objects.filter(assessment=assessment).update(
+        comment="<script>x</script>", evidence_url="https://example.com/e"
+    )
+    client.force_login(respondent_a)
+    response = client.post(reverse("assessment:submit", args=[assessment.pk]))
+    assert response.url == reverse("assessment:summary", args=[assessment.pk])
+    html = client.get(response.url).content.decode()
+    assert views.SUBMITTED_MSG in html
+    assert "Submitted" in html
+    assert "by alice" in html
+    assert 'Level 3 <span class="muted">(3/4)</span>' in html
+    assert "&lt;script&gt;x&lt;/script&gt;" in html
+    assert 'rel="noopener nofollow"' in html
+    assert reverse("benchmarks:team_report", args=[assessment.pk]) in html
+    assert "See the team report" in html
+
+
+def test_submit_twice_shows_a_message(client, respondent_a, assessment):
+    answer_all(assessment)
+    client.force_login(respondent_a)
+    url = reverse("assessment:submit", args=[assessment.pk])
+    client.post(url)
+    response = client.post(url, follow=True)
+    assert services.ALREADY_SUBMITTED_MSG in response.content.decode()
+
+
+def test_a_lead_reopens_a_submitted_assessment_with_a_reason(
+    client, respondent_a, lead, assessment
+):
+    answer_all(assessment)
+    services.assessment_submit(assessment=assessment, user=respondent_a)
+    client.force_login(lead)
+    summary = client.get(reverse("assessment:summary", args=[assessment.pk]))
+    assert "Reopen for changes" in summary.content.decode()
+    response = client.post(
+        reverse("assessment:reopen", args=[assessment.pk]), {"reason": "Fix typo"}
+    )
+    assert response.status_code == 302
+    assessment.refresh_from_db()
+    assert assessment.status == Assessment.Status.IN_PROGRESS
+
+
+def test_a_respondent_cannot_reopen(client, respondent_a, assessment):
+    answer_all(assessment)
+    services.assessment_submit(assessment=assessment, user=respondent_a)
+    client.force_login(respondent_a)
+    response = client.post(
+        reverse("assessment:reopen", args=[assessment.pk]), {"reason": "Please"}
+    )
+    assert response.status_code == 404
+    assessment.refresh_from_db()
+    assert assessment.is_submitted
+
+
+def test_summary_uses_the_same_number_of_queries_for_any_size(
+    client, respondent_a, team_a
+):
+    client.force_login(respondent_a)
+    counts = []
+    for n, size in enumerate([1, 2]):
+        fw = make_framework(
+            slug=f"fw{n}", capabilities=2 + 6 * n, questions_per_lens=size
+        )
+        assessment = make_assessment(team=team_a, framework=fw, name=fw.slug)
+        answer_all(assessment)
+        counts.append(
+            _query_count(client, reverse("assessment:summary", args=[assessment.pk]))
+        )
+    assert counts[0] == counts[1]
+
+
+def test_cycles_of_other_teams_do_not_appear_in_my_assessments(
+    client, respondent_a, org, team_b, framework
+):
+    make_cycle(organization=org, framework=framework, teams=[team_b])
+    client.force_login(respondent_a)
+    html = client.get(reverse("assessment:my_assessments")).content.decode()
+    assert "Team B" not in html
