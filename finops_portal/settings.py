@@ -185,17 +185,27 @@ LOGOUT_REDIRECT_URL = "login"
 # --- REST framework -------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so that anonymous requests answer 401 with "WWW-Authenticate: Token".
+        "finops_portal.api.PersonalTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "finops_portal.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "finops_portal.api.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "finops_portal.api.TokenUserRateThrottle",
+        "finops_portal.api.AnonThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env("API_TOKEN_RATE", "1000/min"),
+        "anon": env("API_ANON_RATE", "60/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "FinOps maturity portal API",
@@ -205,6 +215,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # The validator badge would load an image from swagger.io, which the CSP refuses.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "ENUM_NAME_OVERRIDES": {
+        "FrameworkStatusEnum": "capabilities.models.Framework.Status",
+        "CycleStatusEnum": "assessment.models.Cycle.Status",
+        "AssessmentStatusEnum": "assessment.models.Assessment.Status",
+        "RecommendationSizeEnum": "capabilities.models.Recommendation.Size",
+    },
 }
 
 # --- I18N, static ---------------------------------------------------------------

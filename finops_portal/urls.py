@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views
+from . import tokens, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -18,4 +18,10 @@ urlpatterns = [
     path("", include("assessment.urls")),
     path("", include("benchmarks.urls")),
     path("api/", include("finops_portal.api_urls")),
+    path("account/tokens/", tokens.tokens, name="tokens"),
+    path(
+        "account/tokens/<int:pk>/revoke/",
+        tokens.token_revoke_view,
+        name="token_revoke",
+    ),
 ]

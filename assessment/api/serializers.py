@@ -1,0 +1,467 @@
+"""Shapes of the assessment API. Input serializers check shape only and refuse
+unknown fields; the services in ``assessment.services`` / ``assessment.cycles``
+decide everything else."""
+
+from rest_framework import serializers
+
+from assessment.models import (
+    Answer,
+    AnswerChange,
+    Assessment,
+    Cycle,
+    Membership,
+    Organization,
+    Team,
+)
+from finops_portal.api import StrictInputSerializer
+
+# --- organisations, teams, memberships ------------------------------------------------
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "slug", "anonymity_threshold"]
+        extra_kwargs = {
+            "id": {"help_text": "Organisation id."},
+            "name": {"help_text": "Name of the organisation."},
+            "slug": {"help_text": "Short name used in URLs and filters."},
+        }
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    organization = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, help_text="Slug of the organisation."
+    )
+
+    class Meta:
+        model = Team
+        fields = ["id", "organization", "parent", "name", "kind"]
+        extra_kwargs = {
+            "id": {"help_text": "Team id."},
+            "parent": {"help_text": "Id of the business unit above; null at the top."},
+            "name": {"help_text": "Name, unique within the organisation."},
+            "kind": {"help_text": "business_unit (contains teams) or team."},
+        }
+
+
+class TeamTreeNodeSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="team.id", help_text="Team id.")
+    name = serializers.CharField(source="team.name", help_text="Name of the node.")
+    kind = serializers.CharField(source="team.kind", help_text="business_unit or team.")
+    parent = serializers.IntegerField(
+        source="team.parent_id", allow_null=True, help_text="Id of the parent unit."
+    )
+    depth = serializers.IntegerField(help_text="0 at the top level.")
+    path = serializers.CharField(help_text="Names of the business units above it.")
+    children = serializers.IntegerField(help_text="Number of direct children.")
+    teams_below = serializers.IntegerField(help_text="Number of teams below it.")
+    members = serializers.IntegerField(help_text="Number of direct members.")
+
+
+class TeamCreateSerializer(StrictInputSerializer):
+    organization = serializers.SlugField(help_text="Slug of the organisation.")
+    name = serializers.CharField(max_length=200, help_text="Name of the node.")
+    kind = serializers.ChoiceField(
+        choices=Team.Kind.choices,
+        default=Team.Kind.TEAM,
+        help_text="business_unit or team.",
+    )
+    parent = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text="Id of the business unit to add it under; omit for the top level.",
+    )
+
+
+class TeamUpdateSerializer(StrictInputSerializer):
+    name = serializers.CharField(max_length=200, required=False, help_text="New name.")
+    kind = serializers.ChoiceField(
+        choices=Team.Kind.choices, required=False, help_text="business_unit or team."
+    )
+    parent = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text="Id of the new parent unit; null moves it to the top level.",
+    )
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    user = serializers.CharField(
+        source="user.username", read_only=True, help_text="Username of the member."
+    )
+    organization = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, help_text="Slug of the organisation."
+    )
+
+    class Meta:
+        model = Membership
+        fields = ["id", "user", "organization", "team", "role", "created_at"]
+        extra_kwargs = {
+            "id": {"help_text": "Membership id."},
+            "team": {"help_text": "Team id; null for an organisation-wide role."},
+            "role": {"help_text": "respondent or lead."},
+            "created_at": {"help_text": "When the membership was added."},
+        }
+
+
+class MembershipCreateSerializer(StrictInputSerializer):
+    organization = serializers.SlugField(help_text="Slug of the organisation.")
+    user = serializers.CharField(
+        max_length=254, help_text="Username or email of an existing user."
+    )
+    role = serializers.ChoiceField(
+        choices=Membership.Role.choices, help_text="respondent or lead."
+    )
+    team = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text="Team id (respondents need one); omit for organisation-wide.",
+    )
+
+
+class MembershipUpdateSerializer(StrictInputSerializer):
+    role = serializers.ChoiceField(
+        choices=Membership.Role.choices, help_text="respondent or lead."
+    )
+
+
+# --- cycles -------------------------------------------------------------------------
+
+
+class CycleSerializer(serializers.ModelSerializer):
+    organization = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, help_text="Slug of the organisation."
+    )
+    teams = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True, help_text="Ids of the teams in scope."
+    )
+    capabilities = serializers.SlugRelatedField(
+        many=True,
+        slug_field="key",
+        read_only=True,
+        help_text="Keys of the capabilities in scope; empty means all.",
+    )
+    lens_weights = serializers.DictField(
+        child=serializers.FloatField(),
+        read_only=True,
+        help_text="Lens key -> weight; empty means the framework's default.",
+    )
+
+    class Meta:
+        model = Cycle
+        fields = [
+            "id",
+            "organization",
+            "framework",
+            "name",
+            "opens_on",
+            "closes_on",
+            "status",
+            "teams",
+            "capabilities",
+            "lens_weights",
+            "created_at",
+            "opened_at",
+            "closed_at",
+        ]
+        extra_kwargs = {
+            "id": {"help_text": "Cycle id."},
+            "framework": {"help_text": "Id of the framework version answered."},
+            "name": {"help_text": "Name, unique within the organisation."},
+            "opens_on": {"help_text": "Opening date."},
+            "closes_on": {"help_text": "Due date."},
+            "status": {"help_text": "planned, open or closed."},
+            "created_at": {"help_text": "When the cycle was planned."},
+            "opened_at": {"help_text": "When it was opened."},
+            "closed_at": {"help_text": "When it was closed."},
+        }
+
+
+class CycleCreateSerializer(StrictInputSerializer):
+    organization = serializers.SlugField(help_text="Slug of the organisation.")
+    framework = serializers.IntegerField(
+        min_value=1, help_text="Id of a published framework version."
+    )
+    name = serializers.CharField(max_length=200, help_text="Name of the cycle.")
+    opens_on = serializers.DateField(
+        required=False, allow_null=True, help_text="Opening date."
+    )
+    closes_on = serializers.DateField(
+        required=False, allow_null=True, help_text="Due date."
+    )
+    teams = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=100000,
+        help_text="Team ids in scope; omit for every team.",
+    )
+    capabilities = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=1000,
+        help_text="Capability ids in scope; omit or empty for all.",
+    )
+    lens_weights = serializers.DictField(
+        child=serializers.FloatField(),
+        required=False,
+        help_text='Lens key -> positive weight, e.g. {"knowledge": 30, ...}.',
+    )
+
+
+class CycleUpdateSerializer(StrictInputSerializer):
+    name = serializers.CharField(max_length=200, required=False, help_text="New name.")
+    opens_on = serializers.DateField(
+        required=False, allow_null=True, help_text="Opening date."
+    )
+    closes_on = serializers.DateField(
+        required=False, allow_null=True, help_text="Due date."
+    )
+    teams = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=100000,
+        help_text="Team ids in scope (planned cycles only).",
+    )
+    capabilities = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=1000,
+        help_text="Capability ids in scope; empty for all (planned cycles only).",
+    )
+    lens_weights = serializers.DictField(
+        child=serializers.FloatField(),
+        required=False,
+        help_text="Lens key -> weight; empty for the default (planned cycles only).",
+    )
+
+
+class CompletionRowSerializer(serializers.Serializer):
+    assessment_id = serializers.IntegerField(help_text="Assessment id.")
+    team_id = serializers.IntegerField(help_text="Team id.")
+    team_name = serializers.CharField(help_text="Team name.")
+    unit_path = serializers.CharField(help_text="Business units above the team.")
+    status = serializers.CharField(help_text="not_started, in_progress or submitted.")
+    answered = serializers.IntegerField(help_text="Questions answered.")
+    total = serializers.IntegerField(help_text="Questions in scope.")
+    percent = serializers.IntegerField(help_text="Answered, percent.")
+    last_activity_at = serializers.DateTimeField(
+        allow_null=True, help_text="Last change."
+    )
+    submitted_at = serializers.DateTimeField(
+        allow_null=True, help_text="When it was submitted."
+    )
+    submitted_by = serializers.CharField(help_text="Username of the submitter.")
+
+
+# --- assessments --------------------------------------------------------------------
+
+
+class ProgressSerializer(serializers.Serializer):
+    answered = serializers.IntegerField(help_text="Questions answered (or N/A).")
+    total = serializers.IntegerField(help_text="Questions in scope.")
+    percent = serializers.IntegerField(help_text="Answered, percent (0-100).")
+
+
+class CapabilityProgressSerializer(ProgressSerializer):
+    capability_id = serializers.IntegerField(help_text="Capability id.")
+    key = serializers.CharField(help_text="Capability key.")
+    name = serializers.CharField(help_text="Capability name.")
+    complete = serializers.BooleanField(help_text="Every question answered.")
+
+
+class FullProgressSerializer(ProgressSerializer):
+    complete = serializers.BooleanField(help_text="Every question answered.")
+    capabilities = CapabilityProgressSerializer(
+        many=True, help_text="Progress per capability."
+    )
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    cycle_name = serializers.CharField(
+        source="cycle.name", read_only=True, help_text="Name of the cycle."
+    )
+    cycle_status = serializers.CharField(
+        source="cycle.status", read_only=True, help_text="Status of the cycle."
+    )
+    closes_on = serializers.DateField(
+        source="cycle.closes_on", read_only=True, help_text="Due date of the cycle."
+    )
+    team_name = serializers.CharField(
+        source="team.name", read_only=True, help_text="Name of the team."
+    )
+    submitted_by = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        help_text="Username of whoever submitted it.",
+    )
+    progress = ProgressSerializer(read_only=True, help_text="Answered of total.")
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "id",
+            "cycle",
+            "cycle_name",
+            "cycle_status",
+            "closes_on",
+            "team",
+            "team_name",
+            "status",
+            "submitted_at",
+            "submitted_by",
+            "last_activity_at",
+            "progress",
+        ]
+        extra_kwargs = {
+            "id": {"help_text": "Assessment id."},
+            "cycle": {"help_text": "Cycle id."},
+            "team": {"help_text": "Team id."},
+            "status": {"help_text": "not_started, in_progress or submitted."},
+            "submitted_at": {"help_text": "When it was submitted."},
+            "last_activity_at": {"help_text": "Last change to an answer."},
+        }
+
+
+class AssessmentDetailSerializer(AssessmentSerializer):
+    progress = FullProgressSerializer(
+        read_only=True, help_text="Answered of total, overall and per capability."
+    )
+
+
+class ReopenSerializer(StrictInputSerializer):
+    reason = serializers.CharField(
+        max_length=2000, help_text="Why the assessment is reopened (kept)."
+    )
+
+
+# --- answers ------------------------------------------------------------------------
+
+
+class AnswerSerializer(serializers.ModelSerializer):
+    question_key = serializers.CharField(
+        source="question.key", read_only=True, help_text="Key of the question."
+    )
+    option_id = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="Id of the chosen option."
+    )
+    option_score = serializers.SerializerMethodField(
+        help_text="Score (0-4) of the chosen option; null when none."
+    )
+    answered_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, help_text="Username of the last editor."
+    )
+
+    class Meta:
+        model = Answer
+        fields = [
+            "id",
+            "question",
+            "question_key",
+            "option_id",
+            "option_score",
+            "not_applicable",
+            "comment",
+            "evidence_url",
+            "answered_by",
+            "updated_at",
+            "version",
+        ]
+        extra_kwargs = {
+            "id": {"help_text": "Answer id; null when nothing is stored yet."},
+            "question": {"help_text": "Question id."},
+            "not_applicable": {"help_text": "Answered 'not applicable'."},
+            "comment": {"help_text": "Free-text comment."},
+            "evidence_url": {"help_text": "Link to evidence."},
+            "updated_at": {"help_text": "When it last changed."},
+            "version": {
+                "help_text": "Send this back as `version` on the next save; "
+                "0 when nothing is stored yet."
+            },
+        }
+
+    def get_option_score(self, answer) -> int | None:
+        return answer.option.score if answer.option_id else None
+
+
+class AnswerFields(StrictInputSerializer):
+    option_score = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=4,
+        help_text="Score of the option to choose (0-4); or send option_id.",
+    )
+    option_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text="Id of the option to choose; or send option_score.",
+    )
+    not_applicable = serializers.BooleanField(
+        required=False, default=False, help_text="Answer 'not applicable'."
+    )
+    comment = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="Comment; omit to keep the stored one.",
+    )
+    evidence_url = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="http(s) link to evidence; omit to keep the stored one.",
+    )
+    version = serializers.IntegerField(
+        min_value=0,
+        help_text="The answer's version you last read (0 when there was none).",
+    )
+
+    def validate(self, attrs):
+        if attrs.get("option_score") is not None and attrs.get("option_id") is not None:
+            raise serializers.ValidationError(
+                {"option_id": ["Send option_score or option_id, not both."]}
+            )
+        return attrs
+
+
+class AnswerUpsertSerializer(AnswerFields):
+    pass
+
+
+class BulkItemSerializer(AnswerFields):
+    question = serializers.CharField(max_length=100, help_text="Question id or key.")
+
+
+class BulkAnswersSerializer(StrictInputSerializer):
+    items = BulkItemSerializer(
+        many=True, help_text="Answers to record, all or nothing."
+    )
+
+    def validate_items(self, items):
+        if len(items) > 1000:
+            raise serializers.ValidationError("Send at most 1000 answers at once.")
+        return items
+
+
+class BulkResultSerializer(serializers.Serializer):
+    answers = AnswerSerializer(many=True, help_text="The recorded answers, in order.")
+
+
+class AnswerChangeSerializer(serializers.ModelSerializer):
+    changed_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, help_text="Who changed it."
+    )
+    old = serializers.JSONField(read_only=True, help_text="Values before the change.")
+    new = serializers.JSONField(read_only=True, help_text="Values after the change.")
+
+    class Meta:
+        model = AnswerChange
+        fields = ["version", "changed_by", "changed_at", "old", "new"]
+        extra_kwargs = {
+            "version": {"help_text": "Version the change produced."},
+            "changed_at": {"help_text": "When."},
+        }

@@ -1,0 +1,201 @@
+"""What every API endpoint shares: token authentication, pagination, throttles and
+the one place where domain errors become HTTP responses.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import exceptions, serializers, status
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+
+from .models import PersonalToken
+
+INVALID_TOKEN_MSG = "Invalid or revoked token."
+MALFORMED_TOKEN_MSG = "Malformed Authorization header: use 'Token <key>'."
+UNKNOWN_FIELDS_MSG = "Unknown field."
+CONFLICT_MSG = "This conflicts with existing data."
+# last_used_at is written at most this often per token, so autosave stays one write.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+# --- authentication -----------------------------------------------------------------
+
+
+class PersonalTokenAuthentication(BaseAuthentication):
+    """``Authorization: Token <key>`` with a personal token (see ``/account/tokens/``)."""
+
+    keyword = "Token"
+
+    def authenticate(self, request):
+        auth = get_authorization_header(request).split()
+        if not auth or auth[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(auth) != 2:
+            raise exceptions.AuthenticationFailed(MALFORMED_TOKEN_MSG)
+        try:
+            key = auth[1].decode()
+        except UnicodeError as exc:
+            raise exceptions.AuthenticationFailed(MALFORMED_TOKEN_MSG) from exc
+        token = (
+            PersonalToken.objects.for_key(key)
+            .select_related("user")
+            .filter(user__is_active=True)
+            .first()
+        )
+        if token is None:
+            raise exceptions.AuthenticationFailed(INVALID_TOKEN_MSG)
+        now = timezone.now()
+        if (
+            token.last_used_at is None
+            or token.last_used_at < now - LAST_USED_RESOLUTION
+        ):
+            PersonalToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        return token.user, token
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+class PersonalTokenScheme(OpenApiAuthenticationExtension):
+    target_class = PersonalTokenAuthentication
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "Personal token from /account/tokens/, sent as "
+            "`Authorization: Token <key>`.",
+        }
+
+
+# --- pagination ---------------------------------------------------------------------
+
+
+class Pagination(PageNumberPagination):
+    """``?page=`` and ``?page_size=`` (default 50); a page size above 200 is clamped."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+# --- throttles ----------------------------------------------------------------------
+
+
+class _SettingsRate:
+    """Read the rate from settings on each request, so test overrides take effect."""
+
+    def get_rate(self):
+        rates = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
+        return rates.get(self.scope)
+
+
+class TokenUserRateThrottle(_SettingsRate, UserRateThrottle):
+    """Limits scripts using a personal token; browser sessions (autosave) are not limited."""
+
+    scope = "token"
+
+    def allow_request(self, request, view):
+        if not isinstance(request.auth, PersonalToken):
+            return True
+        return super().allow_request(request, view)
+
+
+class AnonThrottle(_SettingsRate, AnonRateThrottle):
+    """Limits anonymous requests per address."""
+
+    scope = "anon"
+
+
+# --- errors ---------------------------------------------------------------------------
+
+
+class StrictInputSerializer(serializers.Serializer):
+    """An input serializer that refuses fields it does not declare, naming them."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: [UNKNOWN_FIELDS_MSG] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+def _validation_error_body(exc: DjangoValidationError) -> dict:
+    if hasattr(exc, "error_dict"):
+        body = {}
+        for field, errors in exc.message_dict.items():
+            body["detail" if field == "__all__" else field] = errors
+        if list(body) == ["detail"] and len(body["detail"]) == 1:
+            body["detail"] = body["detail"][0]
+        return body
+    messages = exc.messages
+    return {"detail": messages[0] if len(messages) == 1 else messages}
+
+
+def _missing_body(missing: list[dict]) -> list[dict]:
+    return [
+        {
+            "capability": group["capability"].key,
+            "questions": [question.key for question in group["questions"]],
+        }
+        for group in missing
+    ]
+
+
+def exception_handler(exc, context):
+    """Map domain errors to HTTP; everything else goes to DRF's own handler.
+
+    ValidationError -> 400 ``{field: [messages]}`` or ``{"detail": ...}``;
+    PublishedFrameworkError -> 409; AnswerConflict -> 409 with the current answer;
+    IncompleteAssessment -> 400 with what is missing; Http404 -> 404.
+    """
+    from assessment.exceptions import (
+        AnswerConflict,
+        AssessmentError,
+        IncompleteAssessment,
+    )
+    from capabilities.models import PublishedFrameworkError
+
+    if isinstance(exc, AnswerConflict):
+        from assessment.api.serializers import AnswerSerializer
+
+        return Response(
+            {
+                "detail": exc.message,
+                "current": AnswerSerializer(exc.current).data if exc.current else None,
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, IncompleteAssessment):
+        return Response(
+            {"detail": exc.message, "missing": _missing_body(exc.missing)},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, AssessmentError):
+        return Response({"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, PublishedFrameworkError):
+        return Response(_validation_error_body(exc), status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, DjangoValidationError):
+        return Response(_validation_error_body(exc), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, IntegrityError):
+        return Response({"detail": CONFLICT_MSG}, status=status.HTTP_409_CONFLICT)
+    # Imported here: rest_framework.views imports this module's classes via settings.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.NotFound):
+        # One body for every missing object, whoever owns it.
+        response.data = {"detail": "Not found."}
+    return response

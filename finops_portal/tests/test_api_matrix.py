@@ -1,0 +1,214 @@
+"""Who may call what: every route under /api/v1/, every method its view declares,
+requested as each persona. A route or method missing from POLICY fails the test, so
+a new endpoint cannot ship without saying who may use it."""
+
+import pytest
+from django.db import transaction
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from assessment.models import Membership, Target
+from capabilities.models import Question
+from finops_portal.tests.api_support import *  # noqa: F403
+from finops_portal.tests.api_support import client_for
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = [
+    "anonymous",
+    "respondent_a",
+    "respondent_b",
+    "lead",
+    "outsider_lead",
+    "staff",
+]
+
+# (route name, method) -> expected status per persona, in PERSONAS order.
+# Objects requested: organisation 1's team A, its assessment, cycle, membership of
+# alice, an organisation default target; bodies are valid, so 400 means the service
+# refused (for example submitting an unanswered assessment).
+POLICY = {
+    ("framework-list", "get"): (401, 200, 200, 200, 200, 200),
+    ("framework-detail", "get"): (401, 200, 200, 200, 200, 200),
+    ("framework-publish", "post"): (401, 403, 403, 403, 403, 400),
+    ("framework-new-draft", "post"): (401, 403, 403, 403, 403, 201),
+    ("framework-export", "get"): (401, 403, 403, 403, 403, 200),
+    ("organization-list", "get"): (401, 200, 200, 200, 200, 200),
+    ("organization-detail", "get"): (401, 200, 200, 200, 404, 200),
+    ("team-list", "get"): (401, 200, 200, 200, 200, 200),
+    ("team-list", "post"): (401, 403, 403, 201, 404, 201),
+    ("team-detail", "get"): (401, 200, 404, 200, 404, 200),
+    ("team-detail", "patch"): (401, 403, 404, 200, 404, 200),
+    ("team-detail", "delete"): (401, 403, 404, 400, 404, 400),
+    ("team-tree", "get"): (401, 403, 403, 200, 404, 200),
+    ("membership-list", "get"): (401, 200, 200, 200, 200, 200),
+    ("membership-list", "post"): (401, 403, 403, 201, 404, 201),
+    ("membership-detail", "get"): (401, 200, 404, 200, 404, 200),
+    ("membership-detail", "patch"): (401, 403, 404, 200, 404, 200),
+    ("membership-detail", "delete"): (401, 403, 404, 204, 404, 204),
+    ("cycle-list", "get"): (401, 200, 200, 200, 200, 200),
+    ("cycle-list", "post"): (401, 403, 403, 201, 404, 201),
+    ("cycle-detail", "get"): (401, 200, 200, 200, 404, 200),
+    ("cycle-detail", "patch"): (401, 403, 403, 200, 404, 200),
+    ("cycle-open", "post"): (401, 403, 403, 200, 404, 200),
+    ("cycle-close", "post"): (401, 403, 403, 200, 404, 200),
+    ("cycle-completion", "get"): (401, 403, 403, 200, 404, 200),
+    ("cycle-benchmarks", "get"): (401, 200, 200, 200, 404, 200),
+    ("cycle-team-scores", "get"): (401, 403, 403, 200, 404, 200),
+    ("assessment-list", "get"): (401, 200, 200, 200, 200, 200),
+    ("assessment-detail", "get"): (401, 200, 404, 200, 404, 200),
+    ("assessment-submit", "post"): (401, 400, 404, 400, 404, 400),
+    ("assessment-reopen", "post"): (401, 403, 404, 400, 404, 400),
+    ("assessment-scores", "get"): (401, 200, 404, 200, 404, 200),
+    ("answer-list", "get"): (401, 200, 404, 200, 404, 200),
+    ("answer-bulk", "post"): (401, 200, 404, 200, 404, 200),
+    ("answer-detail", "get"): (401, 200, 404, 200, 404, 200),
+    ("answer-detail", "put"): (401, 200, 404, 200, 404, 200),
+    ("answer-history", "get"): (401, 200, 404, 200, 404, 200),
+    ("target-list", "get"): (401, 200, 200, 200, 200, 200),
+    ("target-list", "post"): (401, 403, 403, 200, 404, 200),
+    ("target-detail", "delete"): (401, 403, 403, 204, 404, 204),
+}
+
+HTTP_METHODS = ["get", "post", "put", "patch", "delete"]
+
+
+def api_routes():
+    """(route name, path pattern, methods) of every route under /api/v1/."""
+    found = []
+
+    def walk(patterns, prefix, namespace):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                ns = pattern.namespace or namespace
+                walk(pattern.url_patterns, prefix + str(pattern.pattern), ns)
+            elif isinstance(pattern, URLPattern):
+                route = prefix + str(pattern.pattern)
+                if not route.startswith("api/v1/") or pattern.name is None:
+                    continue
+                callback = pattern.callback
+                if hasattr(callback, "actions"):
+                    # DRF adds "head" to a viewset's actions once it has served a GET.
+                    methods = [m for m in HTTP_METHODS if m in callback.actions]
+                else:
+                    view = callback.view_class
+                    methods = [m for m in HTTP_METHODS if hasattr(view, m)]
+                found.append((pattern.name, f"{namespace}:{pattern.name}", methods))
+
+    walk(get_resolver().url_patterns, "", None)
+    return found
+
+
+def test_every_api_route_has_a_policy(db):
+    missing = [
+        (name, method)
+        for name, _full, methods in api_routes()
+        for method in methods
+        if (name, method) not in POLICY
+    ]
+    assert missing == []
+    declared = {(name, m) for name, _f, methods in api_routes() for m in methods}
+    assert set(POLICY) - declared == set()
+
+
+@pytest.fixture
+def matrix_data(
+    org,
+    framework,
+    team_a,
+    assessment_a,
+    respondent_a,
+    respondent_b,
+    lead,
+    outsider_lead,
+    staff,
+):
+    question = Question.objects.filter(capability__framework=framework).first()
+    target = Target.objects.create(organization=org, capability_key="cap-0", percent=60)
+    membership = Membership.objects.get(user=respondent_a)
+    personas = {
+        "anonymous": None,
+        "respondent_a": respondent_a,
+        "respondent_b": respondent_b,
+        "lead": lead,
+        "outsider_lead": outsider_lead,
+        "staff": staff,
+    }
+    kwargs = {
+        "framework": {"pk": framework.pk},
+        "organization": {"slug": org.slug},
+        "team": {"pk": team_a.pk},
+        "membership": {"pk": membership.pk},
+        "cycle": {"pk": assessment_a.cycle_id},
+        "assessment": {"pk": assessment_a.pk},
+        "answer": {"assessment_pk": assessment_a.pk, "question": question.key},
+        "target": {"pk": target.pk},
+    }
+    bodies = {
+        ("team-list", "post"): {"organization": org.slug, "name": "New team"},
+        ("team-detail", "patch"): {"name": "Team A renamed"},
+        ("membership-list", "post"): {
+            "organization": org.slug,
+            "user": "bob",
+            "role": "respondent",
+            "team": team_a.pk,
+        },
+        ("membership-detail", "patch"): {"role": "respondent"},
+        ("cycle-list", "post"): {
+            "organization": org.slug,
+            "framework": framework.pk,
+            "name": "New cycle",
+        },
+        ("cycle-detail", "patch"): {"name": "Renamed cycle"},
+        ("assessment-reopen", "post"): {"reason": "Wrong team answered."},
+        ("answer-bulk", "post"): {
+            "items": [{"question": question.key, "option_score": 2, "version": 0}]
+        },
+        ("answer-detail", "put"): {"option_score": 3, "version": 0},
+        ("target-list", "post"): {
+            "organization": org.slug,
+            "capability_key": "cap-1",
+            "percent": 70,
+        },
+    }
+    query = {("team-tree", "get"): {"organization": org.slug}}
+    clients = {name: client_for(user) for name, user in personas.items()}
+    return {"clients": clients, "kwargs": kwargs, "bodies": bodies, "query": query}
+
+
+def _kwargs_for(name: str, kwargs: dict) -> dict:
+    if name.startswith("answer-"):
+        return (
+            kwargs["answer"]
+            if name != "answer-list" and name != "answer-bulk"
+            else {"assessment_pk": kwargs["answer"]["assessment_pk"]}
+        )
+    if name == "assessment-scores":
+        return {"assessment_pk": kwargs["assessment"]["pk"]}
+    resource, _, kind = name.partition("-")
+    if kind == "list" or name == "team-tree":
+        return {}
+    return kwargs[resource]
+
+
+def test_each_persona_gets_the_declared_status_on_every_route(matrix_data):
+    got, expected = {}, {}
+    for name, full_name, methods in api_routes():
+        url = reverse(full_name, kwargs=_kwargs_for(name, matrix_data["kwargs"]))
+        for method in methods:
+            body = matrix_data["bodies"].get((name, method))
+            query = matrix_data["query"].get((name, method))
+            for persona, status in zip(PERSONAS, POLICY[(name, method)], strict=True):
+                client = matrix_data["clients"][persona]
+                with transaction.atomic():
+                    if method == "get":
+                        response = client.get(url, query)
+                    else:
+                        response = getattr(client, method)(url, body, format="json")
+                    # Every request sees the same data: writes are rolled back.
+                    transaction.set_rollback(True)
+                got[(name, method, persona)] = response.status_code
+                expected[(name, method, persona)] = status
+    assert len(got) == sum(len(m) for _n, _f, m in api_routes()) * len(PERSONAS)
+    mismatches = {k: (got[k], expected[k]) for k in got if got[k] != expected[k]}
+    assert mismatches == {}
+
