@@ -1,0 +1,235 @@
+"""Every page route, requested by every persona, answers as the policy declares.
+
+The routes come from the URL configuration (the API has its own matrix in
+finops_portal/tests/test_api_matrix.py), so a new page without a policy entry
+fails ``test_every_page_route_has_a_policy``.
+"""
+
+import pytest
+from django.db import transaction
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = [
+    "anonymous",
+    "respondent_a",
+    "respondent_b",
+    "lead",
+    "outsider_lead",
+    "staff",
+]
+
+# What each persona gets. "ok": served (2xx, or a redirect that is not to the login
+# page, or a 4xx form error on POST); "login": redirected to sign in; 404: not found.
+PUBLIC = dict.fromkeys(PERSONAS, "ok")
+SIGNED_IN = {**dict.fromkeys(PERSONAS, "ok"), "anonymous": "login"}
+TEAM_A = {
+    "anonymous": "login",
+    "respondent_a": "ok",
+    "respondent_b": 404,
+    "lead": "ok",
+    "outsider_lead": 404,
+    "staff": "ok",
+}
+ORG_LEAD = {
+    "anonymous": "login",
+    "respondent_a": 404,
+    "respondent_b": 404,
+    "lead": "ok",
+    "outsider_lead": 404,
+    "staff": "ok",
+}
+ANY_LEAD = {**ORG_LEAD, "outsider_lead": "ok"}
+SIGNED_OUT = dict.fromkeys(PERSONAS, "login")
+TOKEN_OWNER = {
+    **dict.fromkeys(PERSONAS, 404),
+    "anonymous": "login",
+    "respondent_a": "ok",
+}
+
+GET, POST = "GET", "POST"
+
+# route name -> (expectations, methods to try)
+POLICY = {
+    "home": (SIGNED_IN, [GET]),
+    "healthz": (PUBLIC, [GET]),
+    "login": (PUBLIC, [GET]),
+    "logout": (SIGNED_OUT, [POST]),
+    "capabilities:index": (SIGNED_IN, [GET]),
+    "capabilities:framework": (SIGNED_IN, [GET]),
+    "assessment:my_assessments": (SIGNED_IN, [GET]),
+    "assessment:questionnaire": (TEAM_A, [GET, POST]),
+    "assessment:questionnaire_capability": (TEAM_A, [GET, POST]),
+    "assessment:answer_save": (TEAM_A, [POST]),
+    "assessment:answer_history": (TEAM_A, [GET]),
+    "assessment:review": (TEAM_A, [GET]),
+    "assessment:submit": (TEAM_A, [POST]),
+    "assessment:summary": (TEAM_A, [GET]),
+    "assessment:reopen": (ORG_LEAD, [POST]),
+    "assessment:lead_home": (ANY_LEAD, [GET]),
+    "assessment:cycle_detail": (ORG_LEAD, [GET]),
+    "assessment:cycle_completion_csv": (ORG_LEAD, [GET]),
+    "assessment:cycle_transition": (ORG_LEAD, [GET, POST]),
+    "assessment:lead_assessment_reopen": (ORG_LEAD, [GET, POST]),
+    "assessment:lead_org": (ORG_LEAD, [GET]),
+    "assessment:lead_teams": (ORG_LEAD, [GET, POST]),
+    "assessment:lead_team_edit": (ORG_LEAD, [GET, POST]),
+    "assessment:lead_team_delete": (ORG_LEAD, [GET, POST]),
+    "assessment:lead_members": (ORG_LEAD, [GET, POST]),
+    "assessment:lead_member_role": (ORG_LEAD, [POST]),
+    "assessment:lead_member_remove": (ORG_LEAD, [GET, POST]),
+    "assessment:lead_cycles": (ORG_LEAD, [GET, POST]),
+    "assessment:lead_audit": (ORG_LEAD, [GET]),
+    "benchmarks:team_report": (TEAM_A, [GET]),
+    "benchmarks:team_benchmark": (TEAM_A, [GET]),
+    "benchmarks:dashboard_home": (ANY_LEAD, [GET]),
+    "benchmarks:org_dashboard": (ORG_LEAD, [GET]),
+    "benchmarks:targets": (ORG_LEAD, [GET, POST]),
+    "benchmarks:export_team_scores": (ORG_LEAD, [GET]),
+    "benchmarks:export_rollup": (ORG_LEAD, [GET]),
+    "tokens": (SIGNED_IN, [GET, POST]),
+    "token_revoke": (TOKEN_OWNER, [POST]),
+    # The API's description is public; its data is not.
+    "api-schema": (PUBLIC, [GET]),
+    "api-docs": (PUBLIC, [GET]),
+}
+
+
+def page_routes() -> dict[str, str]:
+    """route name -> path pattern, for every route outside /admin/ and /api/v1/."""
+    found: dict[str, str] = {}
+
+    def walk(patterns, prefix="", namespace=""):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+                walk(p.url_patterns, prefix + str(p.pattern), ns)
+            elif isinstance(p, URLPattern) and p.name:
+                found[namespace + p.name] = prefix + str(p.pattern)
+
+    walk(get_resolver().url_patterns)
+    return {
+        name: path
+        for name, path in found.items()
+        if not path.startswith(("admin/", "api/v1/")) and not name.startswith("v1:")
+    }
+
+
+def test_every_page_route_has_a_policy():
+    assert sorted(set(page_routes()) - set(POLICY)) == []
+    assert sorted(set(POLICY) - set(page_routes())) == []
+
+
+@pytest.fixture
+def world(
+    org,
+    team_a,
+    team_b,
+    respondent_a,
+    respondent_b,
+    lead,
+    outsider_lead,
+    staff,
+    framework,
+):
+    from assessment.models import Assessment, Cycle, Membership
+
+    cycle = Cycle.objects.create(
+        organization=org, framework=framework, name="Q1", status="open"
+    )
+    cycle.teams.set([team_a, team_b])
+    assessment = Assessment.objects.create(cycle=cycle, team=team_a)
+    Assessment.objects.create(cycle=cycle, team=team_b)
+    capability = framework.capabilities.order_by("order").first()
+    token_pk = None
+    try:
+        from finops_portal.models import PersonalToken
+
+        token_pk = PersonalToken.objects.create(
+            user=respondent_a, name="ci", key_hash="x" * 64
+        ).pk
+    except Exception:  # noqa: BLE001 - the token model's fields are the API's business
+        token_pk = None
+    return {
+        "org": org,
+        "cycle": cycle,
+        "assessment": assessment,
+        "framework": framework,
+        "capability": capability,
+        "question": capability.questions.order_by("order").first(),
+        "team": team_a,
+        "membership": Membership.objects.get(user=respondent_a),
+        "token_pk": token_pk,
+        "users": {
+            "respondent_a": respondent_a,
+            "respondent_b": respondent_b,
+            "lead": lead,
+            "outsider_lead": outsider_lead,
+            "staff": staff,
+        },
+    }
+
+
+def _kwargs(name: str, path: str, w: dict) -> dict:
+    values = {
+        "pk": w["assessment"].pk if path.startswith("assessments/") else w["cycle"].pk,
+        "slug": w["framework"].slug if path.startswith("framework/") else w["org"].slug,
+        "version": w["framework"].version,
+        "org_slug": w["org"].slug,
+        "cycle_id": w["cycle"].pk,
+        "assessment_id": w["assessment"].pk,
+        "team_id": w["team"].pk,
+        "membership_id": w["membership"].pk,
+        "question_id": w["question"].pk,
+        "capability_key": w["capability"].key,
+        "action": "close",
+        "fmt": "csv",
+    }
+    if name == "token_revoke":
+        values["pk"] = w["token_pk"]
+    return {k: v for k, v in values.items() if f"<{k}>" in path or f":{k}>" in path}
+
+
+def _outcome(response) -> object:
+    if response.status_code in (301, 302) and "/accounts/login/" in response.get(
+        "Location", ""
+    ):
+        return "login"
+    if response.status_code == 404:
+        return 404
+    if response.status_code in (403, 405) or response.status_code >= 500:
+        return response.status_code
+    return "ok"
+
+
+@pytest.mark.parametrize("name", sorted(POLICY))
+def test_each_persona_gets_the_declared_answer(client, world, name):
+    expectations, methods = POLICY[name]
+    path = page_routes()[name]
+    url = reverse(name, kwargs=_kwargs(name, path, world))
+    seen = {}
+    for method in methods:
+        for persona in PERSONAS:
+            with transaction.atomic():
+                client.logout()
+                if persona != "anonymous":
+                    client.force_login(world["users"][persona])
+                response = client.get(url) if method == GET else client.post(url, {})
+                seen[(method, persona)] = _outcome(response)
+                transaction.set_rollback(True)
+    expected = {(m, p): expectations[p] for m in methods for p in PERSONAS}
+    # A POST-only route answers GET with 405, which leaks nothing either.
+    assert seen == expected, {
+        k: (seen[k], expected[k]) for k in seen if seen[k] != expected[k]
+    }
+
+
+def test_the_admin_is_for_staff_only(client, world):
+    for persona in ["respondent_a", "lead", "outsider_lead"]:
+        client.force_login(world["users"][persona])
+        response = client.get("/admin/")
+        assert response.status_code == 302
+        assert "/admin/login/" in response["Location"]
+    client.force_login(world["users"]["staff"])
+    assert client.get("/admin/").status_code == 200
