@@ -9,12 +9,15 @@ action, and published with "Publish".
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import NestedObjects, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, router
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from .importer import (
     FILE_TOO_LARGE_MSG,
@@ -87,10 +90,14 @@ def _restrict_choices(request, db_field, kwargs) -> None:
     kwargs["queryset"] = queryset
 
 
+URL_FIELD_OVERRIDES = {models.URLField: {"assume_scheme": "https"}}
+
+
 class LockedInlineMixin:
     """Inlines under a non-draft framework are read-only."""
 
     extra = 0
+    formfield_overrides = URL_FIELD_OVERRIDES
 
     def has_add_permission(self, request, obj=None):
         return not _is_locked(obj) and super().has_add_permission(request, obj)
@@ -108,6 +115,8 @@ class LockedInlineMixin:
 
 class LockedAdminMixin:
     """Objects under a non-draft framework can be viewed, never changed or deleted."""
+
+    formfield_overrides = URL_FIELD_OVERRIDES
 
     def has_change_permission(self, request, obj=None):
         return not _is_locked(obj) and super().has_change_permission(request, obj)
@@ -215,7 +224,9 @@ class FrameworkAdmin(LockedAdminMixin, admin.ModelAdmin):
         return [
             path(
                 "import/",
-                self.admin_site.admin_view(self.import_view),
+                # The size check must run before anything reads the body, so the
+                # CSRF check (which parses it) is applied inside import_view.
+                self.admin_site.admin_view(csrf_exempt(self.import_view)),
                 name="capabilities_framework_import",
             ),
             *super().get_urls(),
@@ -223,6 +234,24 @@ class FrameworkAdmin(LockedAdminMixin, admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         framework_delete_draft(framework=obj)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms, _protected = super().get_deleted_objects(objs, request)
+        # framework_delete_draft removes questions and recommendations before the
+        # lenses and levels they protect; only other protecting rows block a delete.
+        collector = NestedObjects(using=router.db_for_write(Framework))
+        collector.collect(objs)
+        blocking = [
+            f"{capfirst(obj._meta.verbose_name)}: {obj}"
+            for obj in collector.protected
+            if not isinstance(obj, Question | Recommendation)
+        ]
+        locked = [
+            PUBLISHED_IS_IMMUTABLE_MSG.format(framework=obj)
+            for obj in objs
+            if _is_locked(obj)
+        ]
+        return deleted, counts, perms, blocking + locked
 
     @admin.action(description="New draft version", permissions=["add"])
     def new_draft(self, request, queryset):
@@ -294,48 +323,55 @@ class FrameworkAdmin(LockedAdminMixin, admin.ModelAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         limit = settings.FRAMEWORK_FILE_MAX_BYTES
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        if request.method == "POST" and length > limit + UPLOAD_OVERHEAD_BYTES:
+            # Refused before the upload is read (or stored) at all.
+            return self._import_page(
+                request,
+                FrameworkImportForm(),
+                [FILE_TOO_LARGE_MSG.format(size=length, limit=limit)],
+            )
+        return csrf_protect(self._import_upload)(request)
+
+    def _import_upload(self, request):
         form = FrameworkImportForm()
         if request.method == "POST":
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-            if length > limit + UPLOAD_OVERHEAD_BYTES:
-                # Refused before Django reads (and stores) the upload.
-                form.add_error(
-                    None, FILE_TOO_LARGE_MSG.format(size=length, limit=limit)
-                )
-            else:
-                form = FrameworkImportForm(request.POST, request.FILES)
-                if form.is_valid():
-                    try:
-                        framework = framework_import(
-                            data=form.cleaned_data["file"].read(),
-                            replace=form.cleaned_data["replace"],
-                            publish=form.cleaned_data["publish"],
-                            user=request.user,
+            form = FrameworkImportForm(request.POST, request.FILES)
+            if form.is_valid():
+                try:
+                    framework = framework_import(
+                        data=form.cleaned_data["file"].read(),
+                        replace=form.cleaned_data["replace"],
+                        publish=form.cleaned_data["publish"],
+                        user=request.user,
+                    )
+                except FrameworkFileError as exc:
+                    for error in exc.errors:
+                        form.add_error("file", error)
+                else:
+                    self.message_user(
+                        request,
+                        IMPORTED_MSG.format(
+                            framework=framework,
+                            status=framework.get_status_display().lower(),
+                        ),
+                        messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(
+                        reverse(
+                            "admin:capabilities_framework_change", args=[framework.pk]
                         )
-                    except FrameworkFileError as exc:
-                        for error in exc.errors:
-                            form.add_error("file", error)
-                    else:
-                        self.message_user(
-                            request,
-                            IMPORTED_MSG.format(
-                                framework=framework,
-                                status=framework.get_status_display().lower(),
-                            ),
-                            messages.SUCCESS,
-                        )
-                        return HttpResponseRedirect(
-                            reverse(
-                                "admin:capabilities_framework_change",
-                                args=[framework.pk],
-                            )
-                        )
+                    )
+        return self._import_page(request, form, [])
+
+    def _import_page(self, request, form, file_errors):
         context = {
             **self.admin_site.each_context(request),
             "title": "Import framework file",
             "opts": self.model._meta,
             "form": form,
-            "max_bytes": limit,
+            "file_errors": list(form.errors.get("file", [])) + file_errors,
+            "max_bytes": settings.FRAMEWORK_FILE_MAX_BYTES,
         }
         return TemplateResponse(
             request, "admin/capabilities/framework/import.html", context
