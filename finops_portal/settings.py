@@ -6,6 +6,7 @@ With ``DEBUG=false`` the secret key and allowed hosts are required, and a bad
 """
 
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "finops_portal",
     "capabilities",
     "assessment",
@@ -70,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "finops_portal.middleware.SecurityHeadersMiddleware",
+    # Last, as django-axes requires: it turns lockouts into a response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "finops_portal.urls"
@@ -178,6 +182,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 DEMO_PASSWORD = env("DEMO_PASSWORD", "finops-demo")
+AUTHENTICATION_BACKENDS = [
+    # Counts failed sign-ins and locks out a username+address after AXES_FAILURE_LIMIT.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
