@@ -189,3 +189,26 @@ def capabilities_by_framework(frameworks) -> dict[int, list[Capability]]:
     ):
         grouped.setdefault(cap.framework_id, []).append(cap)
     return grouped
+
+
+class CycleEditForm(CycleCreateForm):
+    """The cycle form without the framework (a cycle keeps its version); once the
+    cycle is open only the name and dates remain."""
+
+    SCOPE_FIELDS = ("team_ids", "capability_ids", "lens_weights")
+
+    def __init__(self, *args, scope_editable: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["framework"]
+        if not scope_editable:
+            for name in [*self.SCOPE_FIELDS, *(f"weight_{k}" for k in self.lens_keys)]:
+                del self.fields[name]
+            self.lens_keys = []
+
+
+def lens_preset_of(weights: dict, presets: dict) -> str:
+    """The preset choice that gives ``weights``, or "custom"."""
+    for name, preset in presets.items():
+        if dict(preset) == dict(weights):
+            return name
+    return "custom"

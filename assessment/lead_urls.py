@@ -13,6 +13,11 @@ urlpatterns: list = [
         name="cycle_completion_csv",
     ),
     path(
+        "lead/cycles/<int:cycle_id>/edit/",
+        lead_views.cycle_edit,
+        name="cycle_edit",
+    ),
+    path(
         "lead/cycles/<int:cycle_id>/<str:action>/",
         lead_views.cycle_transition,
         name="cycle_transition",

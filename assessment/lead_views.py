@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from capabilities.models import Lens
+from capabilities.models import Framework, Lens
 
 from . import cycles
 from .access import (
@@ -25,6 +25,7 @@ from .access import (
 )
 from .forms import (
     CycleCreateForm,
+    CycleEditForm,
     MemberAddForm,
     MemberRoleForm,
     ReopenForm,
@@ -32,8 +33,9 @@ from .forms import (
     TeamUpdateForm,
     apply_service_errors,
     capabilities_by_framework,
+    lens_preset_of,
 )
-from .models import Assessment, Membership, Team
+from .models import Assessment, Cycle, Membership, Team
 
 AUDIT_PAGE_SIZE = 50
 # ``/lead/?go=teams`` (the navigation's links) lands on that page of the lead's
@@ -50,6 +52,7 @@ TEAM_DELETED_MSG = "Deleted “{name}”."
 MEMBER_ADDED_MSG = "Added {user}."
 MEMBER_ROLE_MSG = "{user} is now {role}."
 MEMBER_REMOVED_MSG = "Removed {user}."
+CYCLE_UPDATED_MSG = "Saved “{name}”."
 CYCLE_CREATED_MSG = "Planned cycle “{name}”. Open it when the teams should start."
 CYCLE_OPENED_MSG = "Opened “{name}”: every team in scope can now answer."
 CYCLE_CLOSED_MSG = "Closed “{name}”."
@@ -298,8 +301,13 @@ def lead_member_remove(request, org_slug: str, membership_id: int):
 # --- cycles -----------------------------------------------------------------------
 
 
-def _cycle_form(request, org):
-    frameworks = cycles.published_framework_list()
+def _cycle_form(request, org, cycle=None):
+    """The create form, or with ``cycle`` its edit form, plus what the template
+    needs to draw the team tree, capability groups and lens weights."""
+    if cycle is None:
+        frameworks = cycles.published_framework_list()
+    else:
+        frameworks = Framework.objects.filter(pk=cycle.framework_id)
     nodes = cycles.team_tree(organization=org)
     teams = [n.team for n in nodes if not n.is_business_unit]
     grouped = capabilities_by_framework(frameworks)
@@ -310,20 +318,38 @@ def _cycle_form(request, org):
             .values_list("key", flat=True)
         )
     )
-    form = CycleCreateForm(
-        request.POST or None,
-        frameworks=frameworks,
-        teams=teams,
-        lens_keys=lens_keys,
-        capabilities=[c for caps in grouped.values() for c in caps],
-    )
+    kwargs = {
+        "frameworks": frameworks,
+        "teams": teams,
+        "lens_keys": lens_keys,
+        "capabilities": [c for caps in grouped.values() for c in caps],
+    }
+    if cycle is None:
+        form = CycleCreateForm(request.POST or None, **kwargs)
+        chosen_teams, chosen_caps = {t.id for t in teams}, set()
+    else:
+        preset = lens_preset_of(cycle.lens_weights, cycles.LENS_WEIGHT_PRESETS)
+        initial = {
+            "name": cycle.name,
+            "opens_on": cycle.opens_on,
+            "closes_on": cycle.closes_on,
+            "lens_weights": preset,
+        }
+        if preset == "custom":
+            initial.update({f"weight_{k}": v for k, v in cycle.lens_weights.items()})
+        form = CycleEditForm(
+            request.POST or None,
+            initial=initial,
+            scope_editable=cycle.status == Cycle.Status.PLANNED,
+            **kwargs,
+        )
+        chosen_teams = set(cycle.teams.values_list("id", flat=True))
+        chosen_caps = set(cycles.cycle_capability_ids(cycle=cycle))
     if form.is_bound:
         chosen_teams = {int(v) for v in form.data.getlist("team_ids") if v.isdigit()}
         chosen_caps = {
             int(v) for v in form.data.getlist("capability_ids") if v.isdigit()
         }
-    else:
-        chosen_teams, chosen_caps = {t.id for t in teams}, set()
     framework_groups = [
         {"framework": fw, "capabilities": grouped.get(fw.id, [])} for fw in frameworks
     ]
@@ -332,7 +358,6 @@ def _cycle_form(request, org):
         "chosen_teams": chosen_teams,
         "chosen_caps": chosen_caps,
         "framework_groups": framework_groups,
-        "foundation_weights": cycles.FOUNDATION_LENS_WEIGHTS,
     }
 
 
@@ -389,6 +414,51 @@ def cycle_detail(request, cycle_id: int):
         ),
     }
     return render(request, "assessment/lead/cycle_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cycle_edit(request, cycle_id: int):
+    """Edit a cycle: everything while planned, the name and dates while open."""
+    cycle = get_cycle_for_lead(request.user, cycle_id)
+    if cycle.is_closed:
+        messages.error(request, cycles.CYCLE_CLOSED_MSG)
+        return redirect("assessment:cycle_detail", cycle.pk)
+    form, form_context = _cycle_form(request, cycle.organization, cycle=cycle)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            scope = {}
+            if "team_ids" in form.fields:
+                scope = {
+                    "team_ids": data["team_ids"] or [],
+                    "capability_ids": data["capability_ids"] or [],
+                    "lens_weights": form.resolved_weights(cycles.LENS_WEIGHT_PRESETS),
+                }
+            try:
+                cycle = cycles.cycle_update(
+                    cycle=cycle,
+                    name=data["name"],
+                    opens_on=data["opens_on"],
+                    closes_on=data["closes_on"],
+                    user=request.user,
+                    **scope,
+                )
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(request, CYCLE_UPDATED_MSG.format(name=cycle.name))
+                return redirect("assessment:cycle_detail", cycle.pk)
+        status = 400
+    context = {
+        "org": cycle.organization,
+        "section": "cycles",
+        "cycle": cycle,
+        "form": form,
+        **form_context,
+    }
+    return render(request, "assessment/lead/cycle_edit.html", context, status=status)
 
 
 CYCLE_ACTIONS = {

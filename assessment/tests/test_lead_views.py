@@ -61,6 +61,7 @@ def page_urls(world) -> list[str]:
         reverse("assessment:lead_cycles", args=[org.slug]),
         reverse("assessment:cycle_detail", args=[cycle.pk]),
         reverse("assessment:cycle_transition", args=[cycle.pk, "close"]),
+        reverse("assessment:cycle_edit", args=[cycle.pk]),
         reverse("assessment:cycle_completion_csv", args=[cycle.pk]),
         reverse("assessment:lead_assessment_reopen", args=[world["assessment"].pk]),
         reverse("assessment:lead_audit", args=[org.slug]),
@@ -175,6 +176,10 @@ def post_cases(world, team_b) -> list[tuple[str, dict]]:
             },
         ),
         (
+            reverse("assessment:cycle_edit", args=[cycle.pk]),
+            {"name": "Q1 renamed", "closes_on": "2026-12-31"},
+        ),
+        (
             reverse("assessment:cycle_transition", args=[cycle.pk, "close"]),
             {},
         ),
@@ -219,6 +224,7 @@ def test_every_lead_post_works_for_leads_and_staff(world, team_b, request, who):
     assert list(new_events.values_list("action", flat=True)) == [
         "membership.remove",
         "cycle.close",
+        "cycle.update",
         "cycle.create",
         "membership.update_role",
         "membership.add",
@@ -485,6 +491,62 @@ def test_cycle_close_refused_for_a_planned_cycle_shows_why(
     assert [str(m) for m in response.context["messages"]] == [
         "Only an open cycle can be closed."
     ]
+
+
+def test_cycle_edit_changes_the_scope_of_a_planned_cycle(org, team_a, team_b, lead):
+    framework = make_framework(publish=True)
+    cycle = cycles.cycle_create(organization=org, framework=framework, name="Q9")
+    client = client_for(lead)
+
+    form = client.get(f"/lead/cycles/{cycle.pk}/edit/").context["form"]
+    assert form.initial["lens_weights"] == "default"
+    assert "framework" not in form.fields
+
+    response = client.post(
+        f"/lead/cycles/{cycle.pk}/edit/",
+        {"name": "Q9", "team_ids": [team_b.pk], "lens_weights": "foundation"},
+    )
+
+    assert response["Location"] == f"/lead/cycles/{cycle.pk}/"
+    cycle.refresh_from_db()
+    assert list(cycle.teams.all()) == [team_b]
+    assert cycle.lens_weights == cycles.FOUNDATION_LENS_WEIGHTS
+
+
+def test_cycle_edit_of_an_open_cycle_offers_name_and_dates_only(world, lead, team_a):
+    url = f"/lead/cycles/{world['cycle'].pk}/edit/"
+    client = client_for(lead)
+
+    form = client.get(url).context["form"]
+    assert sorted(form.fields) == ["closes_on", "name", "opens_on"]
+
+    client.post(url, {"name": "Q1", "closes_on": "2026-06-30", "team_ids": [team_a.pk]})
+
+    world["cycle"].refresh_from_db()
+    assert str(world["cycle"].closes_on) == "2026-06-30"
+    assert world["cycle"].teams.count() == 2
+
+
+def test_cycle_edit_shows_a_bad_due_date_next_to_the_field(world, lead):
+    response = client_for(lead).post(
+        f"/lead/cycles/{world['cycle'].pk}/edit/",
+        {"name": "Q1", "opens_on": "2026-06-30", "closes_on": "2026-06-01"},
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["closes_on"] == [
+        cycles.CLOSES_BEFORE_OPENS_MSG
+    ]
+
+
+def test_cycle_edit_of_a_closed_cycle_says_why_not(world, lead):
+    cycles.cycle_close(cycle=world["cycle"])
+
+    response = client_for(lead).get(
+        f"/lead/cycles/{world['cycle'].pk}/edit/", follow=True
+    )
+
+    assert [str(m) for m in response.context["messages"]] == [cycles.CYCLE_CLOSED_MSG]
 
 
 def test_cycle_transition_with_an_unknown_action_is_not_found(world, lead):
