@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from capabilities.models import Framework, Lens
@@ -57,6 +58,18 @@ CYCLE_CREATED_MSG = "Planned cycle “{name}”. Open it when the teams should s
 CYCLE_OPENED_MSG = "Opened “{name}”: every team in scope can now answer."
 CYCLE_CLOSED_MSG = "Closed “{name}”."
 REOPENED_MSG = "Reopened the assessment of {team}."
+
+
+def time_ago(value, now) -> str:
+    """A short "3 h ago" for the completion board."""
+    seconds = max(0, int((now - value).total_seconds()))
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    return f"{seconds // 86400} d ago"
 
 
 def _get_team_for_lead(request, org, team_id: int) -> Team:
@@ -119,7 +132,9 @@ def lead_org(request, org_slug: str):
 @require_http_methods(["GET", "POST"])
 def lead_teams(request, org_slug: str):
     org = get_organization_for_lead(request.user, org_slug)
-    form = TeamCreateForm(request.POST or None, organization=org)
+    # "Add a team here" links preselect the business unit.
+    initial = {"parent": request.GET.get("parent")} if request.GET.get("parent") else {}
+    form = TeamCreateForm(request.POST or None, organization=org, initial=initial)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -402,6 +417,11 @@ def lead_cycles(request, org_slug: str):
 def cycle_detail(request, cycle_id: int):
     cycle = get_cycle_for_lead(request.user, cycle_id)
     rows = cycles.cycle_completion(cycle=cycle)
+    now = timezone.now()
+    for row in rows:
+        row["ago"] = (
+            time_ago(row["last_activity_at"], now) if row["last_activity_at"] else ""
+        )
     context = {
         "org": cycle.organization,
         "section": "cycles",

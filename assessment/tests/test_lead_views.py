@@ -2,14 +2,17 @@
 
 import csv
 import io
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from assessment import cycles
+from assessment.lead_views import time_ago
 from assessment.models import (
     Assessment,
     AssessmentReopen,
@@ -274,6 +277,12 @@ def test_teams_page_refuses_a_parent_of_another_org(world, lead, other_org):
     assert response.status_code == 400
     assert "parent" in response.context["form"].errors
     assert not Team.objects.filter(name="X").exists()
+
+
+def test_teams_page_preselects_the_unit_of_an_add_here_link(world, lead, business_unit):
+    response = client_for(lead).get(f"/lead/org-one/teams/?parent={business_unit.pk}")
+
+    assert f'<option value="{business_unit.pk}" selected>' in response.content.decode()
 
 
 def test_team_edit_moves_a_team_to_the_top_level(world, lead, team_b):
@@ -579,6 +588,33 @@ def test_cycle_detail_escapes_team_names(world, lead, team_b):
 
     assert "<script>x</script>" not in body
     assert "&lt;script&gt;x&lt;/script&gt;" in body
+
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("before", "text"),
+    [
+        (timedelta(seconds=20), "just now"),
+        (timedelta(minutes=5), "5 min ago"),
+        (timedelta(hours=3, minutes=59), "3 h ago"),
+        (timedelta(days=2, hours=1), "2 d ago"),
+        (timedelta(seconds=-30), "just now"),
+    ],
+)
+def test_time_ago_is_short(before, text):
+    assert time_ago(NOW - before, NOW) == text
+
+
+def test_cycle_detail_shows_last_activity_as_time_ago(world, lead):
+    Assessment.objects.filter(pk=world["assessment"].pk).update(
+        last_activity_at=NOW - timedelta(hours=3)
+    )
+
+    with time_machine.travel(NOW, tick=False):
+        body = client_for(lead).get(f"/lead/cycles/{world['cycle'].pk}/").content
+    assert "3 h ago" in body.decode()
 
 
 def _add_teams(org, cycle, n: int) -> None:
