@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
+from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, serializers, status
@@ -85,7 +86,20 @@ class Pagination(PageNumberPagination):
 
     page_size = 50
     page_size_query_param = "page_size"
+    page_size_query_description = "Rows per page (default 50); above 200 is clamped."
+    page_query_description = "Page number, from 1."
     max_page_size = 200
+
+    def get_paginated_response_schema(self, schema):
+        described = super().get_paginated_response_schema(schema)
+        properties = described["properties"]
+        properties["count"]["description"] = "Number of rows on every page together."
+        properties["next"]["description"] = "URL of the next page; null on the last."
+        properties["previous"]["description"] = (
+            "URL of the previous page; null on the first."
+        )
+        properties["results"]["description"] = "The rows of this page."
+        return described
 
 
 # --- throttles ----------------------------------------------------------------------
@@ -195,7 +209,34 @@ def exception_handler(exc, context):
     from rest_framework.views import exception_handler as drf_exception_handler
 
     response = drf_exception_handler(exc, context)
-    if response is not None and isinstance(exc, exceptions.NotFound):
+    if response is not None and isinstance(exc, (Http404, exceptions.NotFound)):
         # One body for every missing object, whoever owns it.
         response.data = {"detail": "Not found."}
     return response
+
+
+# --- schema -----------------------------------------------------------------------------
+
+PATH_PARAMETER_DESCRIPTIONS = {
+    "id": "Id of the {resource}.",
+    "slug": "Slug of the {resource}.",
+}
+
+
+def describe_path_parameters(result, generator, request, public):
+    """Spectacular post-processing hook: describe the ``{id}``/``{slug}`` of each path
+    from the resource it names (``/api/v1/cycles/{id}/`` -> "Id of the cycle.")."""
+    for path, operations in result.get("paths", {}).items():
+        parts = [part for part in path.split("/") if part]
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                template = PATH_PARAMETER_DESCRIPTIONS.get(parameter["name"])
+                if parameter.get("in") != "path" or parameter.get("description"):
+                    continue
+                if template is None:
+                    continue
+                marker = "{" + parameter["name"] + "}"
+                plural = parts[parts.index(marker) - 1]
+                resource = "organisation" if plural == "organizations" else plural[:-1]
+                parameter["description"] = template.format(resource=resource)
+    return result

@@ -234,6 +234,10 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     # The validator badge would load an image from swagger.io, which the CSP refuses.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "finops_portal.api.describe_path_parameters",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "FrameworkStatusEnum": "capabilities.models.Framework.Status",
         "CycleStatusEnum": "assessment.models.Cycle.Status",

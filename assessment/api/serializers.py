@@ -334,7 +334,9 @@ class AssessmentDetailSerializer(AssessmentSerializer):
 
 class ReopenSerializer(StrictInputSerializer):
     reason = serializers.CharField(
-        max_length=2000, help_text="Why the assessment is reopened (kept)."
+        max_length=2000,
+        allow_blank=True,
+        help_text="Why the assessment is reopened (kept); required.",
     )
 
 

@@ -21,6 +21,7 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 
 from assessment import cycles as cycle_services
@@ -822,7 +823,10 @@ class AnswerViewSet(viewsets.GenericViewSet):
     )
     def bulk(self, request, assessment_pk=None):
         assessment = self.assessment()
-        items = _valid(s.BulkAnswersSerializer, request.data)["items"]
+        serializer = s.BulkAnswersSerializer(data=request.data)
+        if not serializer.is_valid():
+            raise DRFValidationError(_flat_item_errors(serializer.errors))
+        items = serializer.validated_data["items"]
         refs = {item["question"] for item in items}
         ids = {_as_id(ref) for ref in refs} - {None}
         keys = {ref for ref in refs if _as_id(ref) is None}
@@ -878,6 +882,19 @@ class AnswerViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(
             s.AnswerChangeSerializer(page, many=True).data
         )
+
+
+def _flat_item_errors(errors: dict) -> dict:
+    """``{"items": {1: {"option_score": [...]}}}`` -> ``{"items[1].option_score": [...]}``,
+    the shape the service uses for errors of one item."""
+    items = errors.get("items")
+    if not isinstance(items, dict):
+        return errors
+    flat = {key: value for key, value in errors.items() if key != "items"}
+    for index, item_errors in items.items():
+        for field, messages in item_errors.items():
+            flat[f"items[{index}].{field}"] = messages
+    return flat
 
 
 def _valid(serializer_class, data) -> dict:

@@ -31,7 +31,9 @@ class QuestionSerializer(serializers.ModelSerializer):
     lens = serializers.SlugRelatedField(
         slug_field="key", read_only=True, help_text="Key of the lens asked about."
     )
-    options = AnswerOptionSerializer(many=True, read_only=True)
+    options = AnswerOptionSerializer(
+        many=True, read_only=True, help_text="The graded options, by score."
+    )
 
     class Meta:
         model = Question
@@ -86,8 +88,12 @@ class RecommendationSerializer(serializers.ModelSerializer):
 
 
 class CapabilitySerializer(serializers.ModelSerializer):
-    questions = QuestionSerializer(many=True, read_only=True)
-    recommendations = RecommendationSerializer(many=True, read_only=True)
+    questions = QuestionSerializer(
+        many=True, read_only=True, help_text="Questions, in questionnaire order."
+    )
+    recommendations = RecommendationSerializer(
+        many=True, read_only=True, help_text="Next steps per maturity level."
+    )
 
     class Meta:
         model = Capability
@@ -116,7 +122,9 @@ class CapabilitySerializer(serializers.ModelSerializer):
 
 
 class DomainSerializer(serializers.ModelSerializer):
-    capabilities = CapabilitySerializer(many=True, read_only=True)
+    capabilities = CapabilitySerializer(
+        many=True, read_only=True, help_text="Capabilities of the domain, in order."
+    )
 
     class Meta:
         model = Domain
@@ -196,9 +204,15 @@ class FrameworkListSerializer(serializers.ModelSerializer):
 
 
 class FrameworkDetailSerializer(serializers.ModelSerializer):
-    lenses = LensSerializer(many=True, read_only=True)
-    levels = MaturityLevelSerializer(many=True, read_only=True)
-    domains = DomainSerializer(many=True, read_only=True)
+    lenses = LensSerializer(
+        many=True, read_only=True, help_text="The five lenses, in order."
+    )
+    levels = MaturityLevelSerializer(
+        many=True, read_only=True, help_text="Maturity levels, lowest first."
+    )
+    domains = DomainSerializer(
+        many=True, read_only=True, help_text="Domains with their capabilities."
+    )
 
     class Meta:
         model = Framework

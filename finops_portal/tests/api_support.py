@@ -21,9 +21,12 @@ __all__ = [
 ]
 
 
-def token_for(user, name: str = "tests") -> str:
+def token_for(user, name: str | None = None) -> str:
+    from finops_portal.models import PersonalToken
     from finops_portal.tokens import token_create
 
+    if name is None:
+        name = f"tests {PersonalToken.objects.filter(user=user).count() + 1}"
     _token, key = token_create(user=user, name=name)
     return key
 

@@ -211,4 +211,3 @@ def test_each_persona_gets_the_declared_status_on_every_route(matrix_data):
     assert len(got) == sum(len(m) for _n, _f, m in api_routes()) * len(PERSONAS)
     mismatches = {k: (got[k], expected[k]) for k in got if got[k] != expected[k]}
     assert mismatches == {}
-
