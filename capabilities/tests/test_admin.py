@@ -363,3 +363,20 @@ def test_capability_admin_search_finds_by_key(admin_client, draft):
     )
     assert [c.key for c in response.context["cl"].result_list] == ["cap-1"]
     assert Capability.objects.count() == 2
+
+
+def test_adding_a_capability_to_a_published_framework_is_refused(
+    admin_client, framework, draft
+):
+    data = form_data(admin_client.get(reverse("admin:capabilities_capability_add")))
+    data.update(
+        framework=framework.pk,
+        domain=framework.domains.get().pk,
+        key="forged",
+        name="Forged",
+        order=9,
+    )
+    response = admin_client.post(reverse("admin:capabilities_capability_add"), data)
+    assert response.status_code == 200
+    assert "framework" in response.context["adminform"].form.errors
+    assert not Capability.objects.filter(key="forged").exists()
