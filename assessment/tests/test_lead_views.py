@@ -34,7 +34,9 @@ def world(org, team_a, team_b, respondent_a, respondent_b, lead, outsider_lead, 
     framework = make_framework(publish=True)
     cycle = cycles.cycle_create(organization=org, framework=framework, name="Q1")
     cycles.cycle_open(cycle=cycle, user=lead)
+    spare = Team.objects.create(organization=org, name="Spare")
     return {
+        "spare": spare,
         "org": org,
         "cycle": cycle,
         "framework": framework,
@@ -179,6 +181,10 @@ def post_cases(world, team_b) -> list[tuple[str, dict]]:
             },
         ),
         (
+            reverse("assessment:lead_assessment_reopen", args=[world["assessment"].pk]),
+            {"reason": "Missed a question"},
+        ),
+        (
             reverse("assessment:cycle_edit", args=[cycle.pk]),
             {"name": "Q1 renamed", "closes_on": "2026-12-31"},
         ),
@@ -193,12 +199,17 @@ def post_cases(world, team_b) -> list[tuple[str, dict]]:
             ),
             {},
         ),
+        (
+            reverse("assessment:lead_team_delete", args=[org.slug, world["spare"].pk]),
+            {},
+        ),
     ]
 
 
 @pytest.mark.parametrize("who", PERSONAS)
 def test_it_refuses_every_lead_post_from_others(world, team_b, request, who):
     client = client_for(request.getfixturevalue(who))
+    _submit(world["assessment"])
     before = AuditEvent.objects.count()
 
     for url, data in post_cases(world, team_b):
@@ -219,15 +230,18 @@ def test_every_lead_post_works_for_leads_and_staff(world, team_b, request, who):
     user = request.getfixturevalue(who)
     client = client_for(user)
     last_before = AuditEvent.objects.order_by("-id").values_list("id", flat=True)[0]
+    _submit(world["assessment"])
 
     for url, data in post_cases(world, team_b):
         assert client.post(url, data).status_code == 302, url
 
     new_events = AuditEvent.objects.filter(actor=user, id__gt=last_before)
     assert list(new_events.values_list("action", flat=True)) == [
+        "team.delete",
         "membership.remove",
         "cycle.close",
         "cycle.update",
+        "assessment.reopen",
         "cycle.create",
         "membership.update_role",
         "membership.add",
@@ -384,8 +398,9 @@ def test_cycles_page_offers_published_frameworks_only(world, lead):
 def test_cycles_page_checks_every_team_by_default(world, lead, team_a, team_b):
     response = client_for(lead).get("/lead/org-one/cycles/")
 
-    assert response.context["chosen_teams"] == {team_a.pk, team_b.pk}
-    assert response.content.decode().count('name="team_ids"') == 2
+    spare = world["spare"].pk
+    assert response.context["chosen_teams"] == {team_a.pk, team_b.pk, spare}
+    assert response.content.decode().count('name="team_ids"') == 3
 
 
 def test_cycle_create_with_the_foundation_preset(world, lead, team_a):
