@@ -205,3 +205,35 @@ def test_the_questionnaire_works_without_scripts(
         assert (answer.option.score, answer.comment) == (1, "Saved without scripts")
     finally:
         context.close()
+
+
+def test_a_field_error_shows_next_to_the_field_and_history_lists_changes(
+    page, assessment, framework
+):
+    question = _questions(framework, "cap-0")[0]
+    browser_login(page, "alice")
+    page.goto(f"{page.base_url}/assessments/{assessment.pk}/")
+    evidence = page.locator(f"#q-{question.pk}-evidence")
+    evidence.fill("ftp://files.example.com/report")
+    evidence.blur()
+    expect(_status(page, question)).to_have_text("Not saved — check the field below")
+    error = page.locator(f'#question-{question.pk} [data-error-for="evidence_url"]')
+    expect(error).to_have_text("Enter a web address starting with http:// or https://.")
+    expect(page.locator("#save-banner")).to_be_visible()
+
+    evidence.fill("https://wiki.example.com/report")
+    evidence.blur()
+    expect(_status(page, question)).to_have_text("Saved")
+    expect(error).to_be_hidden()
+    _choose(page, question, "Level 2")
+    expect(page.locator(f"#question-{question.pk}")).to_have_attribute(
+        "data-version", "2"
+    )
+    page.locator(f"#question-{question.pk} details.history summary").click()
+    history = page.locator(f"#question-{question.pk} [data-history-body]")
+    expect(history).to_contain_text("v2")
+    expect(history).to_contain_text("v1")
+    assert Answer.objects.get(question=question).evidence_url == (
+        "https://wiki.example.com/report"
+    )
+    assert _network_noise(page.console_errors) == []

@@ -389,8 +389,9 @@ def test_answer_record_uses_a_bounded_number_of_queries(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_twenty_concurrent_first_answers_make_one_answer_and_nineteen_conflicts(
-    team_a, respondent_a
+@pytest.mark.parametrize("answered_before", [False, True])
+def test_twenty_concurrent_writers_of_one_version_make_one_change_and_nineteen_conflicts(
+    team_a, respondent_a, answered_before
 ):
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL")
@@ -398,6 +399,10 @@ def test_twenty_concurrent_first_answers_make_one_answer_and_nineteen_conflicts(
     assessment = make_assessment(team=team_a, framework=framework)
     question = _question(framework)
     options = list(question.options.all())
+    version = 0
+    if answered_before:
+        _record(assessment, question, respondent_a, option=options[0], comment="first")
+        version = 1
     barrier = threading.Barrier(20)
     outcomes: list[str] = []
 
@@ -408,7 +413,12 @@ def test_twenty_concurrent_first_answers_make_one_answer_and_nineteen_conflicts(
             barrier.wait()
             fresh = Assessment.objects.select_related("cycle").get(pk=assessment.pk)
             _record(
-                fresh, question, respondent_a, option=options[n % 5], comment=str(n)
+                fresh,
+                question,
+                respondent_a,
+                option=options[n % 5],
+                comment=f"writer {n}",
+                expected_version=version,
             )
             outcomes.append("saved")
         except AnswerConflict:
@@ -422,8 +432,9 @@ def test_twenty_concurrent_first_answers_make_one_answer_and_nineteen_conflicts(
     for t in threads:
         t.join()
     assert sorted(outcomes) == ["conflict"] * 19 + ["saved"]
-    assert Answer.objects.filter(assessment=assessment).count() == 1
-    assert AnswerChange.objects.filter(answer__assessment=assessment).count() == 1
+    answer = Answer.objects.get(assessment=assessment)
+    assert answer.version == version + 1
+    assert answer.changes.count() == version + 1
 
 
 # --- answers_bulk_record ------------------------------------------------------------

@@ -156,6 +156,20 @@ def test_home_sends_respondents_to_their_assessments(client, respondent_a):
     assert response.url == reverse("assessment:my_assessments")
 
 
+def test_home_sends_leads_to_the_lead_home(client, lead):
+    client.force_login(lead)
+    assert client.get("/").url == reverse("assessment:lead_home")
+
+
+def test_home_explains_what_to_do_to_a_user_without_a_team(client, db):
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user("newcomer", password="pw")
+    client.force_login(user)
+    html = client.get("/").content.decode()
+    assert "You are not a member of any team yet." in html
+
+
 # --- the questionnaire -----------------------------------------------------------------
 
 
