@@ -658,6 +658,54 @@ def test_cycle_detail_queries_do_not_grow_with_teams(world, lead):
     assert len(small) <= 12
 
 
+def _grow(org, n: int) -> None:
+    """n more teams under a new unit, each with a respondent, in one cycle."""
+    from django.contrib.auth import get_user_model
+
+    unit = Team.objects.create(
+        organization=org, name=f"Grown {n}", kind=Team.Kind.BUSINESS_UNIT
+    )
+    teams = Team.objects.bulk_create(
+        Team(organization=org, parent=unit, name=f"G{n}-{i}") for i in range(n)
+    )
+    users = get_user_model().objects.bulk_create(
+        get_user_model()(username=f"g{n}-{i}", email=f"g{n}-{i}@example.com")
+        for i in range(n)
+    )
+    Membership.objects.bulk_create(
+        Membership(user=u, organization=org, team=t, role="respondent")
+        for u, t in zip(users, teams, strict=True)
+    )
+    framework = make_framework(slug=f"grow-{n}", publish=True)
+    cycle = cycles.cycle_create(
+        organization=org,
+        framework=framework,
+        name=f"Grown {n}",
+        team_ids=[t.pk for t in teams],
+    )
+    cycles.cycle_open(cycle=cycle)
+    for i in range(n):
+        cycles.team_create(organization=org, name=f"Audit {n}-{i}")
+
+
+@pytest.mark.parametrize(
+    "path", ["", "teams/", "members/", "cycles/", "audit/"], ids=lambda p: p or "org"
+)
+def test_org_pages_queries_do_not_grow_with_the_organisation(world, lead, path):
+    client = client_for(lead)
+    url = f"/lead/org-one/{path}"
+    _grow(world["org"], 3)
+    client.get(url)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+
+    _grow(world["org"], 30)
+    with CaptureQueriesContext(connection) as large:
+        assert client.get(url).status_code == 200
+
+    assert len(large) == len(small)
+
+
 def test_lead_pages_issue_a_bounded_number_of_queries(
     world, lead, django_assert_max_num_queries
 ):
