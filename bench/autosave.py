@@ -1,0 +1,114 @@
+"""Autosave of one answer under 20 concurrent clients, against ``/healthz``.
+
+    .venv/bin/python bench/autosave.py [--teams 1000]
+
+Each client saves answers (``POST /assessments/<id>/answers/<question id>/``, the
+questionnaire's JSON autosave) on its own open assessments, cycling through their
+questions and sending the version it last saw, as the browser does. Targets: p95
+under 50 ms and over 300 saves per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import dashboard, run_all  # noqa: E402
+
+ASSESSMENTS_PER_CLIENT = 5
+
+
+def _work(org, clients: int):
+    """The open cycle's unsubmitted assessments, the questions with their options
+    (by score), and the current (version, option position) of every answer."""
+    from assessment.models import Answer, Assessment, Cycle
+    from capabilities.models import AnswerOption
+
+    cycle = Cycle.objects.get(organization=org, status="open")
+    open_ids = list(
+        Assessment.objects.filter(cycle=cycle)
+        .exclude(status="submitted")
+        .order_by("id")
+        .values_list("id", flat=True)[: clients * ASSESSMENTS_PER_CLIENT]
+    )
+    if len(open_ids) < clients:
+        raise RuntimeError("not enough open assessments for the autosave benchmark")
+    options: dict[int, list[int]] = {}
+    for question_id, option_id in (
+        AnswerOption.objects.filter(question__capability__framework=cycle.framework)
+        .order_by("question_id", "score")
+        .values_list("question_id", "id")
+    ):
+        options.setdefault(question_id, []).append(option_id)
+    state = {}
+    for a, q, v, option_id in Answer.objects.filter(
+        assessment_id__in=open_ids
+    ).values_list("assessment_id", "question_id", "version", "option_id"):
+        position = options[q].index(option_id) if option_id in options[q] else -1
+        state[(a, q)] = (v, position)
+    return open_ids, sorted(options), options, state
+
+
+def run(
+    *,
+    teams: int = 1000,
+    clients: int = dashboard.CLIENTS,
+    per_client: int = 50,
+    portal: dashboard.Portal | None = None,
+) -> list[dict]:
+    """Saves per second and latency of the autosave endpoint under load."""
+    run_all.setup_django()
+    org, _ = run_all.bench_org(teams)
+    if portal is None:
+        with dashboard.Portal() as own:
+            return run(teams=teams, clients=clients, per_client=per_client, portal=own)
+    open_ids, questions, options, state = _work(org, clients)
+    cookies = dashboard.login(portal, f"{org.slug}-lead", run_all.BENCH_PASSWORD)
+    mine = {c: open_ids[c::clients] for c in range(clients)}
+
+    def save(c: int, i: int):
+        # Client c owns its assessments, so versions never race between clients.
+        assessments = mine[c]
+        assessment = assessments[i % len(assessments)]
+        question = questions[(i // len(assessments) + c * 7) % len(questions)]
+        # Always the next option, so every save is a real change (a new version).
+        version, position = state.get((assessment, question), (0, -1))
+        position = (position + 1) % len(options[question])
+        state[(assessment, question)] = (version + 1, position)
+        option = options[question][position]
+        url = f"/assessments/{assessment}/answers/{question}/"
+        return ("POST", url, {"option": option, "expected_version": version})
+
+    kw = {"clients": clients, "per_client": per_client}
+    healthz = dashboard.load(portal, "healthz", dashboard.get("/healthz"), **kw)
+    saves = dashboard.load(portal, "autosave", save, cookies=cookies, **kw)
+    note = (
+        f"{teams:,} teams, {clients} clients x {per_client}, "
+        f"{portal.workers} gunicorn workers"
+    )
+    return [
+        run_all.row("autosave p50", saves.p50, "ms", healthz.p50, note),
+        run_all.row("autosave p95", saves.p95, "ms", healthz.p95, note),
+        run_all.row(
+            "autosave throughput", saves.per_second, "saves/s", healthz.per_second, note
+        ),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--teams", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=dashboard.CLIENTS)
+    parser.add_argument("--requests", type=int, default=50)
+    args = parser.parse_args()
+    rows = run(teams=args.teams, clients=args.clients, per_client=args.requests)
+    print(run_all.format_table(rows))
+
+
+if __name__ == "__main__":
+    main()
