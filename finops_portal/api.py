@@ -4,6 +4,8 @@ the one place where domain errors become HTTP responses.
 
 from datetime import timedelta
 
+import django_filters
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
@@ -128,6 +130,22 @@ class AnonThrottle(_SettingsRate, AnonRateThrottle):
     """Limits anonymous requests per address."""
 
     scope = "anon"
+
+
+# --- filters --------------------------------------------------------------------------
+
+MAX_ID = 2**63 - 1
+
+
+class IdFilter(django_filters.NumberFilter):
+    """An id in a query string: a whole number the database can hold, else a 400."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
 
 
 # --- errors ---------------------------------------------------------------------------

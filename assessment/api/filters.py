@@ -1,11 +1,12 @@
 import django_filters
 
 from assessment.models import Answer, Assessment, Cycle, Membership, Team
+from finops_portal.api import IdFilter
 
 
 class AssessmentFilter(django_filters.FilterSet):
-    cycle = django_filters.NumberFilter(field_name="cycle_id", help_text="Cycle id.")
-    team = django_filters.NumberFilter(field_name="team_id", help_text="Team id.")
+    cycle = IdFilter(field_name="cycle_id", help_text="Cycle id.")
+    team = IdFilter(field_name="team_id", help_text="Team id.")
     status = django_filters.ChoiceFilter(
         choices=Assessment.Status.choices,
         help_text="not_started, in_progress or submitted.",
@@ -36,7 +37,7 @@ class TeamFilter(django_filters.FilterSet):
     organization = django_filters.CharFilter(
         field_name="organization__slug", help_text="Organisation slug."
     )
-    parent = django_filters.NumberFilter(
+    parent = IdFilter(
         field_name="parent_id", help_text="Id of the parent business unit."
     )
     kind = django_filters.ChoiceFilter(
@@ -52,7 +53,7 @@ class MembershipFilter(django_filters.FilterSet):
     organization = django_filters.CharFilter(
         field_name="organization__slug", help_text="Organisation slug."
     )
-    team = django_filters.NumberFilter(field_name="team_id", help_text="Team id.")
+    team = IdFilter(field_name="team_id", help_text="Team id.")
     role = django_filters.ChoiceFilter(
         choices=Membership.Role.choices, help_text="respondent or lead."
     )

@@ -288,7 +288,10 @@ class AssessmentSerializer(serializers.ModelSerializer):
         source="cycle.status", read_only=True, help_text="Status of the cycle."
     )
     closes_on = serializers.DateField(
-        source="cycle.closes_on", read_only=True, help_text="Due date of the cycle."
+        source="cycle.closes_on",
+        read_only=True,
+        allow_null=True,
+        help_text="Due date of the cycle.",
     )
     team_name = serializers.CharField(
         source="team.name", read_only=True, help_text="Name of the team."
@@ -296,6 +299,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
     submitted_by = serializers.SlugRelatedField(
         slug_field="username",
         read_only=True,
+        allow_null=True,
         help_text="Username of whoever submitted it.",
     )
     progress = ProgressSerializer(read_only=True, help_text="Answered of total.")
@@ -353,8 +357,16 @@ class AnswerSerializer(serializers.ModelSerializer):
     option_score = serializers.SerializerMethodField(
         help_text="Score (0-4) of the chosen option; null when none."
     )
+    id = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="Answer id; null when nothing is stored yet.",
+    )
     answered_by = serializers.SlugRelatedField(
-        slug_field="username", read_only=True, help_text="Username of the last editor."
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Username of the last editor.",
     )
 
     class Meta:
@@ -373,12 +385,14 @@ class AnswerSerializer(serializers.ModelSerializer):
             "version",
         ]
         extra_kwargs = {
-            "id": {"help_text": "Answer id; null when nothing is stored yet."},
             "question": {"help_text": "Question id."},
             "not_applicable": {"help_text": "Answered 'not applicable'."},
             "comment": {"help_text": "Free-text comment."},
             "evidence_url": {"help_text": "Link to evidence."},
-            "updated_at": {"help_text": "When it last changed."},
+            "updated_at": {
+                "help_text": "When it last changed; null when nothing is stored yet.",
+                "allow_null": True,
+            },
             "version": {
                 "help_text": "Send this back as `version` on the next save; "
                 "0 when nothing is stored yet."
@@ -455,7 +469,10 @@ class BulkResultSerializer(serializers.Serializer):
 
 class AnswerChangeSerializer(serializers.ModelSerializer):
     changed_by = serializers.SlugRelatedField(
-        slug_field="username", read_only=True, help_text="Who changed it."
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Who changed it.",
     )
     old = serializers.JSONField(read_only=True, help_text="Values before the change.")
     new = serializers.JSONField(read_only=True, help_text="Values after the change.")

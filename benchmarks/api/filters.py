@@ -1,15 +1,14 @@
 import django_filters
 
 from assessment.models import CapabilityScore, Target, Team
+from finops_portal.api import IdFilter
 
 
 class TeamScoreFilter(django_filters.FilterSet):
-    business_unit = django_filters.NumberFilter(
+    business_unit = IdFilter(
         method="under_unit", help_text="Business unit id: teams under it, any depth."
     )
-    team = django_filters.NumberFilter(
-        field_name="assessment__team_id", help_text="Team id."
-    )
+    team = IdFilter(field_name="assessment__team_id", help_text="Team id.")
     capability = django_filters.CharFilter(
         field_name="capability__key", help_text="Capability key."
     )
@@ -38,7 +37,7 @@ class TargetFilter(django_filters.FilterSet):
     organization = django_filters.CharFilter(
         field_name="organization__slug", help_text="Organisation slug."
     )
-    team = django_filters.NumberFilter(field_name="team_id", help_text="Team id.")
+    team = IdFilter(field_name="team_id", help_text="Team id.")
     defaults = django_filters.BooleanFilter(
         field_name="team", lookup_expr="isnull", help_text="Only organisation defaults."
     )
