@@ -9,14 +9,13 @@ action, and published with "Publish".
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.utils import NestedObjects, unquote
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, router
+from django.db import models
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.text import capfirst
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from .importer import (
@@ -236,22 +235,13 @@ class FrameworkAdmin(LockedAdminMixin, admin.ModelAdmin):
         framework_delete_draft(framework=obj)
 
     def get_deleted_objects(self, objs, request):
-        deleted, counts, perms, _protected = super().get_deleted_objects(objs, request)
-        # framework_delete_draft removes questions and recommendations before the
-        # lenses and levels they protect; only other protecting rows block a delete.
-        collector = NestedObjects(using=router.db_for_write(Framework))
-        collector.collect(objs)
-        blocking = [
-            f"{capfirst(obj._meta.verbose_name)}: {obj}"
-            for obj in collector.protected
-            if not isinstance(obj, Question | Recommendation)
-        ]
+        deleted, counts, perms, protected = super().get_deleted_objects(objs, request)
         locked = [
             PUBLISHED_IS_IMMUTABLE_MSG.format(framework=obj)
             for obj in objs
             if _is_locked(obj)
         ]
-        return deleted, counts, perms, blocking + locked
+        return deleted, counts, perms, list(protected) + locked
 
     @admin.action(description="New draft version", permissions=["add"])
     def new_draft(self, request, queryset):

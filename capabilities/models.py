@@ -277,7 +277,7 @@ class Question(FrameworkContent):
     capability = models.ForeignKey(
         Capability, on_delete=models.CASCADE, related_name="questions"
     )
-    lens = models.ForeignKey(Lens, on_delete=models.PROTECT, related_name="questions")
+    lens = models.ForeignKey(Lens, on_delete=models.RESTRICT, related_name="questions")
     key = models.SlugField(max_length=80)
     prompt = models.TextField()
     help_text = models.TextField(blank=True)
@@ -353,13 +353,13 @@ class Recommendation(FrameworkContent):
     )
     lens = models.ForeignKey(
         Lens,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         null=True,
         blank=True,
         related_name="recommendations",
     )
     level = models.ForeignKey(
-        MaturityLevel, on_delete=models.PROTECT, related_name="recommendations"
+        MaturityLevel, on_delete=models.RESTRICT, related_name="recommendations"
     )
     title = models.CharField(max_length=200)
     body = models.TextField()

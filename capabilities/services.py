@@ -12,7 +12,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from .importer import framework_export, framework_import, framework_parse
-from .models import Framework, Question, Recommendation
+from .models import Framework
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
 SHIPPED_SLUG = "finops-practice"
@@ -190,17 +190,12 @@ def framework_new_draft(*, framework: Framework) -> Framework:
 
 @transaction.atomic
 def framework_delete_draft(*, framework: Framework) -> None:
-    """Delete a draft and all its content.
-
-    Questions and recommendations go first: their lens and level links are PROTECT,
-    which would otherwise refuse the cascade from the framework.
-    """
+    """Delete a draft and all its content (lens and level links are RESTRICT, so
+    they give way inside this cascade but still guard against deleting a lens alone)."""
     if framework.status != Framework.Status.DRAFT:
         raise ValidationError(
             DELETE_NOT_DRAFT_MSG.format(framework=framework, status=framework.status)
         )
-    Recommendation.objects.filter(capability__framework=framework).delete()
-    Question.objects.filter(capability__framework=framework).delete()
     framework.delete()
 
 
