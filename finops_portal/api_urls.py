@@ -3,7 +3,10 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from . import tokens
+
 v1 = [
+    path("tokens/", tokens.TokenCreateApi.as_view(), name="token-create"),
     path("", include("capabilities.api.urls")),
     path("", include("assessment.api.urls")),
     path("", include("benchmarks.api.urls")),

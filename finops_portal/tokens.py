@@ -2,13 +2,19 @@
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import permissions, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from .api import StrictInputSerializer
 from .models import TOKEN_PREFIX_LENGTH, PersonalToken, hash_token_key
 
 MAX_TOKENS_PER_USER = 20
@@ -89,3 +95,67 @@ def token_revoke_view(request, pk: int):
     token_revoke(token=token)
     messages.success(request, TOKEN_REVOKED_MSG.format(name=name))
     return redirect("tokens")
+
+
+# --- API: a token for a script, from a username and password ---------------------------
+
+BAD_CREDENTIALS_MSG = "Unable to sign in with those credentials."
+
+
+class TokenCreateSerializer(StrictInputSerializer):
+    username = serializers.CharField(max_length=150, help_text="Your username.")
+    password = serializers.CharField(
+        max_length=128,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text="Your password.",
+    )
+    name = serializers.CharField(
+        max_length=100, help_text="What will use the token, e.g. 'nightly export'."
+    )
+
+
+class NewTokenSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="Name of the token.")
+    key = serializers.CharField(
+        help_text="The key: send it as `Authorization: Token <key>`. Shown only once."
+    )
+    prefix = serializers.CharField(help_text="First characters of the key.")
+    created_at = serializers.DateTimeField(help_text="When it was created.")
+
+
+class TokenCreateApi(APIView):
+    """Create a personal token from a username and password (for scripts)."""
+
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        summary="Create a personal token",
+        description="Sign in with a username and password and get a new personal "
+        "token; the key is shown only in this response. Tokens are listed and "
+        "revoked on /account/tokens/.",
+        request=TokenCreateSerializer,
+        responses={
+            201: NewTokenSerializer,
+            400: OpenApiResponse(description="Bad credentials or a taken name."),
+        },
+        auth=[],
+    )
+    def post(self, request):
+        serializer = TokenCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = authenticate(
+            request._request, username=data["username"], password=data["password"]
+        )
+        if user is None or not user.is_active:
+            raise ValidationError(BAD_CREDENTIALS_MSG)
+        token, key = token_create(user=user, name=data["name"])
+        body = {
+            "name": token.name,
+            "key": key,
+            "prefix": token.prefix,
+            "created_at": token.created_at,
+        }
+        return Response(NewTokenSerializer(body).data, status=201)

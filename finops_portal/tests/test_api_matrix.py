@@ -67,6 +67,8 @@ POLICY = {
     ("target-list", "get"): (401, 200, 200, 200, 200, 200),
     ("target-list", "post"): (401, 403, 403, 200, 404, 200),
     ("target-detail", "delete"): (401, 403, 403, 204, 404, 204),
+    # Open to everyone: it signs in with the body's credentials (wrong ones here).
+    ("token-create", "post"): (400, 400, 400, 400, 400, 400),
 }
 
 HTTP_METHODS = ["get", "post", "put", "patch", "delete"]
@@ -164,6 +166,7 @@ def matrix_data(
             "items": [{"question": question.key, "option_score": 2, "version": 0}]
         },
         ("answer-detail", "put"): {"option_score": 3, "version": 0},
+        ("token-create", "post"): {"username": "alice", "password": "no", "name": "x"},
         ("target-list", "post"): {
             "organization": org.slug,
             "capability_key": "cap-1",
@@ -185,7 +188,7 @@ def _kwargs_for(name: str, kwargs: dict) -> dict:
     if name == "assessment-scores":
         return {"assessment_pk": kwargs["assessment"]["pk"]}
     resource, _, kind = name.partition("-")
-    if kind == "list" or name == "team-tree":
+    if kind == "list" or name in ("team-tree", "token-create"):
         return {}
     return kwargs[resource]
 

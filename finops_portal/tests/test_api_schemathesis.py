@@ -101,7 +101,7 @@ def test_every_operation_conforms_to_the_schema(seeded):
 
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 40
+    assert len(operations) == 41
     for operation in operations:
         for mode in EXAMPLES:
             _check_operation(operation, mode, seeded)

@@ -12,6 +12,7 @@ from finops_portal.models import PersonalToken, hash_token_key
 from finops_portal.tests.api_support import *  # noqa: F403
 from finops_portal.tests.api_support import client_for, token_for
 from finops_portal.tokens import (
+    BAD_CREDENTIALS_MSG,
     TOKEN_NAME_TAKEN_MSG,
     TOKEN_REVOKED_MSG,
     token_create,
@@ -164,3 +165,28 @@ def test_browser_sessions_are_not_throttled(client, respondent_a):
     with _with_rates(RATES):
         codes = {client.get(ASSESSMENTS).status_code for _ in range(5)}
     assert codes == {200}
+
+
+def test_a_script_creates_a_token_with_its_password(respondent_a):
+    response = APIClient().post(
+        "/api/v1/tokens/",
+        {"username": "alice", "password": "pw-alice", "name": "ci"},
+        format="json",
+    )
+    assert response.status_code == 201
+    key = response.json()["key"]
+    assert PersonalToken.objects.get(user=respondent_a).key_hash == hash_token_key(key)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert client.get(ASSESSMENTS).status_code == 200
+
+
+def test_a_wrong_password_creates_no_token(respondent_a):
+    response = APIClient().post(
+        "/api/v1/tokens/",
+        {"username": "alice", "password": "guess", "name": "ci"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"detail": BAD_CREDENTIALS_MSG}
+    assert not PersonalToken.objects.exists()
