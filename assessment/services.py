@@ -4,6 +4,7 @@ Every write locks the assessment row first (``FOR NO KEY UPDATE``), so a submit 
 a save never interleave: either the save lands before the submit, or it is refused.
 """
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
@@ -17,6 +18,7 @@ from .models import Answer, AnswerChange, Assessment, AssessmentReopen, AuditEve
 from .selectors import ANSWERED_Q, cycle_scope_capability_ids, questions_in_scope
 
 COMMENT_MAX_LENGTH = 5000
+ACTIVITY_RESOLUTION = timedelta(minutes=1)
 EVIDENCE_URL_MAX_LENGTH = 500
 
 ASSESSMENT_SUBMITTED_MSG = (
@@ -75,6 +77,7 @@ def _lock_writable_assessment(assessment: Assessment) -> Assessment:
     )
     assessment.status = locked.status
     assessment.submitted_at = locked.submitted_at
+    assessment.last_activity_at = locked.last_activity_at
     assessment.cycle.status = locked.cycle.status
     if locked.is_submitted:
         raise ValidationError({"assessment": [ASSESSMENT_SUBMITTED_MSG]})
@@ -209,10 +212,17 @@ def _record_one(
 
 
 def _touch(assessment: Assessment) -> None:
+    """Start the assessment and stamp its activity (to the minute: autosave sends
+    many saves a minute, and one write of the stamp is enough)."""
     now = timezone.now()
     fields = {"last_activity_at": now}
     if assessment.status == Assessment.Status.NOT_STARTED:
         fields["status"] = Assessment.Status.IN_PROGRESS
+    elif (
+        assessment.last_activity_at
+        and now - assessment.last_activity_at < ACTIVITY_RESOLUTION
+    ):
+        return
     Assessment.objects.filter(pk=assessment.pk).update(**fields)
     for name, value in fields.items():
         setattr(assessment, name, value)

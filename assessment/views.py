@@ -243,25 +243,32 @@ def answer_save(request, pk, question_id):
     """Autosave of one answer (JSON): 200 ``{version, answered, progress}``,
     400 ``{field: [messages]}``, 409 ``{detail, current}``."""
     assessment = get_assessment_for_user(request.user, pk)
-    question = (
-        Question.objects.select_related("capability").filter(pk=question_id).first()
-    )
-    if question is None:
-        raise Http404("No such question.")
     try:
         data = json.loads(request.body or b"{}")
     except ValueError:
         data = None
     if not isinstance(data, dict):
         return JsonResponse({"detail": [BAD_JSON_MSG]}, status=400)
+    wants_option = data.get("option") not in (None, "")
+    option = None
+    if wants_option:
+        # One query loads the option and, usually, its question with it.
+        option = (
+            AnswerOption.objects.select_related("question__capability")
+            .filter(pk=_int_or_zero(data["option"]))
+            .first()
+        )
+    if option is not None and option.question_id == question_id:
+        question = option.question
+    else:
+        question = (
+            Question.objects.select_related("capability").filter(pk=question_id).first()
+        )
+    if question is None:
+        raise Http404("No such question.")
     try:
-        option = None
-        if data.get("option") not in (None, ""):
-            option = AnswerOption.objects.filter(
-                pk=_int_or_zero(data["option"])
-            ).first()
-            if option is None:
-                raise ValidationError({"option": [services.OPTION_UNKNOWN_MSG]})
+        if wants_option and option is None:
+            raise ValidationError({"option": [services.OPTION_UNKNOWN_MSG]})
         answer = services.answer_record(
             assessment=assessment,
             question=question,
