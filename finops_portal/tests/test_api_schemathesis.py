@@ -96,7 +96,21 @@ def _check_operation(operation, mode, seeded) -> None:
     check()
 
 
-def test_every_operation_conforms_to_the_schema(seeded):
+@pytest.fixture
+def keep_the_test_connection():
+    """Calling the WSGI app directly would close the test's connection after each
+    request (Django's test client avoids this the same way)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def test_every_operation_conforms_to_the_schema(seeded, keep_the_test_connection):
     from finops_portal.wsgi import application
 
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
