@@ -11,6 +11,7 @@ urlpatterns = [
         views.team_benchmark,
         name="team_benchmark",
     ),
+    path("dashboard/", views.dashboard_home, name="dashboard_home"),
     path("org/<slug:slug>/dashboard/", views.org_dashboard, name="org_dashboard"),
     path("org/<slug:slug>/targets/", views.targets_edit, name="targets"),
     path(

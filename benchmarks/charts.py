@@ -1,0 +1,390 @@
+"""Plotly figures of the benchmark pages: DataFrame in, ``go.Figure`` out.
+
+Pure: no Django imports. Every figure has a title, axis titles, a legend where it has
+more than one series, and colour-blind-safe colours (Okabe-Ito for categories,
+Cividis for scores). Views turn figures into JSON with ``figure_payload``.
+"""
+
+import json
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
+
+# Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
+OKABE_ITO = [
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#000000",
+]
+SEQUENTIAL = "Cividis"
+TEAM_COLOUR = OKABE_ITO[0]
+MEDIAN_COLOUR = OKABE_ITO[1]
+TARGET_COLOUR = OKABE_ITO[5]
+CHART_MARGIN = {"l": 10, "r": 10, "t": 60, "b": 40}
+FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif"}
+
+
+def figure_payload(fig: go.Figure) -> dict:
+    """Plain-JSON dict for ``json_script``; plotly's encoder handles numpy values."""
+    return json.loads(fig.to_json())
+
+
+def _is_missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _layout(fig: go.Figure, title: str, **extra) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left"},
+        margin=CHART_MARGIN,
+        font=FONT,
+        paper_bgcolor="#ffffff",
+        plot_bgcolor="#ffffff",
+        legend={"orientation": "h", "y": -0.2},
+        **extra,
+    )
+    return fig
+
+
+def score_colour(percent) -> tuple[str, str]:
+    """Background and text colour of a score cell (0-100) on the Cividis scale."""
+    if _is_missing(percent):
+        return "#ffffff", "#5f6b73"
+    fraction = min(max(float(percent), 0.0), 100.0) / 100
+    background = sample_colorscale(SEQUENTIAL, [fraction])[0]
+    red, green, blue = (
+        int(part) for part in background[4:-1].replace(" ", "").split(",")
+    )
+    luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
+    return background, "#000000" if luminance > 140 else "#ffffff"
+
+
+def progress_to_target(frame: pd.DataFrame) -> go.Figure:
+    """Horizontal bars of progress to target (0-100 %) per capability.
+
+    ``frame``: capability, percent, target, progress (NaN target = no target set).
+    """
+    text = [
+        f"{p:.0f}% of target {t:.0f}%" if not _is_missing(t) else "no target"
+        for p, t in zip(frame["percent"].fillna(0), frame["target"], strict=True)
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=frame["progress"].fillna(0),
+            y=frame["capability"],
+            orientation="h",
+            name="Progress to target",
+            marker_color=TEAM_COLOUR,
+            text=text,
+            textposition="auto",
+            hovertemplate="%{y}: %{x:.0f}% of the way to target<extra></extra>",
+        )
+    )
+    return _layout(
+        fig,
+        "Progress to target",
+        xaxis={"title": {"text": "Progress to target (%)"}, "range": [0, 100]},
+        yaxis={"title": {"text": "Capability"}, "autorange": "reversed"},
+        height=max(260, 60 + 40 * len(frame)),
+        showlegend=False,
+    )
+
+
+def lens_stacked_bars(frame: pd.DataFrame) -> go.Figure:
+    """One bar per capability, stacked by lens score (0-4 each, 0-20 in all).
+
+    ``frame``: capability, lens, score; lens order is the order of first appearance.
+    """
+    fig = go.Figure()
+    for i, lens in enumerate(frame["lens"].drop_duplicates()):
+        rows = frame[frame["lens"] == lens]
+        fig.add_trace(
+            go.Bar(
+                x=rows["score"],
+                y=rows["capability"],
+                orientation="h",
+                name=lens,
+                marker_color=OKABE_ITO[i % len(OKABE_ITO)],
+                hovertemplate=f"{lens}: " + "%{x:.1f} of 4<extra>%{y}</extra>",
+            )
+        )
+    return _layout(
+        fig,
+        "Score by lens",
+        barmode="stack",
+        xaxis={
+            "title": {"text": "Lens scores (0-4 each, 0-20 in all)"},
+            "range": [0, 20],
+        },
+        yaxis={"title": {"text": "Capability"}, "autorange": "reversed"},
+        height=max(300, 100 + 40 * frame["capability"].nunique()),
+    )
+
+
+def capability_radar(frame: pd.DataFrame) -> go.Figure:
+    """Team vs organisation median vs target per capability (percent).
+
+    ``frame``: capability, team, org_median, target. A series with no values is left out.
+    """
+    theta = list(frame["capability"])
+    closed = [*theta, theta[0]] if theta else theta
+    fig = go.Figure()
+    series = [
+        ("team", "Your team", TEAM_COLOUR, "solid", "toself"),
+        ("org_median", "Organisation median", MEDIAN_COLOUR, "dash", "none"),
+        ("target", "Target", TARGET_COLOUR, "dot", "none"),
+    ]
+    for column, name, colour, dash, fill in series:
+        values = frame[column] if column in frame else pd.Series(dtype=float)
+        if values.isna().all():
+            continue
+        r = list(values.fillna(0))
+        fig.add_trace(
+            go.Scatterpolar(
+                r=[*r, r[0]],
+                theta=closed,
+                name=name,
+                fill=fill,
+                line={"color": colour, "dash": dash},
+                hovertemplate="%{theta}: %{r:.0f}%<extra>" + name + "</extra>",
+            )
+        )
+    return _layout(
+        fig,
+        "Capabilities: team, organisation median and target",
+        polar={"radialaxis": {"range": [0, 100], "ticksuffix": "%"}},
+        height=440,
+    )
+
+
+def percentile_bars(frame: pd.DataFrame) -> go.Figure:
+    """The team's percentile rank within the organisation per capability.
+
+    ``frame``: capability, percentile (0-100).
+    """
+    fig = go.Figure(
+        go.Bar(
+            x=frame["percentile"],
+            y=frame["capability"],
+            orientation="h",
+            marker_color=OKABE_ITO[2],
+            text=[f"p{p:.0f}" for p in frame["percentile"]],
+            textposition="auto",
+            hovertemplate="%{y}: percentile %{x:.0f}<extra></extra>",
+        )
+    )
+    return _layout(
+        fig,
+        "Percentile within the organisation",
+        xaxis={"title": {"text": "Percentile rank"}, "range": [0, 100]},
+        yaxis={"title": {"text": "Capability"}, "autorange": "reversed"},
+        height=max(260, 60 + 40 * len(frame)),
+        showlegend=False,
+    )
+
+
+def trend_lines(
+    frame: pd.DataFrame, *, title: str, value_label: str = "Score (%)"
+) -> go.Figure:
+    """One line per capability across cycles (in frame order).
+
+    ``frame``: cycle, capability, value.
+    """
+    fig = go.Figure()
+    cycles = list(frame["cycle"].drop_duplicates())
+    for i, capability in enumerate(frame["capability"].drop_duplicates()):
+        rows = frame[frame["capability"] == capability]
+        fig.add_trace(
+            go.Scatter(
+                x=rows["cycle"],
+                y=rows["value"],
+                mode="lines+markers",
+                name=capability,
+                line={"color": OKABE_ITO[i % len(OKABE_ITO)]},
+                marker={"symbol": i % 20},
+                hovertemplate="%{x}: %{y:.0f}%<extra>" + str(capability) + "</extra>",
+            )
+        )
+    return _layout(
+        fig,
+        title,
+        xaxis={
+            "title": {"text": "Cycle"},
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": cycles,
+        },
+        yaxis={"title": {"text": value_label}, "range": [0, 100]},
+        height=380,
+    )
+
+
+def team_heatmap(frame: pd.DataFrame, *, capabilities: list[str]) -> go.Figure:
+    """Teams (rows, in frame order) x capabilities, coloured by score.
+
+    ``frame``: one row per team with columns label, url and, per capability name,
+    ``<name>`` (percent) and ``<name> target`` (percent or NaN). Each cell's customdata
+    is ``[url, hover text]`` so a click can open the team's report.
+    """
+    z, customdata = [], []
+    for row in frame.to_dict("records"):
+        z_row, c_row = [], []
+        for capability in capabilities:
+            percent = row.get(capability)
+            target = row.get(f"{capability} target")
+            if _is_missing(percent):
+                z_row.append(None)
+                text = "no score"
+            else:
+                z_row.append(round(float(percent), 1))
+                text = f"{percent:.0f}%"
+            if not _is_missing(target) and not _is_missing(percent):
+                text += f" · target {target:.0f}% · gap {target - percent:+.0f}"
+            c_row.append([row["url"], text])
+        z.append(z_row)
+        customdata.append(c_row)
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=capabilities,
+            y=list(frame["label"]),
+            customdata=customdata,
+            colorscale=SEQUENTIAL,
+            zmin=0,
+            zmax=100,
+            xgap=1,
+            ygap=1,
+            colorbar={"title": {"text": "Score %"}},
+            hovertemplate="%{y}<br>%{x}: %{customdata[1]}<extra></extra>",
+        )
+    )
+    return _layout(
+        fig,
+        "Teams by capability (click a cell to open the team's report)",
+        xaxis={"title": {"text": "Capability"}, "side": "top", "automargin": True},
+        yaxis={"title": {"text": "Team"}, "autorange": "reversed", "automargin": True},
+        height=max(320, 200 + 24 * len(frame)),
+    )
+
+
+def capability_boxes(
+    stats: pd.DataFrame, *, marker: pd.DataFrame | None = None, title: str
+) -> go.Figure:
+    """A box per capability from precomputed quartiles (no raw scores needed).
+
+    ``stats``: capability, n, median, p25, p75, min, max. ``marker``: capability,
+    percent, drawn as "Your team" points.
+    """
+    fig = go.Figure(
+        go.Box(
+            x=list(stats["capability"]),
+            q1=list(stats["p25"]),
+            median=list(stats["median"]),
+            q3=list(stats["p75"]),
+            lowerfence=list(stats["min"]),
+            upperfence=list(stats["max"]),
+            name="Teams",
+            marker_color=OKABE_ITO[4],
+            line={"color": TEAM_COLOUR},
+            hoverinfo="x+y",
+        )
+    )
+    if marker is not None and not marker.empty:
+        fig.add_trace(
+            go.Scatter(
+                x=marker["capability"],
+                y=marker["percent"],
+                mode="markers",
+                name="Your team",
+                marker={
+                    "color": TARGET_COLOUR,
+                    "symbol": "diamond",
+                    "size": 12,
+                    "line": {"width": 1, "color": "#000000"},
+                },
+                hovertemplate="%{x}: your team %{y:.0f}%<extra></extra>",
+            )
+        )
+    return _layout(
+        fig,
+        title,
+        xaxis={"title": {"text": "Capability"}, "automargin": True},
+        yaxis={"title": {"text": "Score (%)"}, "range": [0, 100]},
+        height=400,
+    )
+
+
+def level_distribution(stats: pd.DataFrame, *, levels: pd.DataFrame) -> go.Figure:
+    """Stacked bars: how many teams are at each maturity level, per capability.
+
+    ``stats``: capability, level_counts (dict level key -> count). ``levels``: key,
+    name, colour, in ascending order.
+    """
+    fig = go.Figure()
+    capabilities = list(stats["capability"])
+    for level in levels.to_dict("records"):
+        counts = [
+            int((counts or {}).get(level["key"], 0)) for counts in stats["level_counts"]
+        ]
+        fig.add_trace(
+            go.Bar(
+                x=capabilities,
+                y=counts,
+                name=level["name"],
+                marker_color=level["colour"],
+                marker_line={"color": "#1d2327", "width": 0.5},
+                hovertemplate=f"{level['name']}: " + "%{y} teams<extra>%{x}</extra>",
+            )
+        )
+    return _layout(
+        fig,
+        "Teams per maturity level",
+        barmode="stack",
+        xaxis={"title": {"text": "Capability"}, "automargin": True},
+        yaxis={"title": {"text": "Teams"}},
+        height=400,
+    )
+
+
+def business_unit_comparison(stats: pd.DataFrame) -> go.Figure:
+    """Grouped bars: each business unit's mean score per capability.
+
+    ``stats``: business_unit, capability, mean.
+    """
+    fig = go.Figure()
+    for i, unit in enumerate(stats["business_unit"].drop_duplicates()):
+        rows = stats[stats["business_unit"] == unit]
+        fig.add_trace(
+            go.Bar(
+                x=rows["capability"],
+                y=rows["mean"],
+                name=unit,
+                marker_color=OKABE_ITO[i % len(OKABE_ITO)],
+                hovertemplate=f"{unit}: " + "%{y:.0f}%<extra>%{x}</extra>",
+            )
+        )
+    return _layout(
+        fig,
+        "Business units compared (mean score)",
+        barmode="group",
+        xaxis={"title": {"text": "Capability"}, "automargin": True},
+        yaxis={"title": {"text": "Mean score (%)"}, "range": [0, 100]},
+        height=400,
+    )
+
+
+def split_by_anonymity(stats: pd.DataFrame, *, k: int) -> tuple[pd.DataFrame, list]:
+    """Groups with at least ``k`` teams, and the names of the groups hidden.
+
+    ``stats``: group, n (plus any columns); a group is hidden when its largest n < k.
+    """
+    largest = stats.groupby("group", sort=False)["n"].max()
+    hidden = [group for group, n in largest.items() if n < k]
+    return stats[~stats["group"].isin(hidden)], hidden

@@ -1,0 +1,187 @@
+"""CSV and XLSX exports of a cycle: team scores and the roll-up snapshot.
+
+One query per sheet. Every text cell that a spreadsheet would read as a formula
+(starting with = + - @, a tab or a carriage return) is prefixed with a single quote,
+in both formats.
+"""
+
+import csv
+import io
+import math
+
+from django.db.models import F
+from openpyxl import Workbook
+
+from assessment.models import Assessment, CapabilityScore, Cycle, Target
+from capabilities.models import Lens, MaturityLevel
+
+from .models import NodeStat
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ROLLUP_HEADERS = [
+    "node",
+    "capability",
+    "n",
+    "mean",
+    "median",
+    "p25",
+    "p75",
+    "min",
+    "max",
+]
+
+
+def safe_cell(value):
+    """``value`` made safe for a spreadsheet: text that starts like a formula gets a
+    leading single quote; numbers pass through; NaN becomes empty."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def export_filename(*, cycle: Cycle, kind: str, fmt: str) -> str:
+    """``<org-slug>_<cycle-name>_<kind>.<fmt>`` with only safe characters."""
+    name = "".join(c if c.isalnum() or c in "-_" else "-" for c in cycle.name)
+    return f"{cycle.organization.slug}_{name.strip('-')}_{kind}.{fmt}"
+
+
+def _round(value, digits: int = 2):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return round(float(value), digits)
+
+
+def _lens_keys(cycle: Cycle) -> list[str]:
+    return list(
+        Lens.objects.filter(framework_id=cycle.framework_id)
+        .order_by("order", "id")
+        .values_list("key", flat=True)
+    )
+
+
+def _level_pairs(cycle: Cycle) -> list[tuple[str, str]]:
+    return list(
+        MaturityLevel.objects.filter(framework_id=cycle.framework_id)
+        .order_by("min_percent")
+        .values_list("key", "name")
+    )
+
+
+def team_scores_table(*, cycle: Cycle) -> tuple[list[str], list[list]]:
+    """Headers and rows: team, business unit, capability, lens scores, percent, level,
+    target, gap (one row per submitted team and capability)."""
+    lens_keys = _lens_keys(cycle)
+    level_names = dict(_level_pairs(cycle))
+    targets = {
+        (team_id, key): float(percent)
+        for team_id, key, percent in Target.objects.filter(
+            organization_id=cycle.organization_id
+        ).values_list("team_id", "capability_key", "percent")
+    }
+    rows = (
+        CapabilityScore.objects.filter(
+            assessment__cycle=cycle, assessment__status=Assessment.Status.SUBMITTED
+        )
+        .order_by("assessment__team__name", "capability__order")
+        .values_list(
+            "assessment__team_id",
+            "assessment__team__name",
+            "assessment__team__parent__name",
+            "capability__key",
+            "capability__name",
+            "lens_scores",
+            "percent",
+            "level_key",
+        )
+    )
+    headers = [
+        "team",
+        "business unit",
+        "capability",
+        *lens_keys,
+        "percent",
+        "level",
+        "target",
+        "gap",
+    ]
+    table = []
+    for team_id, team, unit, key, capability, lens, percent, level in rows:
+        target = targets.get((team_id, key), targets.get((None, key)))
+        gap = None if target is None or percent is None else target - percent
+        table.append(
+            [
+                team,
+                unit or "",
+                capability,
+                *[_round((lens or {}).get(k)) for k in lens_keys],
+                _round(percent),
+                level_names.get(level, level),
+                _round(target),
+                _round(gap),
+            ]
+        )
+    return headers, table
+
+
+def rollup_table(*, cycle: Cycle) -> tuple[list[str], list[list]]:
+    """Headers and rows of the roll-up snapshot: node, capability, n, mean, median,
+    p25, p75, min, max and one count column per maturity level."""
+    levels = _level_pairs(cycle)
+    rows = (
+        NodeStat.objects.filter(cycle=cycle)
+        .order_by(
+            F("node__name").asc(nulls_first=True),
+            F("capability__order").asc(nulls_first=True),
+        )
+        .values_list(
+            "node__name",
+            "capability__name",
+            "n",
+            "mean",
+            "median",
+            "p25",
+            "p75",
+            "min",
+            "max",
+            "level_counts",
+        )
+    )
+    headers = [*ROLLUP_HEADERS, *[f"level {name}" for _key, name in levels]]
+    table = []
+    for node, capability, n, *numbers, counts in rows:
+        table.append(
+            [
+                node or f"{cycle.organization.name} (organisation)",
+                capability or "Overall",
+                n,
+                *[_round(v) for v in numbers],
+                *[int((counts or {}).get(key, 0)) for key, _name in levels],
+            ]
+        )
+    return headers, table
+
+
+def to_csv(headers: list[str], rows: list[list]) -> bytes:
+    """UTF-8 CSV (with a BOM, so spreadsheet programs read the accents right)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([safe_cell(h) for h in headers])
+    for row in rows:
+        writer.writerow([safe_cell(v) for v in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_xlsx(headers: list[str], rows: list[list], *, title: str) -> bytes:
+    """One-sheet workbook; text cells written as plain strings, never formulas."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31])
+    sheet.append([safe_cell(h) for h in headers])
+    for row in rows:
+        sheet.append([safe_cell(v) for v in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,506 @@
+"""What the team report and the organisation dashboard show, assembled from snapshots.
+
+``team_report_data`` and ``org_dashboard_data`` read through ``selectors`` (a fixed
+number of queries, whatever the number of teams) and hand frames to the pure
+helpers below and to ``charts``. Nothing here computes a roll-up: statistics come
+from the stored ``NodeStat``/``TeamRank`` snapshot.
+"""
+
+import math
+
+import pandas as pd
+from django.core.cache import cache
+from django.urls import reverse
+
+from assessment import scoring
+
+from . import charts, selectors
+from .targets import resolve_targets, targets_frame, targets_version
+
+HIDDEN_GROUP_MSG = (
+    "Fewer than {k} teams have submitted in {group}, so its figures are hidden "
+    "to keep answers anonymous."
+)
+NO_BUSINESS_UNIT = "No business unit"
+IMPACT_RANK = {"high": 0, "medium": 1, "low": 2}
+DASHBOARD_CACHE_KEY = (
+    "benchmarks:dashboard:v1:{cycle}:{unit}:{sort}:{generation}:{computed}:{targets}"
+)
+DASHBOARD_CACHE_SECONDS = 24 * 3600
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _number(value, digits: int = 0):
+    """A float rounded for display, or None."""
+    return None if _missing(value) else round(float(value), digits)
+
+
+# --- pure helpers --------------------------------------------------------------------
+
+
+def report_grid(
+    scores: pd.DataFrame, lenses: pd.DataFrame, levels: pd.DataFrame, targets
+) -> pd.DataFrame:
+    """One row per capability: lens scores (0-4), percent, 0-20 figure, level, target,
+    gap and progress. ``targets`` is a Series aligned with ``scores``."""
+    grid = scores[["capability_key", "capability", "percent"]].copy()
+    grid["percent"] = grid["percent"].astype(float)
+    for key in lenses["key"]:
+        grid[f"lens_{key}"] = [
+            (lens or {}).get(key, math.nan) for lens in scores["lens_scores"]
+        ]
+    grid["foundation_20"] = grid["percent"] / 5
+    level_pairs = list(zip(levels["key"], levels["min_percent"], strict=True))
+    names = dict(zip(levels["key"], levels["name"], strict=True))
+    grid["level_key"] = [
+        scoring.level_for(p, level_pairs) if _missing(k) or not k else k
+        for p, k in zip(grid["percent"], scores["level_key"], strict=True)
+    ]
+    grid["level"] = grid["level_key"].map(names)
+    grid["target"] = pd.Series(targets, index=grid.index, dtype=float)
+    gap, progress = scoring.target_progress(grid["percent"], grid["target"])
+    grid["gap"] = gap
+    grid["progress"] = progress
+    return grid
+
+
+def weakest_lens(row: dict, lens_keys: list[str]):
+    """The key of the lowest-scoring lens of a grid row (first on ties), or None."""
+    scored = [
+        (row[f"lens_{k}"], i, k)
+        for i, k in enumerate(lens_keys)
+        if not _missing(row.get(f"lens_{k}"))
+    ]
+    return min(scored)[2] if scored else None
+
+
+def pick_recommendations(
+    grid: pd.DataFrame, recommendations: pd.DataFrame, lens_keys: list[str]
+) -> list[dict]:
+    """Recommendations for each capability's level (general ones, plus those for its
+    weakest lens), largest gap first, then highest impact."""
+    picked = []
+    for row in grid.to_dict("records"):
+        weakest = weakest_lens(row, lens_keys)
+        mine = recommendations[
+            (recommendations["capability_key"] == row["capability_key"])
+            & (recommendations["level_key"] == row["level_key"])
+        ]
+        for rec in mine.to_dict("records"):
+            lens_key = rec["lens_key"]
+            if not _missing(lens_key) and lens_key and lens_key != weakest:
+                continue
+            gap = row["gap"]
+            picked.append(
+                {
+                    **rec,
+                    "lens": None if _missing(rec["lens"]) else rec["lens"],
+                    "capability": row["capability"],
+                    "level": row["level"],
+                    "gap": _number(gap),
+                    "_sort": (
+                        -gap if not _missing(gap) else math.inf,
+                        row["percent"] if not _missing(row["percent"]) else 0,
+                        IMPACT_RANK.get(rec["impact"], 3),
+                        rec["order"],
+                    ),
+                }
+            )
+    picked.sort(key=lambda rec: rec["_sort"])
+    for rec in picked:
+        del rec["_sort"]
+    return picked
+
+
+def subtree_ids(teams: pd.DataFrame, root_id) -> set:
+    """Ids of ``root_id`` and every node under it (all nodes when root_id is None)."""
+    if root_id is None:
+        return set(teams["id"])
+    children: dict = {}
+    for node_id, parent_id in zip(teams["id"], teams["parent_id"], strict=True):
+        if not _missing(parent_id):
+            children.setdefault(int(parent_id), []).append(int(node_id))
+    found, frontier = {int(root_id)}, [int(root_id)]
+    while frontier:
+        frontier = [c for n in frontier for c in children.get(n, []) if c not in found]
+        found.update(frontier)
+    return found
+
+
+def heatmap_rows(
+    scores: pd.DataFrame,
+    teams: pd.DataFrame,
+    capability_names: list[str],
+    *,
+    sort: str,
+    sort_names: dict,
+    url_template: str,
+) -> pd.DataFrame:
+    """One row per team: label, group (business unit), url, overall and a column per
+    capability (percent) and ``<name> target``; grouped by business unit, then
+    sorted by name, overall or one capability (best first)."""
+    if scores.empty:
+        return pd.DataFrame(
+            columns=["label", "team", "group", "url", "overall", *capability_names]
+        )
+    names = dict(zip(teams["id"], teams["name"], strict=True))
+    percents = scores.pivot_table(
+        index="assessment_id",
+        columns="capability",
+        values="percent",
+        aggfunc="first",
+        dropna=False,
+    ).reindex(columns=capability_names)
+    goals = scores.pivot_table(
+        index="assessment_id",
+        columns="capability",
+        values="target",
+        aggfunc="first",
+        dropna=False,
+    ).reindex(columns=capability_names)
+    wide = (
+        scores[["assessment_id", "team_id", "team", "parent_id"]]
+        .drop_duplicates("assessment_id")
+        .join(percents, on="assessment_id")
+        .reset_index(drop=True)
+    )
+    wide["overall"] = wide[capability_names].mean(axis=1, skipna=True)
+    for name in capability_names:
+        wide[f"{name} target"] = wide["assessment_id"].map(goals[name])
+    wide["group"] = [
+        names.get(int(p), NO_BUSINESS_UNIT) if not _missing(p) else NO_BUSINESS_UNIT
+        for p in wide["parent_id"]
+    ]
+    wide["label"] = wide["group"] + " · " + wide["team"]
+    wide["url"] = [url_template.format(pk) for pk in wide["assessment_id"]]
+    if sort in sort_names:
+        by, ascending = sort_names[sort], False
+    else:
+        by, ascending = "team", True
+    wide = wide.sort_values(
+        ["group", by, "team"],
+        ascending=[True, ascending, True],
+        na_position="last",
+        kind="stable",
+    )
+    return wide.reset_index(drop=True)
+
+
+# --- page data -----------------------------------------------------------------------
+
+
+DISTRIBUTION_HEADINGS = ["Capability", "Teams", "Min", "P25", "Median", "P75", "Max"]
+HEADINGS = {
+    "progress": ["Capability", "Score %", "Target %", "Gap", "Progress to target %"],
+    "radar": ["Capability", "Your team %", "Organisation median %", "Target %"],
+    "percentile": ["Capability", "Percentile"],
+    "trend": ["Cycle", "Capability", "Score %"],
+    "boxes": DISTRIBUTION_HEADINGS,
+    "units": ["Business unit", "Capability", "Teams", "Mean %"],
+}
+
+
+def _payloads(figures: dict, alts: dict, headings: dict | None = None) -> dict:
+    """Per chart name: its plotly JSON, and the headings and rows of its table
+    alternative."""
+    headings = {**HEADINGS, **(headings or {})}
+    return {
+        name: {
+            "payload": charts.figure_payload(fig),
+            "rows": alts.get(name, []),
+            "headings": headings.get(name, DISTRIBUTION_HEADINGS),
+        }
+        for name, fig in figures.items()
+    }
+
+
+def _alt_rows(frame: pd.DataFrame, columns: list[str]) -> list[list]:
+    """Rows for a chart's table alternative, numbers rounded."""
+    return [
+        [_number(v) if isinstance(v, float) else v for v in (row[c] for c in columns)]
+        for row in frame.to_dict("records")
+    ]
+
+
+def _grid_cells(grid: pd.DataFrame, lenses: pd.DataFrame) -> list[dict]:
+    rows = []
+    for row in grid.to_dict("records"):
+        cells = []
+        for key in lenses["key"]:
+            value = row[f"lens_{key}"]
+            # lens score 0-4 coloured on the same scale as percents
+            bg, fg = charts.score_colour(None if _missing(value) else value * 25)
+            cells.append({"value": _number(value, 1), "bg": bg, "fg": fg})
+        bg, fg = charts.score_colour(row["percent"])
+        rows.append(
+            {
+                "capability": row["capability"],
+                "capability_key": row["capability_key"],
+                "cells": cells,
+                "percent": _number(row["percent"]),
+                "percent_bg": bg,
+                "percent_fg": fg,
+                "foundation_20": _number(row["foundation_20"], 1),
+                "level": row["level"] if not _missing(row["level"]) else None,
+                "level_key": row["level_key"],
+                "target": _number(row["target"]),
+                "gap": _number(row["gap"]),
+                "progress": _number(row["progress"]),
+            }
+        )
+    return rows
+
+
+def team_report_data(*, assessment, enforce_anonymity: bool) -> dict:
+    """Everything the team report shows for a submitted assessment (9 queries)."""
+    cycle, team = assessment.cycle, assessment.team
+    organization = cycle.organization
+    k = organization.anonymity_threshold
+    scores = selectors.assessment_scores_frame(assessment=assessment)
+    lenses = selectors.lenses_frame(framework_id=cycle.framework_id)
+    levels = selectors.levels_frame(framework_id=cycle.framework_id)
+    targets = targets_frame(organization=organization)
+    pairs = pd.DataFrame(
+        {"team_id": team.id, "capability_key": scores["capability_key"]}
+    )
+    grid = report_grid(scores, lenses, levels, resolve_targets(pairs, targets))
+    lens_keys = list(lenses["key"])
+
+    unit_id = team.parent_id
+    stats = selectors.node_stats_for_frame(cycle=cycle, node_ids=[None, unit_id])
+    stats["group"] = stats["node"].where(stats["node_id"].notna(), organization.name)
+    groups_total = stats["group"].nunique()
+    if enforce_anonymity:
+        visible, hidden = charts.split_by_anonymity(stats, k=k)
+    else:
+        visible, hidden = stats, []
+    org_stats = visible[visible["node_id"].isna()]
+    median = grid["capability_key"].map(
+        dict(zip(org_stats["capability_key"], org_stats["median"], strict=True))
+    )
+
+    figures, alts = {}, {}
+    if not grid.empty:
+        figures["progress"] = charts.progress_to_target(grid)
+        alts["progress"] = _alt_rows(
+            grid, ["capability", "percent", "target", "gap", "progress"]
+        )
+        lens_long = pd.DataFrame(
+            [
+                {
+                    "capability": row["capability"],
+                    "lens": name,
+                    "score": row[f"lens_{key}"],
+                }
+                for row in grid.to_dict("records")
+                for key, name in zip(lenses["key"], lenses["name"], strict=True)
+            ],
+            columns=["capability", "lens", "score"],
+        )
+        figures["lenses"] = charts.lens_stacked_bars(lens_long)
+        radar = pd.DataFrame(
+            {
+                "capability": grid["capability"],
+                "team": grid["percent"],
+                "org_median": median.astype(float),
+                "target": grid["target"],
+            }
+        )
+        figures["radar"] = charts.capability_radar(radar)
+        alts["radar"] = _alt_rows(radar, ["capability", "team", "org_median", "target"])
+
+    org_hidden = enforce_anonymity and organization.name in hidden
+    ranks = selectors.team_ranks_frame(assessment=assessment)
+    if not ranks.empty and not org_hidden:
+        figures["percentile"] = charts.percentile_bars(ranks)
+        alts["percentile"] = _alt_rows(ranks, ["capability", "percentile"])
+
+    benchmarks = []
+    marker = grid[["capability", "percent"]].dropna()
+    for group, rows in visible.groupby("group", sort=False):
+        chart_id = f"benchmark-{len(benchmarks)}"
+        figures[chart_id] = charts.capability_boxes(
+            rows, marker=marker, title=f"Distribution in {group} (your team marked)"
+        )
+        alts[chart_id] = _alt_rows(
+            rows, ["capability", "n", "min", "p25", "median", "p75", "max"]
+        )
+        benchmarks.append({"id": chart_id, "group": group})
+
+    history = selectors.team_history_frame(team=team)
+    current_names = dict(zip(grid["capability_key"], grid["capability"], strict=True))
+    trend = pd.DataFrame(
+        {
+            "cycle": history["cycle"],
+            "capability": [
+                current_names.get(key, name)
+                for key, name in zip(
+                    history["capability_key"], history["capability"], strict=True
+                )
+            ],
+            "value": history["percent"].astype(float),
+        }
+    )
+    if not trend.empty:
+        figures["trend"] = charts.trend_lines(
+            trend, title="Your team's scores across cycles"
+        )
+        alts["trend"] = _alt_rows(trend, ["cycle", "capability", "value"])
+
+    recommendations = selectors.recommendations_frame(framework_id=cycle.framework_id)
+    payloads = _payloads(figures, alts)
+    return {
+        "lenses": lenses.to_dict("records"),
+        "grid": _grid_cells(grid, lenses),
+        "charts": payloads,
+        "benchmarks": [{**b, **payloads[b["id"]]} for b in benchmarks],
+        "hidden_messages": [HIDDEN_GROUP_MSG.format(k=k, group=g) for g in hidden],
+        "has_benchmarks": groups_total > 0,
+        "recommendations": pick_recommendations(grid, recommendations, lens_keys),
+        "trend_cycles": trend["cycle"].nunique(),
+        "levels": levels.to_dict("records"),
+    }
+
+
+def pick_cycle(cycles: pd.DataFrame, cycle_id):
+    """The requested cycle row, else the newest with a computed roll-up, else the
+    newest; None when the organisation has no cycle."""
+    if cycles.empty:
+        return None
+    if cycle_id is not None:
+        match = cycles[cycles["id"] == cycle_id]
+        if not match.empty:
+            return match.iloc[0].to_dict()
+    computed = cycles[cycles["computed_at"].notna()]
+    return (computed if not computed.empty else cycles).iloc[0].to_dict()
+
+
+def org_dashboard_data(*, organization, cycle: dict, unit_id, sort: str) -> dict:
+    """Figures and tables of the dashboard for one cycle and business unit, built once
+    per snapshot (and per targets change) and cached."""
+    computed = cycle["computed_at"]
+    key = DASHBOARD_CACHE_KEY.format(
+        cycle=cycle["id"],
+        unit=unit_id or "all",
+        sort=sort,
+        generation=cycle["computed_generation"] or 0,
+        computed=computed.timestamp() if not _missing(computed) and computed else 0,
+        targets=targets_version(organization_id=organization.id),
+    )
+    data = cache.get(key)
+    if data is None:
+        data = _build_dashboard(
+            organization=organization, cycle=cycle, unit_id=unit_id, sort=sort
+        )
+        cache.set(key, data, DASHBOARD_CACHE_SECONDS)
+    return data
+
+
+def _build_dashboard(*, organization, cycle: dict, unit_id, sort: str) -> dict:
+    cycle_obj = cycle["id"]
+    teams = selectors.teams_frame(organization=organization)
+    in_scope = subtree_ids(teams, unit_id)
+    capabilities = selectors.capabilities_frame(framework_id=cycle["framework_id"])
+    levels = selectors.levels_frame(framework_id=cycle["framework_id"])
+    names = list(capabilities["name"])
+    sort_names = {"overall": "overall"} | dict(
+        zip(capabilities["key"], capabilities["name"], strict=True)
+    )
+
+    scores = selectors.cycle_scores_frame(cycle=cycle_obj)
+    scores = scores[scores["team_id"].isin(in_scope)].reset_index(drop=True)
+    scores["percent"] = scores["percent"].astype(float)
+    scores["target"] = resolve_targets(scores, targets_frame(organization=organization))
+    url_template = reverse("benchmarks:team_report", args=[0]).replace("/0/", "/{}/")
+    rows = heatmap_rows(
+        scores,
+        teams,
+        names,
+        sort=sort,
+        sort_names=sort_names,
+        url_template=url_template,
+    )
+
+    stats = selectors.node_stats_frame(cycle=cycle_obj)
+    node_stats = (
+        stats[stats["node_id"].isna()]
+        if unit_id is None
+        else stats[stats["node_id"] == unit_id]
+    )
+    unit_kinds = dict(zip(teams["id"], teams["kind"], strict=True))
+    units = stats[
+        stats["node_id"].notna()
+        & stats["node_id"].isin(in_scope)
+        & (stats["node_id"].map(lambda n: unit_kinds.get(n)) == "business_unit")
+    ].rename(columns={"node": "business_unit"})
+
+    history = selectors.node_history_frame(organization=organization, node_id=unit_id)
+    trend = pd.DataFrame(
+        {
+            "cycle": history["cycle"],
+            "capability": history["capability"],
+            "value": history["median"].astype(float),
+        }
+    )
+
+    figures, alts = {}, {}
+    if not rows.empty:
+        figures["heatmap"] = charts.team_heatmap(rows, capabilities=names)
+        alts["heatmap"] = {
+            "columns": ["Business unit", "Team", *names, "Overall"],
+            "rows": [
+                {
+                    "url": row["url"],
+                    "cells": [
+                        row["group"],
+                        row["team"],
+                        *[_number(row[n]) for n in names],
+                        _number(row["overall"]),
+                    ],
+                }
+                for row in rows.to_dict("records")
+            ],
+        }
+    if not node_stats.empty:
+        figures["boxes"] = charts.capability_boxes(
+            node_stats, title="Distribution of team scores per capability"
+        )
+        alts["boxes"] = _alt_rows(
+            node_stats, ["capability", "n", "min", "p25", "median", "p75", "max"]
+        )
+        figures["levels"] = charts.level_distribution(node_stats, levels=levels)
+        alts["levels"] = [
+            [row["capability"]]
+            + [int((row["level_counts"] or {}).get(k, 0)) for k in levels["key"]]
+            for row in node_stats.to_dict("records")
+        ]
+    if not units.empty:
+        figures["units"] = charts.business_unit_comparison(units)
+        alts["units"] = _alt_rows(units, ["business_unit", "capability", "n", "mean"])
+    if not trend.empty:
+        figures["trend"] = charts.trend_lines(
+            trend, title="Median score per capability across cycles"
+        )
+        alts["trend"] = _alt_rows(trend, ["cycle", "capability", "value"])
+
+    headings = {
+        "trend": ["Cycle", "Capability", "Median %"],
+        "levels": ["Capability", *levels["name"]],
+    }
+    return {
+        "charts": _payloads(figures, alts, headings),
+        "level_names": list(levels["name"]),
+        "units": [
+            {"id": int(i), "name": n}
+            for i, n, kind in zip(
+                teams["id"], teams["name"], teams["kind"], strict=True
+            )
+            if kind == "business_unit"
+        ],
+        "sort_options": [("name", "Team name"), ("overall", "Overall score")]
+        + list(zip(capabilities["key"], capabilities["name"], strict=True)),
+        "teams_shown": len(rows),
+    }

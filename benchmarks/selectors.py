@@ -1,0 +1,238 @@
+"""Reads of stored scores and roll-up snapshots into DataFrames: one query each.
+
+``cycle`` arguments take a ``Cycle`` or its id.
+
+Each selector runs a single ``.values(...)`` query and renames the ORM paths to the
+column names below, so an empty result still has the full schema.
+"""
+
+import pandas as pd
+from django.db.models import Count, F, Q
+
+from assessment.models import Assessment, CapabilityScore, Cycle, Team
+from capabilities.models import Capability, Lens, MaturityLevel, Recommendation
+
+from .models import NodeStat, TeamRank
+
+SCORE_FIELDS = {
+    "assessment_id": "assessment_id",
+    "assessment__team_id": "team_id",
+    "assessment__team__name": "team",
+    "assessment__team__parent_id": "parent_id",
+    "capability_id": "capability_id",
+    "capability__key": "capability_key",
+    "capability__name": "capability",
+    "capability__order": "capability_order",
+    "percent": "percent",
+    "level_key": "level_key",
+    "lens_scores": "lens_scores",
+}
+HISTORY_FIELDS = {
+    "assessment__cycle_id": "cycle_id",
+    "assessment__cycle__name": "cycle",
+    "capability__key": "capability_key",
+    "capability__name": "capability",
+    "capability__order": "capability_order",
+    "percent": "percent",
+}
+STAT_FIELDS = {
+    "node_id": "node_id",
+    "node__name": "node",
+    "capability_id": "capability_id",
+    "capability__key": "capability_key",
+    "capability__name": "capability",
+    "capability__order": "capability_order",
+    "n": "n",
+    "mean": "mean",
+    "median": "median",
+    "p25": "p25",
+    "p75": "p75",
+    "min": "min",
+    "max": "max",
+    "level_counts": "level_counts",
+    "lens_means": "lens_means",
+}
+STAT_HISTORY_FIELDS = {
+    "cycle_id": "cycle_id",
+    "cycle__name": "cycle",
+    "capability__key": "capability_key",
+    "capability__name": "capability",
+    "capability__order": "capability_order",
+    "n": "n",
+    "median": "median",
+}
+RANK_FIELDS = {
+    "capability__key": "capability_key",
+    "capability__name": "capability",
+    "capability__order": "capability_order",
+    "percent": "percent",
+    "percentile": "percentile",
+}
+TEAM_FIELDS = {"id": "id", "name": "name", "parent_id": "parent_id", "kind": "kind"}
+LEVEL_FIELDS = {
+    "key": "key",
+    "name": "name",
+    "min_percent": "min_percent",
+    "colour": "colour",
+}
+LENS_FIELDS = {"key": "key", "name": "name", "weight": "weight", "order": "order"}
+CAPABILITY_FIELDS = {"id": "id", "key": "key", "name": "name", "order": "order"}
+RECOMMENDATION_FIELDS = {
+    "capability__key": "capability_key",
+    "lens__key": "lens_key",
+    "lens__name": "lens",
+    "level__key": "level_key",
+    "title": "title",
+    "body": "body",
+    "links": "links",
+    "effort": "effort",
+    "impact": "impact",
+    "order": "order",
+}
+CYCLE_FIELDS = {
+    "id": "id",
+    "name": "name",
+    "status": "status",
+    "framework_id": "framework_id",
+    "rollup__computed_at": "computed_at",
+    "rollup__computed_generation": "computed_generation",
+    "rollup__generation": "generation",
+}
+
+
+def _frame(rows, fields: dict) -> pd.DataFrame:
+    # columns= keeps the schema even when there are no rows
+    return pd.DataFrame.from_records(list(rows), columns=list(fields)).rename(
+        columns=fields
+    )
+
+
+def cycle_scores_frame(*, cycle: Cycle | int, team_ids=None) -> pd.DataFrame:
+    """Stored capability scores of the cycle's submitted assessments."""
+    rows = CapabilityScore.objects.filter(
+        assessment__cycle=cycle, assessment__status=Assessment.Status.SUBMITTED
+    )
+    if team_ids is not None:
+        rows = rows.filter(assessment__team_id__in=list(team_ids))
+    rows = rows.order_by("assessment__team__name", "capability__order")
+    return _frame(rows.values(*SCORE_FIELDS), SCORE_FIELDS)
+
+
+def assessment_scores_frame(*, assessment: Assessment) -> pd.DataFrame:
+    """Stored capability scores of one assessment, in capability order."""
+    rows = CapabilityScore.objects.filter(assessment=assessment).order_by(
+        "capability__order", "capability_id"
+    )
+    return _frame(rows.values(*SCORE_FIELDS), SCORE_FIELDS)
+
+
+def team_history_frame(*, team: Team) -> pd.DataFrame:
+    """The team's stored scores in every submitted assessment, oldest cycle first."""
+    rows = CapabilityScore.objects.filter(
+        assessment__team=team, assessment__status=Assessment.Status.SUBMITTED
+    )
+    rows = rows.order_by(
+        F("assessment__cycle__opens_on").asc(nulls_first=True),
+        "assessment__cycle_id",
+        "capability__order",
+    )
+    return _frame(rows.values(*HISTORY_FIELDS), HISTORY_FIELDS)
+
+
+def node_stats_frame(*, cycle: Cycle | int) -> pd.DataFrame:
+    """Every per-capability statistic of the cycle's snapshot (node NaN = organisation)."""
+    rows = NodeStat.objects.filter(cycle=cycle, capability__isnull=False).order_by(
+        "node_id", "capability__order", "capability_id"
+    )
+    return _frame(rows.values(*STAT_FIELDS), STAT_FIELDS)
+
+
+def node_stats_for_frame(*, cycle: Cycle | int, node_ids: list) -> pd.DataFrame:
+    """Per-capability statistics of the given nodes (``None`` = organisation)."""
+    wanted = Q(node_id__in=[n for n in node_ids if n is not None])
+    if None in node_ids:
+        wanted |= Q(node__isnull=True)
+    rows = (
+        NodeStat.objects.filter(cycle=cycle, capability__isnull=False)
+        .filter(wanted)
+        .order_by("node_id", "capability__order", "capability_id")
+    )
+    return _frame(rows.values(*STAT_FIELDS), STAT_FIELDS)
+
+
+def node_history_frame(*, organization, node_id=None) -> pd.DataFrame:
+    """A node's per-capability statistics in every cycle of the organisation."""
+    rows = NodeStat.objects.filter(
+        cycle__organization=organization, capability__isnull=False
+    )
+    rows = (
+        rows.filter(node__isnull=True)
+        if node_id is None
+        else rows.filter(node_id=node_id)
+    )
+    rows = rows.order_by(
+        F("cycle__opens_on").asc(nulls_first=True), "cycle_id", "capability__order"
+    )
+    return _frame(rows.values(*STAT_HISTORY_FIELDS), STAT_HISTORY_FIELDS)
+
+
+def team_ranks_frame(*, assessment: Assessment) -> pd.DataFrame:
+    """The assessment's percentile rank per capability (overall excluded)."""
+    rows = TeamRank.objects.filter(
+        assessment=assessment, capability__isnull=False
+    ).order_by("capability__order", "capability_id")
+    return _frame(rows.values(*RANK_FIELDS), RANK_FIELDS)
+
+
+def teams_frame(*, organization) -> pd.DataFrame:
+    """Every node of the organisation's tree (business units and teams)."""
+    rows = Team.objects.filter(organization=organization).order_by("name")
+    return _frame(rows.values(*TEAM_FIELDS), TEAM_FIELDS)
+
+
+def levels_frame(*, framework_id: int) -> pd.DataFrame:
+    """The framework's maturity levels, lowest first."""
+    rows = MaturityLevel.objects.filter(framework_id=framework_id).order_by(
+        "min_percent"
+    )
+    frame = _frame(rows.values(*LEVEL_FIELDS), LEVEL_FIELDS)
+    frame["min_percent"] = frame["min_percent"].astype(float)
+    return frame
+
+
+def lenses_frame(*, framework_id: int) -> pd.DataFrame:
+    """The framework's lenses in order."""
+    rows = Lens.objects.filter(framework_id=framework_id).order_by("order", "id")
+    frame = _frame(rows.values(*LENS_FIELDS), LENS_FIELDS)
+    frame["weight"] = frame["weight"].astype(float)
+    return frame
+
+
+def capabilities_frame(*, framework_id: int) -> pd.DataFrame:
+    """The framework's capabilities in order."""
+    rows = Capability.objects.filter(framework_id=framework_id).order_by("order", "id")
+    return _frame(rows.values(*CAPABILITY_FIELDS), CAPABILITY_FIELDS)
+
+
+def recommendations_frame(*, framework_id: int) -> pd.DataFrame:
+    """Every recommendation of the framework with its capability, lens and level keys."""
+    rows = Recommendation.objects.filter(
+        capability__framework_id=framework_id
+    ).order_by("capability__order", "level__min_percent", "order", "id")
+    return _frame(rows.values(*RECOMMENDATION_FIELDS), RECOMMENDATION_FIELDS)
+
+
+def cycles_frame(*, organization) -> pd.DataFrame:
+    """The organisation's cycles, newest first, with their roll-up state."""
+    rows = Cycle.objects.filter(organization=organization).order_by(
+        F("opens_on").desc(nulls_last=True), "-id"
+    )
+    return _frame(rows.values(*CYCLE_FIELDS), CYCLE_FIELDS)
+
+
+def cycle_completion_get(*, cycle: Cycle | int) -> dict:
+    """How many of the cycle's assessments are submitted, of how many."""
+    return Assessment.objects.filter(cycle=cycle).aggregate(
+        total=Count("id"),
+        submitted=Count("id", filter=Q(status=Assessment.Status.SUBMITTED)),
+    )

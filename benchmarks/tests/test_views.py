@@ -1,0 +1,338 @@
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from assessment.models import Assessment, AuditEvent, Target
+from benchmarks.reports import HIDDEN_GROUP_MSG
+from benchmarks.targets import TARGET_RANGE_MSG
+from benchmarks.tests.snapshots import build_snapshot, make_teams
+from benchmarks.views import TARGETS_SAVED_MSG
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def cycle(org, framework, team_a, team_b):
+    return build_snapshot(organization=org, framework=framework, teams=[team_a, team_b])
+
+
+@pytest.fixture
+def report_a(cycle, team_a):
+    return Assessment.objects.get(cycle=cycle, team=team_a)
+
+
+def report_url(assessment):
+    return reverse("benchmarks:team_report", args=[assessment.pk])
+
+
+def dashboard_url(org):
+    return reverse("benchmarks:org_dashboard", args=[org.slug])
+
+
+# --- team report ---------------------------------------------------------------------
+
+
+def test_it_shows_the_team_report_to_a_respondent_of_the_team(
+    client, respondent_a, report_a
+):
+    client.force_login(respondent_a)
+    response = client.get(report_url(report_a))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Team A: results" in html
+    assert 'data-chart-source="chart-radar"' in html
+    assert "Improve cap-0 from not_started" in html
+    assert 'id="print-report"' in html
+
+
+def test_it_hides_team_a_report_from_team_b(client, respondent_b, report_a):
+    client.force_login(respondent_b)
+    assert client.get(report_url(report_a)).status_code == 404
+
+
+def test_it_hides_the_team_report_from_other_organisations(
+    client, outsider_lead, report_a
+):
+    client.force_login(outsider_lead)
+    assert client.get(report_url(report_a)).status_code == 404
+
+
+def test_it_shows_any_team_report_to_the_lead(client, lead, report_a):
+    client.force_login(lead)
+    assert client.get(report_url(report_a)).status_code == 200
+
+
+def test_it_asks_to_continue_answering_before_submit(
+    client, respondent_a, org, framework, team_a
+):
+    from assessment.tests.factories import make_assessment
+
+    assessment = make_assessment(team=team_a, framework=framework, name="Draft")
+    client.force_login(respondent_a)
+    html = client.get(report_url(assessment)).content.decode()
+    assert "No results yet" in html
+    assert "data-chart-source" not in html
+
+
+def test_the_report_shows_targets_and_gaps(client, respondent_a, report_a, org):
+    Target.objects.create(organization=org, capability_key="cap-0", percent=60)
+    client.force_login(respondent_a)
+    response = client.get(report_url(report_a))
+    grid = response.context["grid"]
+    assert grid[0]["percent"] == 20
+    assert grid[0]["target"] == 60
+    assert grid[0]["gap"] == 40
+    assert grid[0]["progress"] == 33
+    assert grid[1]["target"] is None
+
+
+def test_the_benchmark_names_no_other_team(client, respondent_a, report_a):
+    client.force_login(respondent_a)
+    for name in ("benchmarks:team_benchmark", "benchmarks:team_report"):
+        html = client.get(reverse(name, args=[report_a.pk])).content.decode()
+        assert "Team B" not in html
+        assert "Team A" in html
+
+
+def test_the_benchmark_hides_groups_below_the_anonymity_threshold(
+    client, respondent_a, report_a, org
+):
+    org.anonymity_threshold = 5
+    org.save()
+    client.force_login(respondent_a)
+    response = client.get(reverse("benchmarks:team_benchmark", args=[report_a.pk]))
+    html = response.content.decode()
+    for group in ("Org One", "Retail"):
+        assert HIDDEN_GROUP_MSG.format(k=5, group=group) in html
+    assert response.context["benchmarks"] == []
+    assert "chart-percentile" not in response.context["charts"]
+
+
+def test_the_benchmark_shows_groups_at_the_threshold(client, respondent_a, report_a):
+    client.force_login(respondent_a)
+    response = client.get(reverse("benchmarks:team_benchmark", args=[report_a.pk]))
+    assert [b["group"] for b in response.context["benchmarks"]] == [
+        "Org One",
+        "Retail",
+    ]
+    assert response.context["hidden_messages"] == []
+
+
+def test_the_report_shows_the_trend_across_cycles_by_capability_key(
+    client, respondent_a, org, framework, team_a, team_b
+):
+    build_snapshot(
+        organization=org, framework=framework, teams=[team_a, team_b], name="2025"
+    )
+    later = build_snapshot(
+        organization=org,
+        framework=framework,
+        teams=[team_a, team_b],
+        name="2026",
+        base=50,
+    )
+    client.force_login(respondent_a)
+    response = client.get(report_url(Assessment.objects.get(cycle=later, team=team_a)))
+    assert response.context["trend_cycles"] == 2
+    rows = response.context["charts"]["trend"]["rows"]
+    assert ["2025", "Capability 0", 20] in rows
+    assert ["2026", "Capability 0", 50] in rows
+
+
+def test_the_team_report_issues_a_fixed_number_of_queries(
+    client, respondent_a, report_a, django_assert_max_num_queries
+):
+    client.force_login(respondent_a)
+    with django_assert_max_num_queries(16):
+        assert client.get(report_url(report_a)).status_code == 200
+
+
+# --- dashboard -----------------------------------------------------------------------
+
+
+def test_it_shows_the_dashboard_to_the_lead(client, lead, org, cycle):
+    client.force_login(lead)
+    response = client.get(dashboard_url(org))
+    assert response.status_code == 200
+    html = response.content.decode()
+    for chart in ("heatmap", "boxes", "levels", "units", "trend"):
+        assert f'data-chart-source="chart-{chart}"' in html
+    assert "2 of 2" in html
+    assert "Data computed" in html
+
+
+@pytest.mark.parametrize("persona", ["respondent_a", "outsider_lead"])
+def test_it_hides_the_dashboard_from_non_leads(client, request, persona, org, cycle):
+    client.force_login(request.getfixturevalue(persona))
+    assert client.get(dashboard_url(org)).status_code == 404
+
+
+def test_staff_see_the_dashboard(client, staff, org, cycle):
+    client.force_login(staff)
+    assert client.get(dashboard_url(org)).status_code == 200
+
+
+def test_the_dashboard_says_what_to_do_without_submissions(
+    client, lead, org, framework, team_a
+):
+    build_snapshot(organization=org, framework=framework, teams=[team_a], submitted=[])
+    client.force_login(lead)
+    html = client.get(dashboard_url(org)).content.decode()
+    assert (
+        "No submitted assessments in this cycle yet — the dashboard fills in as "
+        "teams submit." in html
+    )
+
+
+def test_the_dashboard_filters_by_business_unit(client, lead, org, framework):
+    teams = make_teams(org, 4)
+    build_snapshot(organization=org, framework=framework, teams=teams)
+    client.force_login(lead)
+    retail = teams[0].parent
+    response = client.get(dashboard_url(org), {"unit": retail.id})
+    labels = response.context["data"]["charts"]["heatmap"]["payload"]["data"][0]["y"]
+    assert labels == ["Retail · Squad 0000", "Retail · Squad 0002"]
+
+
+def test_the_dashboard_sorts_teams_by_a_capability(client, lead, org, framework):
+    teams = make_teams(org, 3, unit_names=("Retail",))
+    build_snapshot(organization=org, framework=framework, teams=teams)
+    client.force_login(lead)
+    response = client.get(dashboard_url(org), {"sort": "cap-1"})
+    labels = response.context["data"]["charts"]["heatmap"]["payload"]["data"][0]["y"]
+    assert labels == [
+        "Retail · Squad 0002",
+        "Retail · Squad 0001",
+        "Retail · Squad 0000",
+    ]
+
+
+def test_the_dashboard_says_updating_while_the_snapshot_is_stale(
+    client, lead, org, cycle
+):
+    cycle.rollup.generation = 2
+    cycle.rollup.save()
+    client.force_login(lead)
+    assert "Updating…" in client.get(dashboard_url(org)).content.decode()
+
+
+@pytest.mark.parametrize("count", [10, 200])
+def test_the_dashboard_query_count_does_not_grow_with_teams(
+    client, lead, org, framework, count, django_assert_num_queries
+):
+    teams = make_teams(org, count)
+    build_snapshot(organization=org, framework=framework, teams=teams)
+    client.force_login(lead)
+    with django_assert_num_queries(13):
+        response = client.get(dashboard_url(org))
+    assert response.context["data"]["teams_shown"] == count
+
+
+def test_the_cached_dashboard_reads_no_snapshot_rows(
+    client, lead, org, cycle, django_assert_num_queries
+):
+    client.force_login(lead)
+    client.get(dashboard_url(org))
+    with django_assert_num_queries(6):
+        client.get(dashboard_url(org))
+
+
+def test_a_new_snapshot_rebuilds_the_cached_dashboard(client, lead, org, cycle):
+    client.force_login(lead)
+    client.get(dashboard_url(org))
+    cycle.node_stats.filter(node__isnull=True).update(median=99)
+    cycle.rollup.computed_generation = 2
+    cycle.rollup.generation = 2
+    cycle.rollup.save()
+    response = client.get(dashboard_url(org))
+    assert [row[4] for row in response.context["data"]["charts"]["boxes"]["rows"]] == [
+        99,
+        99,
+    ]
+
+
+# --- targets -------------------------------------------------------------------------
+
+
+def targets_url(org):
+    return reverse("benchmarks:targets", args=[org.slug])
+
+
+def test_the_lead_sets_a_default_target(client, lead, org, cycle):
+    client.force_login(lead)
+    response = client.post(
+        targets_url(org), {"percent-cap-0": "70", "level-cap-1": "walk"}, follow=True
+    )
+    assert TARGETS_SAVED_MSG in response.content.decode()
+    targets = dict(
+        Target.objects.filter(organization=org, team=None).values_list(
+            "capability_key", "percent"
+        )
+    )
+    assert targets == {"cap-0": 70, "cap-1": 50}
+    assert AuditEvent.objects.filter(action="target.set").count() == 2
+
+
+def test_the_lead_sets_a_team_override(client, lead, org, team_a, cycle):
+    client.force_login(lead)
+    client.post(targets_url(org), {"team": team_a.id, "percent-cap-0": "90"})
+    target = Target.objects.get(organization=org, team=team_a)
+    assert (target.capability_key, target.percent) == ("cap-0", 90)
+
+
+def test_targets_out_of_range_show_the_error_next_to_the_field(
+    client, lead, org, cycle
+):
+    client.force_login(lead)
+    response = client.post(targets_url(org), {"percent-cap-0": "101"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f'<p class="field-error" id="error-cap-0">{TARGET_RANGE_MSG}</p>' in html
+    assert not Target.objects.exists()
+
+
+@pytest.mark.parametrize("persona", ["respondent_a", "outsider_lead"])
+def test_it_hides_targets_from_non_leads(client, request, persona, org, cycle):
+    client.force_login(request.getfixturevalue(persona))
+    assert client.get(targets_url(org)).status_code == 404
+    assert client.post(targets_url(org), {"percent-cap-0": "50"}).status_code == 404
+
+
+# --- exports -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["export_team_scores", "export_rollup"])
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_the_lead_downloads_exports(client, lead, org, cycle, kind, fmt):
+    client.force_login(lead)
+    response = client.get(reverse(f"benchmarks:{kind}", args=[cycle.pk, fmt]))
+    assert response.status_code == 200
+    assert 'filename="org-one_2026-H1_' in response["Content-Disposition"]
+
+
+@pytest.mark.parametrize("persona", ["respondent_a", "outsider_lead"])
+@pytest.mark.parametrize("kind", ["export_team_scores", "export_rollup"])
+def test_it_hides_exports_from_non_leads(client, request, persona, cycle, kind):
+    client.force_login(request.getfixturevalue(persona))
+    response = client.get(reverse(f"benchmarks:{kind}", args=[cycle.pk, "csv"]))
+    assert response.status_code == 404
+
+
+def test_it_refuses_unknown_export_formats(client, lead, cycle):
+    client.force_login(lead)
+    url = reverse("benchmarks:export_rollup", args=[cycle.pk, "pdf"])
+    assert client.get(url).status_code == 404
+
+
+def test_the_dashboard_home_opens_the_leads_organisation(client, lead, org):
+    client.force_login(lead)
+    response = client.get(reverse("benchmarks:dashboard_home"))
+    assert response.status_code == 302
+    assert response["Location"] == dashboard_url(org)
