@@ -87,7 +87,9 @@ def cycle_rules(*, cycle: Cycle) -> CycleRules:
         (key, float(minimum))
         for key, minimum in MaturityLevel.objects.filter(
             framework_id=cycle.framework_id
-        ).values_list("key", "min_percent")
+        )
+        .order_by()
+        .values_list("key", "min_percent")
     ]
     return CycleRules(
         cycle_id=cycle.pk,

@@ -18,7 +18,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 from django.db import connection, transaction
-from django.db.models import F, Value
+from django.db.models import Case, F, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -149,12 +149,14 @@ def rollup_compute(*, cycle: Cycle) -> rollups.Rollup:
         (key, float(minimum))
         for key, minimum in MaturityLevel.objects.filter(
             framework_id=cycle.framework_id
-        ).values_list("key", "min_percent")
+        )
+        .order_by()
+        .values_list("key", "min_percent")
     ]
     tree = list(
-        Team.objects.filter(organization_id=cycle.organization_id).values_list(
-            "id", "parent_id"
-        )
+        Team.objects.filter(organization_id=cycle.organization_id)
+        .order_by()
+        .values_list("id", "parent_id")
     )
     scores = rollup_scores_frame(cycle_id=cycle.pk, lens_keys=lens_keys)
     return rollups.rollup(scores, tree, levels, lens_keys)
@@ -233,7 +235,7 @@ def rollup_recompute(*, cycle_id: int, force: bool = False) -> dict:
             if is_fresh and state.computed_at is not None and not force:
                 return {"status": STATUS_FRESH, "cycle_id": cycle_id}
             generation = state.generation
-            RollupState.objects.filter(pk=state.pk).update(started_at=timezone.now())
+            started_at = timezone.now()
             delay = float(os.environ.get(TEST_DELAY_ENV) or 0)
             if delay:
                 time.sleep(delay)
@@ -243,13 +245,16 @@ def rollup_recompute(*, cycle_id: int, force: bool = False) -> dict:
             RollupState.objects.filter(pk=state.pk).update(
                 computed_generation=generation,
                 computed_at=timezone.now(),
+                started_at=started_at,
                 duration_ms=duration_ms,
                 teams_scored=snapshot.teams,
                 runs=F("runs") + 1,
                 last_error="",
-            )
-            RollupState.objects.filter(pk=state.pk, generation=generation).update(
-                stale_since=None
+                # Still stale if marked again since this run read the generation.
+                stale_since=Case(
+                    When(generation=generation, then=None),
+                    default=F("stale_since"),
+                ),
             )
     except Exception as error:
         RollupState.objects.filter(cycle_id=cycle_id).update(
