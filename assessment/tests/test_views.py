@@ -195,6 +195,8 @@ def test_questionnaire_shows_the_first_capability_with_saved_answers_checked(
     assert "<b>ours</b>" not in html
     assert 'data-version="1"' in html
     assert "1 of 10 questions answered (10%)" in html
+    assert "What Knowledge scores mean" in html
+    assert "<li>knowledge level 4</li>" in html
 
 
 def test_questionnaire_selects_a_capability_by_query_string(
