@@ -1,0 +1,208 @@
+import math
+
+import pandas as pd
+import pytest
+
+from benchmarks import charts
+
+
+def test_figure_payload_is_plain_json():
+    frame = pd.DataFrame({"capability": ["A"], "percentile": [50.0]})
+    fig = charts.percentile_bars(frame.astype({"percentile": "float32"}))
+    payload = charts.figure_payload(fig)
+    assert payload["data"][0]["type"] == "bar"
+    assert payload["layout"]["title"]["text"] == "Percentile within the organisation"
+
+
+@pytest.mark.parametrize(
+    ("percent", "expected"),
+    [
+        (0, ("rgb(0, 34, 78)", "#ffffff")),
+        (100, ("rgb(254, 232, 56)", "#000000")),
+        (None, ("#ffffff", "#5f6b73")),
+        (math.nan, ("#ffffff", "#5f6b73")),
+    ],
+)
+def test_score_colour_follows_cividis_with_readable_text(percent, expected):
+    assert charts.score_colour(percent) == expected
+
+
+def test_progress_to_target_draws_one_bar_per_capability_in_order():
+    frame = pd.DataFrame(
+        {
+            "capability": ["Education", "Operations"],
+            "percent": [30.0, 80.0],
+            "target": [60.0, math.nan],
+            "progress": [50.0, math.nan],
+        }
+    )
+    fig = charts.progress_to_target(frame)
+    bar = fig.data[0]
+    assert bar.type == "bar"
+    assert bar.orientation == "h"
+    assert list(bar.y) == ["Education", "Operations"]
+    assert list(bar.x) == [50.0, 0.0]
+    assert list(bar.text) == ["30% of target 60%", "no target"]
+    assert fig.layout.xaxis.title.text == "Progress to target (%)"
+
+
+def test_lens_stacked_bars_stack_one_trace_per_lens_in_okabe_ito_colours():
+    frame = pd.DataFrame(
+        {
+            "capability": ["A", "A", "B", "B"],
+            "lens": ["Knowledge", "Process", "Knowledge", "Process"],
+            "score": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    fig = charts.lens_stacked_bars(frame)
+    assert fig.layout.barmode == "stack"
+    assert [t.name for t in fig.data] == ["Knowledge", "Process"]
+    assert list(fig.data[1].x) == [2.0, 4.0]
+    assert [t.marker.color for t in fig.data] == charts.OKABE_ITO[:2]
+    assert list(fig.layout.xaxis.range) == [0, 20]
+
+
+def test_radar_closes_each_series_and_leaves_out_empty_ones():
+    frame = pd.DataFrame(
+        {
+            "capability": ["A", "B", "C"],
+            "team": [10.0, 20.0, 30.0],
+            "org_median": [math.nan] * 3,
+            "target": [50.0, 50.0, 60.0],
+        }
+    )
+    fig = charts.capability_radar(frame)
+    assert [t.name for t in fig.data] == ["Your team", "Target"]
+    assert list(fig.data[0].r) == [10.0, 20.0, 30.0, 10.0]
+    assert list(fig.data[0].theta) == ["A", "B", "C", "A"]
+    assert fig.data[1].line.color == charts.TARGET_COLOUR
+
+
+def test_trend_lines_draw_one_line_per_capability_over_ordered_cycles():
+    frame = pd.DataFrame(
+        {
+            "cycle": ["2025", "2025", "2026", "2026"],
+            "capability": ["A", "B", "A", "B"],
+            "value": [10.0, 20.0, 30.0, 40.0],
+        }
+    )
+    fig = charts.trend_lines(frame, title="Trend")
+    assert [t.name for t in fig.data] == ["A", "B"]
+    assert list(fig.data[0].y) == [10.0, 30.0]
+    assert list(fig.layout.xaxis.categoryarray) == ["2025", "2026"]
+    assert fig.data[0].mode == "lines+markers"
+
+
+def test_heatmap_rows_keep_frame_order_and_carry_report_urls_and_gaps():
+    frame = pd.DataFrame(
+        {
+            "label": ["Retail · Team A", "Retail · Team B"],
+            "url": ["/assessments/1/report/", "/assessments/2/report/"],
+            "A": [40.0, math.nan],
+            "A target": [60.0, 60.0],
+            "B": [70.0, 80.0],
+            "B target": [math.nan, math.nan],
+        }
+    )
+    fig = charts.team_heatmap(frame, capabilities=["A", "B"])
+    heat = fig.data[0]
+    assert heat.type == "heatmap"
+    assert list(heat.y) == ["Retail · Team A", "Retail · Team B"]
+    assert [list(row) for row in heat.z] == [[40.0, 70.0], [None, 80.0]]
+    assert list(heat.customdata[0][0]) == [
+        "/assessments/1/report/",
+        "40% · target 60% · gap +20",
+    ]
+    assert list(heat.customdata[1][0]) == ["/assessments/2/report/", "no score"]
+    assert (heat.zmin, heat.zmax) == (0, 100)
+    assert fig.layout.yaxis.autorange == "reversed"
+
+
+def test_capability_boxes_use_precomputed_quartiles_and_mark_the_team():
+    stats = pd.DataFrame(
+        {
+            "capability": ["A", "B"],
+            "n": [5, 5],
+            "median": [50.0, 60.0],
+            "p25": [40.0, 45.0],
+            "p75": [70.0, 75.0],
+            "min": [10.0, 20.0],
+            "max": [90.0, 95.0],
+        }
+    )
+    marker = pd.DataFrame({"capability": ["A", "B"], "percent": [55.0, 35.0]})
+    fig = charts.capability_boxes(stats, marker=marker, title="Spread")
+    box, team = fig.data
+    assert box.type == "box"
+    assert list(box.q1) == [40.0, 45.0]
+    assert list(box.median) == [50.0, 60.0]
+    assert list(box.q3) == [70.0, 75.0]
+    assert list(box.lowerfence) == [10.0, 20.0]
+    assert list(box.upperfence) == [90.0, 95.0]
+    assert team.name == "Your team"
+    assert list(team.y) == [55.0, 35.0]
+
+
+def test_level_distribution_stacks_levels_in_their_colours():
+    stats = pd.DataFrame(
+        {
+            "capability": ["A", "B"],
+            "level_counts": [{"crawl": 2, "walk": 1}, {"walk": 3}],
+        }
+    )
+    levels = pd.DataFrame(
+        {
+            "key": ["crawl", "walk"],
+            "name": ["Crawl", "Walk"],
+            "colour": ["#E69F00", "#009E73"],
+        }
+    )
+    fig = charts.level_distribution(stats, levels=levels)
+    assert fig.layout.barmode == "stack"
+    assert [(t.name, list(t.y)) for t in fig.data] == [
+        ("Crawl", [2, 0]),
+        ("Walk", [1, 3]),
+    ]
+    assert [t.marker.color for t in fig.data] == ["#E69F00", "#009E73"]
+
+
+def test_business_unit_comparison_groups_one_trace_per_unit():
+    stats = pd.DataFrame(
+        {
+            "business_unit": ["Retail", "Retail", "Wholesale", "Wholesale"],
+            "capability": ["A", "B", "A", "B"],
+            "mean": [40.0, 50.0, 60.0, 70.0],
+        }
+    )
+    fig = charts.business_unit_comparison(stats)
+    assert fig.layout.barmode == "group"
+    assert [t.name for t in fig.data] == ["Retail", "Wholesale"]
+    assert list(fig.data[1].y) == [60.0, 70.0]
+
+
+def test_split_by_anonymity_hides_groups_below_k():
+    stats = pd.DataFrame(
+        {
+            "group": ["Org", "Org", "Retail", "Retail"],
+            "capability": ["A", "B", "A", "B"],
+            "n": [6, 6, 4, 4],
+        }
+    )
+    visible, hidden = charts.split_by_anonymity(stats, k=5)
+    assert hidden == ["Retail"]
+    assert list(visible["group"]) == ["Org", "Org"]
+
+
+def test_split_by_anonymity_keeps_groups_at_k():
+    stats = pd.DataFrame({"group": ["Retail"], "capability": ["A"], "n": [5]})
+    visible, hidden = charts.split_by_anonymity(stats, k=5)
+    assert hidden == []
+    assert len(visible) == 1
+
+
+def test_every_chart_has_a_title_and_axis_titles():
+    frame = pd.DataFrame({"capability": ["A"], "percentile": [50.0]})
+    fig = charts.percentile_bars(frame)
+    assert fig.layout.title.text
+    assert fig.layout.xaxis.title.text == "Percentile rank"
+    assert fig.layout.yaxis.title.text == "Capability"

@@ -1,0 +1,163 @@
+import csv
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from assessment.models import Team
+from benchmarks import exports
+from benchmarks.targets import target_set
+from benchmarks.tests.snapshots import build_snapshot
+
+pytestmark = pytest.mark.django_db
+
+DANGEROUS = ["=cmd", "+1", "-1", "@x", "\tTab", "\rReturn"]
+
+
+@pytest.fixture
+def cycle(org, framework, business_unit):
+    teams = [
+        Team.objects.create(organization=org, parent=business_unit, name=name)
+        for name in ["Plain", *DANGEROUS]
+    ]
+    return build_snapshot(organization=org, framework=framework, teams=teams)
+
+
+def read_csv(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def read_xlsx(data: bytes) -> list[list]:
+    sheet = load_workbook(io.BytesIO(data)).active
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=cmd", "'=cmd"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@x", "'@x"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("Team A", "Team A"),
+        (-1, -1),
+        (None, ""),
+        (float("nan"), ""),
+    ],
+)
+def test_safe_cell_quotes_formula_like_text_only(value, expected):
+    assert exports.safe_cell(value) == expected
+
+
+def test_team_scores_hold_one_row_per_team_and_capability(cycle, org, team_a):
+    target_set(organization=org, capability_key="cap-0", percent=60)
+    headers, rows = exports.team_scores_table(cycle=cycle)
+    assert headers == [
+        "team",
+        "business unit",
+        "capability",
+        "knowledge",
+        "process",
+        "metrics",
+        "adoption",
+        "automation",
+        "percent",
+        "level",
+        "target",
+        "gap",
+    ]
+    assert len(rows) == 7 * 2
+    plain = [row for row in rows if row[0] == "Plain"]
+    assert plain[0] == [
+        "Plain",
+        "Retail",
+        "Capability 0",
+        0.8,
+        0.8,
+        0.8,
+        0.8,
+        0.8,
+        20.0,
+        "Not started",
+        60.0,
+        40.0,
+    ]
+    assert plain[1][-2:] == [None, None]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_team_scores_guard_against_formula_injection(cycle, fmt):
+    headers, rows = exports.team_scores_table(cycle=cycle)
+    if fmt == "csv":
+        read = read_csv(exports.to_csv(headers, rows))
+    else:
+        read = read_xlsx(exports.to_xlsx(headers, rows, title="team-scores"))
+    # XML stores a carriage return as a line feed
+    names = {row[0].replace("\n", "\r") for row in read[1:]}
+    assert names == {"Plain", *("'" + name for name in DANGEROUS)}
+
+
+def test_xlsx_keeps_numbers_as_numbers(cycle):
+    headers, rows = exports.team_scores_table(cycle=cycle)
+    read = read_xlsx(exports.to_xlsx(headers, rows, title="team-scores"))
+    assert read[0] == headers
+    assert isinstance(read[1][8], int | float)
+
+
+def test_rollup_lists_every_node_with_statistics_and_level_counts(cycle, org):
+    headers, rows = exports.rollup_table(cycle=cycle)
+    assert headers == [
+        "node",
+        "capability",
+        "n",
+        "mean",
+        "median",
+        "p25",
+        "p75",
+        "min",
+        "max",
+        "level Not started",
+        "level Crawl",
+        "level Walk",
+        "level Run",
+    ]
+    organisation = [row for row in rows if row[0] == "Org One (organisation)"]
+    assert [row[1] for row in organisation] == [
+        "Overall",
+        "Capability 0",
+        "Capability 1",
+    ]
+    assert organisation[1][2:5] == [7, 50.0, 50.0]
+    assert organisation[1][9:] == [1, 2, 3, 1]
+    assert {row[0] for row in rows} == {"Org One (organisation)", "Retail"}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_rollup_guards_against_formula_injection(org, framework, fmt):
+    unit = Team.objects.create(
+        organization=org, name="=HYPERLINK(1)", kind=Team.Kind.BUSINESS_UNIT
+    )
+    team = Team.objects.create(organization=org, parent=unit, name="Solo")
+    cycle = build_snapshot(organization=org, framework=framework, teams=[team])
+    headers, rows = exports.rollup_table(cycle=cycle)
+    if fmt == "csv":
+        read = read_csv(exports.to_csv(headers, rows))
+    else:
+        read = read_xlsx(exports.to_xlsx(headers, rows, title="rollup"))
+    assert "'=HYPERLINK(1)" in {row[0] for row in read[1:]}
+
+
+def test_export_filename_has_org_slug_and_cycle_name(cycle):
+    assert (
+        exports.export_filename(cycle=cycle, kind="rollup", fmt="xlsx")
+        == "org-one_2026-H1_rollup.xlsx"
+    )
+
+
+def test_exports_issue_a_fixed_number_of_queries(cycle, django_assert_max_num_queries):
+    with django_assert_max_num_queries(4):
+        exports.team_scores_table(cycle=cycle)
+    with django_assert_max_num_queries(2):
+        exports.rollup_table(cycle=cycle)

@@ -1,0 +1,134 @@
+import pytest
+
+from assessment.models import Assessment
+from benchmarks import selectors
+from benchmarks.reports import heatmap_rows, pick_cycle, subtree_ids
+from benchmarks.tests.snapshots import build_snapshot, make_teams
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cycle(org, framework, team_a, team_b):
+    return build_snapshot(
+        organization=org,
+        framework=framework,
+        teams=[team_a, team_b],
+        submitted=[team_a, team_b],
+    )
+
+
+def test_cycle_scores_frame_reads_submitted_scores_in_one_query(
+    cycle, team_a, django_assert_num_queries
+):
+    with django_assert_num_queries(1):
+        frame = selectors.cycle_scores_frame(cycle=cycle)
+    assert list(frame.columns) == list(selectors.SCORE_FIELDS.values())
+    assert frame[["team", "capability_key", "percent"]].values.tolist() == [
+        ["Team A", "cap-0", 20.0],
+        ["Team A", "cap-1", 20.0],
+        ["Team B", "cap-0", 30.0],
+        ["Team B", "cap-1", 30.0],
+    ]
+
+
+def test_cycle_scores_frame_leaves_out_unsubmitted_assessments(cycle, team_b):
+    Assessment.objects.filter(cycle=cycle, team=team_b).update(
+        status=Assessment.Status.IN_PROGRESS
+    )
+    frame = selectors.cycle_scores_frame(cycle=cycle)
+    assert set(frame["team"]) == {"Team A"}
+
+
+def test_empty_frames_keep_their_columns(org, framework, team_a):
+    cycle = build_snapshot(
+        organization=org, framework=framework, teams=[team_a], submitted=[]
+    )
+    frame = selectors.cycle_scores_frame(cycle=cycle)
+    assert frame.empty
+    assert "percent" in frame.columns
+    stats = selectors.node_stats_frame(cycle=cycle)
+    assert list(stats.columns) == list(selectors.STAT_FIELDS.values())
+
+
+def test_node_stats_for_frame_reads_the_organisation_and_a_unit(
+    cycle, business_unit, django_assert_num_queries
+):
+    with django_assert_num_queries(1):
+        stats = selectors.node_stats_for_frame(
+            cycle=cycle, node_ids=[None, business_unit.id]
+        )
+    assert sorted(stats["node"].fillna("org").unique()) == ["Retail", "org"]
+    org_row = stats[stats["node_id"].isna()].iloc[0]
+    assert (org_row["n"], org_row["median"]) == (2, 25.0)
+
+
+def test_team_ranks_frame_reads_the_percentiles(cycle, team_b):
+    assessment = Assessment.objects.get(cycle=cycle, team=team_b)
+    ranks = selectors.team_ranks_frame(assessment=assessment)
+    assert ranks[["capability_key", "percentile"]].values.tolist() == [
+        ["cap-0", 100.0],
+        ["cap-1", 100.0],
+    ]
+
+
+def test_team_history_frame_matches_cycles_oldest_first(org, framework, team_a):
+    build_snapshot(organization=org, framework=framework, teams=[team_a], name="Old")
+    build_snapshot(
+        organization=org, framework=framework, teams=[team_a], name="New", base=60
+    )
+    history = selectors.team_history_frame(team=team_a)
+    assert history[["cycle", "capability_key", "percent"]].values.tolist() == [
+        ["Old", "cap-0", 20.0],
+        ["Old", "cap-1", 20.0],
+        ["New", "cap-0", 60.0],
+        ["New", "cap-1", 60.0],
+    ]
+
+
+def test_cycles_frame_carries_the_rollup_state(cycle, org):
+    frame = selectors.cycles_frame(organization=org)
+    row = frame.iloc[0]
+    assert (row["name"], row["computed_generation"]) == ("2026 H1", 1)
+    assert pick_cycle(frame, None)["id"] == cycle.id
+    assert pick_cycle(frame, 999999)["id"] == cycle.id
+
+
+def test_cycle_completion_counts_submitted_assessments(org, framework, team_a, team_b):
+    cycle = build_snapshot(
+        organization=org,
+        framework=framework,
+        teams=[team_a, team_b],
+        submitted=[team_a],
+    )
+    assert selectors.cycle_completion_get(cycle=cycle) == {"total": 2, "submitted": 1}
+
+
+def test_subtree_ids_follow_the_tree(org):
+    teams = make_teams(org, 3)
+    frame = selectors.teams_frame(organization=org)
+    retail = teams[0].parent_id
+    assert subtree_ids(frame, retail) == {retail, teams[0].id, teams[2].id}
+    assert subtree_ids(frame, None) == set(frame["id"])
+
+
+def test_heatmap_rows_group_by_unit_and_sort_by_overall(org, framework):
+    teams = make_teams(org, 4)
+    cycle = build_snapshot(organization=org, framework=framework, teams=teams)
+    scores = selectors.cycle_scores_frame(cycle=cycle)
+    scores["target"] = float("nan")
+    rows = heatmap_rows(
+        scores,
+        selectors.teams_frame(organization=org),
+        ["Capability 0", "Capability 1"],
+        sort="overall",
+        sort_names={"overall": "overall"},
+        url_template="/assessments/{}/report/",
+    )
+    assert list(rows["label"]) == [
+        "Retail · Squad 0002",
+        "Retail · Squad 0000",
+        "Wholesale · Squad 0003",
+        "Wholesale · Squad 0001",
+    ]
+    assert rows["url"].iloc[0].startswith("/assessments/")
