@@ -71,7 +71,7 @@ beat: install
 	$(VENV)/bin/celery -A finops_portal beat --loglevel=INFO
 
 bench: install-dev
-	$(PY) bench/run_all.py
+	$(PY) bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles artifacts .pytest_cache .ruff_cache

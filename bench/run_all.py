@@ -141,8 +141,9 @@ def org_name(teams: int) -> str:
 
 
 def row(name, value, unit, baseline=None, note="") -> dict:
-    """One result row; ``ratio`` is value / baseline when there is a baseline."""
-    ratio = value / baseline if baseline else None
+    """One result row; ``ratio`` is value / baseline when there is a baseline.
+    ``value`` None means the figure could not be measured (``note`` says why)."""
+    ratio = value / baseline if baseline and value is not None else None
     return {
         "name": name,
         "value": value,
@@ -229,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         rollup = None
 
     started = time.perf_counter()
+    load_before = os.getloadavg()[0]
     rows: list[dict] = []
     failures: list[str] = []
     wanted = set(args.only or ["rollup", "dashboard", "autosave", "submit_delay"])
@@ -260,6 +262,10 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "Peak memory: "
         + ", ".join(f"{name} {mb:,.0f} MB" for name, mb in memory.items())
+    )
+    print(
+        f"Load average (1 min): {load_before:.1f} at start, "
+        f"{os.getloadavg()[0]:.1f} at end"
     )
     print(f"Total time: {time.perf_counter() - started:,.0f} s")
     print()
