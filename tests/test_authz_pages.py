@@ -69,6 +69,7 @@ POLICY = {
     "assessment:reopen": (ORG_LEAD, [POST]),
     "assessment:lead_home": (ANY_LEAD, [GET]),
     "assessment:cycle_detail": (ORG_LEAD, [GET]),
+    "assessment:cycle_edit": (ORG_LEAD, [GET, POST]),
     "assessment:cycle_completion_csv": (ORG_LEAD, [GET]),
     "assessment:cycle_transition": (ORG_LEAD, [GET, POST]),
     "assessment:lead_assessment_reopen": (ORG_LEAD, [GET, POST]),
