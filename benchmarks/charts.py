@@ -27,7 +27,9 @@ SEQUENTIAL = "Cividis"
 TEAM_COLOUR = OKABE_ITO[0]
 MEDIAN_COLOUR = OKABE_ITO[1]
 TARGET_COLOUR = OKABE_ITO[5]
-CHART_MARGIN = {"l": 10, "r": 10, "t": 60, "b": 40}
+CHART_MARGIN = {"l": 10, "r": 10, "t": 60, "b": 90}
+# Below the plot, at the bottom of the figure, clear of the x-axis title.
+LEGEND = {"orientation": "h", "x": 0, "yref": "container", "y": 0, "yanchor": "bottom"}
 FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif"}
 
 
@@ -42,13 +44,19 @@ def _is_missing(value) -> bool:
 
 def _layout(fig: go.Figure, title: str, **extra) -> go.Figure:
     fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left"},
-        margin=CHART_MARGIN,
+        title={
+            "text": title,
+            "x": 0,
+            "xanchor": "left",
+            "yref": "container",
+            "y": 0.99,
+            "yanchor": "top",
+        },
         font=FONT,
         paper_bgcolor="#ffffff",
         plot_bgcolor="#ffffff",
-        legend={"orientation": "h", "y": -0.2},
-        **extra,
+        legend=LEGEND,
+        **({"margin": CHART_MARGIN} | extra),
     )
     return fig
 
@@ -176,7 +184,8 @@ def percentile_bars(frame: pd.DataFrame) -> go.Figure:
             orientation="h",
             marker_color=OKABE_ITO[2],
             text=[f"p{p:.0f}" for p in frame["percentile"]],
-            textposition="auto",
+            textposition="outside",
+            cliponaxis=False,
             hovertemplate="%{y}: percentile %{x:.0f}<extra></extra>",
         )
     )
@@ -268,6 +277,7 @@ def team_heatmap(frame: pd.DataFrame, *, capabilities: list[str]) -> go.Figure:
     return _layout(
         fig,
         "Teams by capability (click a cell to open the team's report)",
+        margin={**CHART_MARGIN, "t": 110},
         xaxis={"title": {"text": "Capability"}, "side": "top", "automargin": True},
         yaxis={"title": {"text": "Team"}, "autorange": "reversed", "automargin": True},
         height=max(320, 200 + 24 * len(frame)),
@@ -329,7 +339,12 @@ def level_distribution(stats: pd.DataFrame, *, levels: pd.DataFrame) -> go.Figur
     """
     fig = go.Figure()
     capabilities = list(stats["capability"])
-    for level in levels.to_dict("records"):
+    colours = list(levels["colour"])
+    if len(set(colours)) < len(colours):
+        # levels left at one default colour: an ordered, colour-blind-safe ramp
+        steps = [i / max(1, len(colours) - 1) for i in range(len(colours))]
+        colours = sample_colorscale(SEQUENTIAL, steps)
+    for level, colour in zip(levels.to_dict("records"), colours, strict=True):
         counts = [
             int((counts or {}).get(level["key"], 0)) for counts in stats["level_counts"]
         ]
@@ -338,7 +353,7 @@ def level_distribution(stats: pd.DataFrame, *, levels: pd.DataFrame) -> go.Figur
                 x=capabilities,
                 y=counts,
                 name=level["name"],
-                marker_color=level["colour"],
+                marker_color=colour,
                 marker_line={"color": "#1d2327", "width": 0.5},
                 hovertemplate=f"{level['name']}: " + "%{y} teams<extra>%{x}</extra>",
             )

@@ -283,11 +283,12 @@ def team_report_data(*, assessment, enforce_anonymity: bool) -> dict:
     )
 
     figures, alts = {}, {}
-    if not grid.empty:
+    if grid["target"].notna().any():
         figures["progress"] = charts.progress_to_target(grid)
         alts["progress"] = _alt_rows(
             grid, ["capability", "percent", "target", "gap", "progress"]
         )
+    if not grid.empty:
         lens_long = pd.DataFrame(
             [
                 {

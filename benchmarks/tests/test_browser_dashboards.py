@@ -1,0 +1,120 @@
+"""The lead's dashboard and a team's report, drawn by plotly.js in Chromium."""
+
+import pytest
+from django.core.cache import cache
+
+from conftest import ARTIFACTS, browser_login
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+HEATMAP = "#chart-heatmap-chart"
+
+
+@pytest.fixture
+def snapshot(org, framework, team_a, team_b):
+    from benchmarks.targets import target_set
+    from benchmarks.tests.snapshots import build_snapshot, make_teams
+
+    cache.clear()
+    teams = [team_a, team_b, *make_teams(org, 6)]
+    target_set(organization=org, capability_key="cap-0", percent=60)
+    target_set(organization=org, capability_key="cap-1", percent=40, team=team_a)
+    return build_snapshot(organization=org, framework=framework, teams=teams)
+
+
+def wait_for_charts(page) -> list[str]:
+    """Wait until every chart is drawn; returns the ids of the chart sources."""
+    page.wait_for_function(
+        "[...document.querySelectorAll('[data-chart-source]')]"
+        ".every(el => el.dataset.chartReady === 'true')"
+    )
+    return page.eval_on_selector_all(
+        "[data-chart-source]", "els => els.map(el => el.dataset.chartSource)"
+    )
+
+
+def heatmap_labels(page) -> list[str]:
+    return page.eval_on_selector(HEATMAP, "el => el.data[0].y")
+
+
+def test_the_lead_dashboard_draws_every_chart_and_opens_a_report_on_click(
+    page, lead, snapshot, business_unit
+):
+    from assessment.models import Assessment
+
+    browser_login(page, "lena")
+    page.goto(page.base_url + "/org/org-one/dashboard/")
+    sources = wait_for_charts(page)
+    assert sources == [
+        "chart-heatmap",
+        "chart-boxes",
+        "chart-levels",
+        "chart-units",
+        "chart-trend",
+    ]
+    for source in sources:
+        chart = page.locator(f'[data-chart-source="{source}"]')
+        assert chart.locator("svg.main-svg").count() >= 1
+    assert len(heatmap_labels(page)) == 8
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
+    page.select_option("#filter-unit", str(business_unit.id))
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**unit=*")
+    wait_for_charts(page)
+    labels = heatmap_labels(page)
+    assert labels[:2] == ["Retail · Squad 0000", "Retail · Squad 0002"]
+    assert all(label.startswith("Retail · ") for label in labels)
+    assert len(labels) == 5
+
+    # A real click in the middle of the first row's first cell.
+    x, y = page.eval_on_selector(
+        HEATMAP,
+        """el => {
+            const xa = el._fullLayout.xaxis, ya = el._fullLayout.yaxis;
+            return [xa._offset + xa.d2p(xa._categories[0]),
+                    ya._offset + ya.d2p(ya._categories[0])];
+        }""",
+    )
+    box = page.locator(HEATMAP).bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    page.wait_for_url("**/report/")
+    first = Assessment.objects.get(cycle=snapshot, team__name="Squad 0000")
+    assert page.url.endswith(f"/assessments/{first.pk}/report/")
+    assert page.locator("h1").inner_text() == "Squad 0000: results"
+    assert page.console_errors == []
+
+
+def test_the_team_report_draws_its_charts_and_fits_a_phone(
+    page, respondent_a, snapshot, team_a
+):
+    from assessment.models import Assessment
+
+    report = Assessment.objects.get(cycle=snapshot, team=team_a)
+    browser_login(page, "alice")
+    page.goto(page.base_url + f"/assessments/{report.pk}/report/")
+    sources = wait_for_charts(page)
+    assert {"chart-progress", "chart-lenses", "chart-radar", "chart-trend"} <= set(
+        sources
+    )
+    assert "benchmark-0" in sources
+    for source in sources:
+        chart = page.locator(f'[data-chart-source="{source}"]')
+        assert chart.locator("svg.main-svg").count() >= 1
+    assert "Team B" not in page.content()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "team-report.png"), full_page=True)
+
+    page.evaluate("window.print = () => { window.printed = true; }")
+    page.get_by_role("button", name="Print / save as PDF").click()
+    assert page.evaluate("window.printed") is True
+
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.reload()
+    wait_for_charts(page)
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    assert page.console_errors == []
