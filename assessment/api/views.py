@@ -7,6 +7,7 @@ Every object is fetched through ``assessment.access`` (anything out of reach is 
 """
 
 from collections import defaultdict
+from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q
@@ -77,6 +78,30 @@ def require_lead(user, organization_id: int) -> None:
     if access.can_see_org(organization_id):
         raise PermissionDenied(NOT_LEAD_MSG)
     raise Http404
+
+
+# The services name some fields as the pages do; the API names them as its input.
+SERVICE_FIELD_NAMES = {
+    "identifier": "user",
+    "team_ids": "teams",
+    "capability_ids": "capabilities",
+}
+
+
+@contextmanager
+def api_field_names():
+    """Re-raise a service's ``ValidationError`` under the API's field names."""
+    try:
+        yield
+    except ValidationError as error:
+        if not hasattr(error, "error_dict"):
+            raise
+        raise ValidationError(
+            {
+                SERVICE_FIELD_NAMES.get(field, field): messages
+                for field, messages in error.message_dict.items()
+            }
+        ) from None
 
 
 def _team_in(organization_id: int, pk: int | None, field: str = "team") -> Team | None:
@@ -295,13 +320,14 @@ class MembershipViewSet(
         data = _valid(s.MembershipCreateSerializer, request.data)
         organization = get_organization_for_member(request.user, data["organization"])
         require_lead(request.user, organization.id)
-        membership = cycle_services.membership_add(
-            organization=organization,
-            identifier=data["user"],
-            role=data["role"],
-            team=_team_in(organization.id, data.get("team")),
-            by=request.user,
-        )
+        with api_field_names():
+            membership = cycle_services.membership_add(
+                organization=organization,
+                identifier=data["user"],
+                role=data["role"],
+                team=_team_in(organization.id, data.get("team")),
+                by=request.user,
+            )
         return Response(
             s.MembershipSerializer(membership).data, status=status.HTTP_201_CREATED
         )
@@ -399,17 +425,18 @@ class CycleViewSet(
         )
         if framework is None:
             raise ValidationError({"framework": [NO_SUCH_FRAMEWORK_MSG]})
-        cycle = cycle_services.cycle_create(
-            organization=organization,
-            framework=framework,
-            name=data["name"],
-            opens_on=data.get("opens_on"),
-            closes_on=data.get("closes_on"),
-            team_ids=data.get("teams"),
-            capability_ids=data.get("capabilities"),
-            lens_weights=data.get("lens_weights"),
-            user=request.user,
-        )
+        with api_field_names():
+            cycle = cycle_services.cycle_create(
+                organization=organization,
+                framework=framework,
+                name=data["name"],
+                opens_on=data.get("opens_on"),
+                closes_on=data.get("closes_on"),
+                team_ids=data.get("teams"),
+                capability_ids=data.get("capabilities"),
+                lens_weights=data.get("lens_weights"),
+                user=request.user,
+            )
         return self._cycle_response(cycle, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -429,15 +456,16 @@ class CycleViewSet(
         require_lead(request.user, cycle.organization_id)
         data = _valid(s.CycleUpdateSerializer, request.data)
         dates = {key: data[key] for key in ("opens_on", "closes_on") if key in data}
-        cycle = cycle_services.cycle_update(
-            cycle=cycle,
-            name=data.get("name"),
-            team_ids=data.get("teams"),
-            capability_ids=data.get("capabilities"),
-            lens_weights=data.get("lens_weights"),
-            user=request.user,
-            **dates,
-        )
+        with api_field_names():
+            cycle = cycle_services.cycle_update(
+                cycle=cycle,
+                name=data.get("name"),
+                team_ids=data.get("teams"),
+                capability_ids=data.get("capabilities"),
+                lens_weights=data.get("lens_weights"),
+                user=request.user,
+                **dates,
+            )
         return self._cycle_response(cycle)
 
     @extend_schema(

@@ -11,7 +11,7 @@ from assessment.api.views import (
     NO_SUCH_TEAM_MSG,
     NOT_LEAD_MSG,
 )
-from assessment.cycles import CYCLE_NAME_TAKEN_MSG
+from assessment.cycles import CYCLE_NAME_TAKEN_MSG, NO_USER_MSG, TEAMS_OTHER_ORG_MSG
 from assessment.exceptions import ANSWER_CONFLICT_MSG, INCOMPLETE_ASSESSMENT_MSG
 from assessment.models import (
     Answer,
@@ -629,3 +629,47 @@ def test_a_lead_adds_a_member_by_username(lead, org, team_a):
     assert response.status_code == 201
     assert response.json()["user"] == "carol"
     assert response.json()["team"] == team_a.pk
+
+
+def test_an_unknown_user_is_named_under_the_user_field(lead, org, team_a):
+    response = client_for(lead).post(
+        "/api/v1/memberships/",
+        {
+            "organization": org.slug,
+            "user": "nobody",
+            "role": "respondent",
+            "team": team_a.pk,
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"user": [NO_USER_MSG]}
+
+
+def test_teams_of_another_organisation_are_refused_in_a_cycle(
+    lead, org, framework, other_team
+):
+    response = client_for(lead).post(
+        "/api/v1/cycles/",
+        {
+            "organization": org.slug,
+            "framework": framework.pk,
+            "name": "Mixed",
+            "teams": [other_team.pk],
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"teams": [TEAMS_OTHER_ORG_MSG]}
+    assert not Cycle.objects.filter(name="Mixed").exists()
+
+
+def test_a_version_for_a_missing_answer_is_a_conflict_with_no_current(
+    respondent_a, assessment_a
+):
+    response = client_for(respondent_a).put(
+        answer_url(assessment_a), {"option_score": 2, "version": 3}, format="json"
+    )
+    assert response.status_code == 409
+    assert response.json() == {"detail": ANSWER_CONFLICT_MSG, "current": None}
+    assert not Answer.objects.exists()
