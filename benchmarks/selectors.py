@@ -142,7 +142,7 @@ def team_history_frame(*, team: Team) -> pd.DataFrame:
 def node_stats_frame(*, cycle: Cycle | int) -> pd.DataFrame:
     """Every per-capability statistic of the cycle's snapshot (node NaN = organisation)."""
     rows = NodeStat.objects.filter(cycle=cycle, capability__isnull=False).order_by(
-        "node_id", "capability__order", "capability_id"
+        F("node_id").asc(nulls_first=True), "capability__order", "capability_id"
     )
     return _frame(rows.values(*STAT_FIELDS), STAT_FIELDS)
 
@@ -155,7 +155,9 @@ def node_stats_for_frame(*, cycle: Cycle | int, node_ids: list) -> pd.DataFrame:
     rows = (
         NodeStat.objects.filter(cycle=cycle, capability__isnull=False)
         .filter(wanted)
-        .order_by("node_id", "capability__order", "capability_id")
+        .order_by(
+            F("node_id").asc(nulls_first=True), "capability__order", "capability_id"
+        )
     )
     return _frame(rows.values(*STAT_FIELDS), STAT_FIELDS)
 

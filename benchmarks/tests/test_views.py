@@ -336,3 +336,35 @@ def test_the_dashboard_home_opens_the_leads_organisation(client, lead, org):
     response = client.get(reverse("benchmarks:dashboard_home"))
     assert response.status_code == 302
     assert response["Location"] == dashboard_url(org)
+
+
+# --- with the real submit and roll-up ------------------------------------------------
+
+
+def test_the_pages_read_what_the_rollup_writes(
+    client, lead, respondent_a, org, framework, team_a, team_b
+):
+    from assessment.services import assessment_submit
+    from assessment.tests.factories import answer_all, make_cycle
+    from benchmarks.services import rollup_recompute
+
+    cycle = make_cycle(organization=org, framework=framework, teams=[team_a, team_b])
+    for team, score, user in ((team_a, 1, respondent_a), (team_b, 3, lead)):
+        assessment = Assessment.objects.get(cycle=cycle, team=team)
+        answer_all(assessment, score=score)
+        assessment_submit(assessment=assessment, user=user)
+    rollup_recompute(cycle_id=cycle.id, force=True)
+
+    client.force_login(lead)
+    data = client.get(dashboard_url(org)).context["data"]
+    heatmap = data["charts"]["heatmap"]["payload"]["data"][0]
+    assert heatmap["y"] == ["Retail · Team A", "Retail · Team B"]
+    assert heatmap["z"] == [[25.0, 25.0], [75.0, 75.0]]
+    assert data["charts"]["boxes"]["rows"][0] == ["Capability 0", 2, 25, 38, 50, 62, 75]
+
+    client.force_login(respondent_a)
+    report = Assessment.objects.get(cycle=cycle, team=team_a)
+    context = client.get(report_url(report)).context
+    assert [row["level"] for row in context["grid"]] == ["Crawl", "Crawl"]
+    assert context["charts"]["radar"]["rows"][0] == ["Capability 0", 25, 50, None]
+    assert context["charts"]["percentile"]["rows"][0] == ["Capability 0", 25]
