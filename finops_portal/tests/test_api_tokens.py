@@ -190,3 +190,13 @@ def test_a_wrong_password_creates_no_token(respondent_a):
     assert response.status_code == 400
     assert response.json() == {"detail": BAD_CREDENTIALS_MSG}
     assert not PersonalToken.objects.exists()
+
+
+def test_staff_see_tokens_in_the_admin_without_their_keys(client, staff, respondent_a):
+    key = token_for(respondent_a, name="ci")
+    client.force_login(staff)
+    token = PersonalToken.objects.get(user=respondent_a)
+    response = client.get(f"/admin/finops_portal/personaltoken/{token.pk}/change/")
+    assert response.status_code == 200
+    assert token.key_hash not in response.content.decode()
+    assert key not in response.content.decode()
