@@ -719,14 +719,17 @@ def _option_for(question: Question, data: dict, options_by_id: dict, prefix=""):
     return None
 
 
-def _load_options(questions: list[Question], option_ids) -> dict:
-    """Attach each question's options; return the options asked for by id (2 queries)."""
-    options = defaultdict(list)
-    for option in AnswerOption.objects.filter(question__in=questions):
-        options[option.question_id].append(option)
-    for question in questions:
-        question.api_options = options[question.pk]
-    return AnswerOption.objects.in_bulk([pk for pk in option_ids if pk is not None])
+def _load_options(questions: list[Question], items: list[dict]) -> dict:
+    """Attach the questions' options when an item chose by score; return the options
+    chosen by id. At most two queries, none when no item chose an option."""
+    if any(item.get("option_score") is not None for item in items):
+        options = defaultdict(list)
+        for option in AnswerOption.objects.filter(question__in=questions):
+            options[option.question_id].append(option)
+        for question in questions:
+            question.api_options = options[question.pk]
+    ids = [item["option_id"] for item in items if item.get("option_id") is not None]
+    return AnswerOption.objects.in_bulk(ids) if ids else {}
 
 
 def _answer_kwargs(data: dict) -> dict:
@@ -824,7 +827,7 @@ class AnswerViewSet(viewsets.GenericViewSet):
         assessment = self.assessment()
         data = _valid(s.AnswerUpsertSerializer, request.data)
         question = question_for(assessment, question)
-        options_by_id = _load_options([question], [data.get("option_id")])
+        options_by_id = _load_options([question], [data])
         answer = answer_services.answer_record(
             assessment=assessment,
             question=question,
@@ -864,9 +867,7 @@ class AnswerViewSet(viewsets.GenericViewSet):
         ):
             by_id[question.pk] = question
             by_key[question.key].append(question)
-        options_by_id = _load_options(
-            list(by_id.values()), [item.get("option_id") for item in items]
-        )
+        options_by_id = _load_options(list(by_id.values()), items)
         resolved = []
         for index, item in enumerate(items):
             prefix = f"items[{index}]."
