@@ -4,6 +4,8 @@ Every view authorises through ``assessment.access`` (404 outside the user's reac
 then reads snapshots through ``reports``/``selectors`` and renders.
 """
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -25,6 +27,7 @@ from .targets import target_clear, target_percent_clean, target_set, targets_fra
 
 TARGETS_SAVED_MSG = "Targets saved."
 EXPORT_FORMATS = {"csv", "xlsx"}
+SORT_KEY = re.compile(r"[a-z0-9_-]{1,60}")
 
 
 def _int_or_none(value):
@@ -106,6 +109,8 @@ def org_dashboard(request, slug: str):
     ):
         unit_id = None
     sort = request.GET.get("sort") or "name"
+    if not SORT_KEY.fullmatch(sort):
+        sort = "name"
     data = reports.org_dashboard_data(
         organization=organization, cycle=cycle, unit_id=unit_id, sort=sort
     )
