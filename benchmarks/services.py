@@ -42,6 +42,7 @@ STATUS_COMPUTED = "computed"
 STATUS_LOCKED = "locked"
 STATUS_FRESH = "fresh"
 STATUS_MISSING = "missing"
+STATUS_DEFERRED = "deferred"
 
 SCORE_FIELDS = (
     "assessment_id",
@@ -64,12 +65,12 @@ def rollup_mark_stale(*, cycle: Cycle) -> None:
     transaction.on_commit(partial(rollup_enqueue, cycle.pk), robust=True)
 
 
-def rollup_enqueue(cycle_id: int) -> bool:
+def rollup_enqueue(cycle_id: int, countdown: float | None = None) -> bool:
     """Send ``rollup_cycle(cycle_id)``; log and return False if that fails."""
     from .tasks import rollup_cycle as rollup_cycle_task
 
     try:
-        rollup_cycle_task.delay(cycle_id)
+        rollup_cycle_task.apply_async((cycle_id,), countdown=countdown)
     except Exception as error:  # noqa: BLE001 - a broker outage must not fail callers
         logger.warning(ROLLUP_ENQUEUE_FAILED_MSG.format(cycle_id=cycle_id, error=error))
         return False
@@ -211,13 +212,25 @@ def rollup_write(*, cycle_id: int, snapshot: rollups.Rollup) -> tuple[int, int]:
     return len(stat_rows), len(rank_rows)
 
 
-def rollup_recompute(*, cycle_id: int, force: bool = False) -> dict:
+def _wait_before_next_run(state: RollupState, min_interval_s: float) -> float:
+    """Seconds until ``min_interval_s`` has passed since the last run ended."""
+    if not min_interval_s or state.computed_at is None:
+        return 0.0
+    since = (timezone.now() - state.computed_at).total_seconds()
+    return max(0.0, min_interval_s - since)
+
+
+def rollup_recompute(
+    *, cycle_id: int, force: bool = False, min_interval_s: float = 0.0
+) -> dict:
     """Recompute the cycle's snapshot if it is stale (always with ``force``).
 
-    Returns {"status": computed | locked | fresh | missing, ...}. Holding the
-    cycle's state row lock, it reads, computes and writes in one transaction; a
-    second caller meanwhile returns "locked" at once. If the cycle was marked stale
-    again while it ran, one more run is enqueued after commit.
+    Returns {"status": computed | locked | fresh | deferred | missing, ...}.
+    Holding the cycle's state row lock, it reads, computes and writes in one
+    transaction; a second caller meanwhile returns "locked" at once. If the cycle
+    was marked stale again while it ran, one more run is enqueued after commit.
+    With ``min_interval_s``, a run less than that long after the previous one is
+    deferred (re-enqueued for later) instead.
     """
     cycle = Cycle.objects.filter(pk=cycle_id).first()
     if cycle is None:
@@ -234,6 +247,14 @@ def rollup_recompute(*, cycle_id: int, force: bool = False) -> dict:
             is_fresh = state.computed_generation >= state.generation
             if is_fresh and state.computed_at is not None and not force:
                 return {"status": STATUS_FRESH, "cycle_id": cycle_id}
+            wait = _wait_before_next_run(state, min_interval_s)
+            if wait and not force:
+                # Computed moments ago: run once more when the interval is over,
+                # so that a burst of submissions costs a few runs, not one each.
+                transaction.on_commit(
+                    partial(rollup_enqueue, cycle_id, wait), robust=True
+                )
+                return {"status": STATUS_DEFERRED, "cycle_id": cycle_id, "wait_s": wait}
             generation = state.generation
             started_at = timezone.now()
             delay = float(os.environ.get(TEST_DELAY_ENV) or 0)
@@ -264,7 +285,7 @@ def rollup_recompute(*, cycle_id: int, force: bool = False) -> dict:
     if RollupState.objects.filter(
         cycle_id=cycle_id, generation__gt=generation
     ).exists():
-        rollup_enqueue(cycle_id)
+        rollup_enqueue(cycle_id, countdown=min_interval_s or None)
     return {
         "status": STATUS_COMPUTED,
         "cycle_id": cycle_id,

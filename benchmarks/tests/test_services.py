@@ -274,3 +274,19 @@ def test_rollup_sweep_enqueues_every_stale_cycle(cycle, team_a, org, framework):
     assert rollup_sweep() == 1
     # Without a broker the task ran in-process.
     assert rollup_stale_cycle_ids() == []
+
+
+def test_rollup_recompute_defers_a_run_right_after_the_previous_one(
+    cycle, team_a, django_capture_on_commit_callbacks
+):
+    submit(cycle, team_a, 4)
+    rollup_recompute(cycle_id=cycle.pk)
+    rollup_mark_stale(cycle=cycle)
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        result = rollup_recompute(cycle_id=cycle.pk, min_interval_s=60)
+
+    assert result["status"] == "deferred"
+    assert 0 < result["wait_s"] <= 60
+    assert len(callbacks) == 1
+    assert RollupState.objects.get(cycle=cycle).runs == 1
