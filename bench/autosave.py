@@ -19,6 +19,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import dashboard, run_all  # noqa: E402
+from bench.common import format_table, row  # noqa: E402
 
 ASSESSMENTS_PER_CLIENT = 5
 
@@ -92,9 +93,9 @@ def run(
         f"{portal.workers} gunicorn workers"
     )
     return [
-        run_all.row("autosave p50", saves.p50, "ms", healthz.p50, note),
-        run_all.row("autosave p95", saves.p95, "ms", healthz.p95, note),
-        run_all.row(
+        row("autosave p50", saves.p50, "ms", healthz.p50, note),
+        row("autosave p95", saves.p95, "ms", healthz.p95, note),
+        row(
             "autosave throughput", saves.per_second, "saves/s", healthz.per_second, note
         ),
     ]
@@ -107,7 +108,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=50)
     args = parser.parse_args()
     rows = run(teams=args.teams, clients=args.clients, per_client=args.requests)
-    print(run_all.format_table(rows))
+    print(format_table(rows))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import run_all  # noqa: E402
+from bench.common import format_table, row  # noqa: E402
 
 CLIENTS = 20
 REQUESTS_PER_CLIENT = 25
@@ -266,11 +267,9 @@ def get(url: str):
 
 def rows_for(phase: Load, healthz: Load, label: str, note: str = "") -> list[dict]:
     return [
-        run_all.row(f"{label} p50", phase.p50, "ms", healthz.p50, note),
-        run_all.row(f"{label} p95", phase.p95, "ms", healthz.p95, note),
-        run_all.row(
-            f"{label} throughput", phase.per_second, "req/s", healthz.per_second, note
-        ),
+        row(f"{label} p50", phase.p50, "ms", healthz.p50, note),
+        row(f"{label} p95", phase.p95, "ms", healthz.p95, note),
+        row(f"{label} throughput", phase.per_second, "req/s", healthz.per_second, note),
     ]
 
 
@@ -311,9 +310,9 @@ def run(
     )
     healthz = load(portal, "healthz", get("/healthz"), **kw)
     rows = [
-        run_all.row("healthz p50", healthz.p50, "ms", note=note),
-        run_all.row("healthz p95", healthz.p95, "ms", note=note),
-        run_all.row("healthz throughput", healthz.per_second, "req/s", note=note),
+        row("healthz p50", healthz.p50, "ms", note=note),
+        row("healthz p95", healthz.p95, "ms", note=note),
+        row("healthz throughput", healthz.per_second, "req/s", note=note),
     ]
     for label, make_request in (
         ("lead dashboard", get(dashboard)),
@@ -322,7 +321,7 @@ def run(
         try:
             phase = load(portal, label, make_request, cookies=cookies, **kw)
         except LoadError as error:
-            rows.append(run_all.row(f"{label} p95", None, "ms", note=str(error)))
+            rows.append(row(f"{label} p95", None, "ms", note=str(error)))
             continue
         rows += rows_for(phase, healthz, label, note)
     return rows
@@ -335,7 +334,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=REQUESTS_PER_CLIENT)
     args = parser.parse_args()
     rows = run(teams=args.teams, clients=args.clients, per_client=args.requests)
-    print(run_all.format_table(rows))
+    print(format_table(rows))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import common  # noqa: E402
+from bench.common import format_table  # noqa: E402
+
 BENCH_DB = "finops_bench"
 BENCH_DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}"
 BENCH_BROKER_URL = "redis://127.0.0.1:6379/10"
@@ -61,7 +64,6 @@ REDIS_START = [
     "/var/log/redis/ci.log",
 ]
 QUIET_LOGGERS = ("httpx", "httpcore", "axes", "celery", "kombu")
-COLUMNS = ("name", "value", "unit", "baseline", "ratio", "note")
 
 
 def _ok(command: list[str]) -> bool:
@@ -93,14 +95,13 @@ def ensure_services() -> None:
 def setup_django() -> None:
     """Point this process at the bench database and broker, then set Django up.
     Idempotent; creates and migrates the database and loads the shipped content."""
-    import django
     from django.apps import apps
 
     if apps.ready:
         return
     ensure_services()
     os.environ.update(BENCH_ENV)
-    django.setup()
+    common.setup_django()
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     from django.core.management import call_command
@@ -138,50 +139,6 @@ def bench_org(teams: int, cycles: int = 3, *, fresh: bool = False):
 
 def org_name(teams: int) -> str:
     return f"Bench {teams} teams"
-
-
-def row(name, value, unit, baseline=None, note="") -> dict:
-    """One result row; ``ratio`` is value / baseline when there is a baseline.
-    ``value`` None means the figure could not be measured (``note`` says why)."""
-    ratio = value / baseline if baseline and value is not None else None
-    return {
-        "name": name,
-        "value": value,
-        "unit": unit,
-        "baseline": baseline,
-        "ratio": ratio,
-        "note": note,
-    }
-
-
-def _cell(value) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:,.2f}" if abs(value) < 100 else f"{value:,.0f}"
-    return str(value)
-
-
-def format_table(rows: list[dict]) -> str:
-    """A Markdown table of result rows, readable in a terminal and in BENCHMARKS.md."""
-    cells = [[_cell(r.get(c)) for c in COLUMNS] for r in rows]
-    widths = [
-        max(len(c), *(len(line[i]) for line in cells)) if cells else len(c)
-        for i, c in enumerate(COLUMNS)
-    ]
-    lines = [
-        "| "
-        + " | ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True))
-        + " |",
-        "|" + "|".join("-" * (w + 2) for w in widths) + "|",
-    ]
-    for line in cells:
-        lines.append(
-            "| "
-            + " | ".join(v.ljust(w) for v, w in zip(line, widths, strict=True))
-            + " |"
-        )
-    return "\n".join(lines)
 
 
 def machine() -> str:

@@ -25,6 +25,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import run_all  # noqa: E402
+from bench.common import format_table, row  # noqa: E402
 
 SUBMISSIONS = 20
 POLL_SECONDS = 0.01
@@ -176,21 +177,21 @@ def run(*, teams: int = 1000, submissions: int = SUBMISSIONS) -> list[dict]:
     note = f"{teams:,} teams, {submissions} submissions one by one, worker x{WORKER_CONCURRENCY}"
     recompute_p50 = statistics.median(recomputes)
     return [
-        run_all.row(
+        row(
             "submit -> dashboard p50",
             statistics.median(delays),
             "ms",
             recompute_p50,
             note,
         ),
-        run_all.row(
+        row(
             "submit -> dashboard p95",
             _quantile(delays, 95),
             "ms",
             _quantile(recomputes, 95),
             note,
         ),
-        run_all.row("roll-up recompute in worker p50", recompute_p50, "ms", note=note),
+        row("roll-up recompute in worker p50", recompute_p50, "ms", note=note),
     ]
 
 
@@ -199,7 +200,7 @@ def main() -> None:
     parser.add_argument("--teams", type=int, default=1000)
     parser.add_argument("--submissions", type=int, default=SUBMISSIONS)
     args = parser.parse_args()
-    print(run_all.format_table(run(teams=args.teams, submissions=args.submissions)))
+    print(format_table(run(teams=args.teams, submissions=args.submissions)))
 
 
 if __name__ == "__main__":
