@@ -8,6 +8,7 @@ Cividis for scores). Views turn figures into JSON with ``figure_payload``.
 import json
 import math
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
@@ -242,23 +243,23 @@ def team_heatmap(frame: pd.DataFrame, *, capabilities: list[str]) -> go.Figure:
     ``<name>`` (percent) and ``<name> target`` (percent or NaN). Each cell's customdata
     is ``[url, hover text]`` so a click can open the team's report.
     """
-    z, customdata = [], []
-    for row in frame.to_dict("records"):
-        z_row, c_row = [], []
-        for capability in capabilities:
+    # numpy object arrays: plotly validates them at once rather than cell by cell,
+    # and writes them as plain JSON lists (None for a missing score)
+    z = np.full((len(frame), len(capabilities)), None, dtype=object)
+    customdata = np.empty((len(frame), len(capabilities), 2), dtype=object)
+    for i, row in enumerate(frame.to_dict("records")):
+        for j, capability in enumerate(capabilities):
             percent = row.get(capability)
             target = row.get(f"{capability} target")
             if _is_missing(percent):
-                z_row.append(None)
                 text = "no score"
             else:
-                z_row.append(round(float(percent), 1))
+                z[i, j] = round(float(percent), 1)
                 text = f"{percent:.0f}%"
             if not _is_missing(target) and not _is_missing(percent):
                 text += f" · target {target:.0f}% · gap {target - percent:+.0f}"
-            c_row.append([row["url"], text])
-        z.append(z_row)
-        customdata.append(c_row)
+            customdata[i, j, 0] = row["url"]
+            customdata[i, j, 1] = text
     fig = go.Figure(
         go.Heatmap(
             z=z,

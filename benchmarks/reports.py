@@ -10,7 +10,9 @@ import math
 
 import pandas as pd
 from django.core.cache import cache
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 
 from assessment import scoring
 
@@ -396,8 +398,14 @@ def org_dashboard_data(*, organization, cycle: dict, unit_id, sort: str) -> dict
         data = _build_dashboard(
             organization=organization, cycle=cycle, unit_id=unit_id, sort=sort
         )
+        # The figures and their tables are rendered once here: at a thousand teams
+        # rendering them per request would cost more than everything else.
+        charts_html = render_to_string(
+            "benchmarks/_dashboard_charts.html", {"charts": data.pop("charts")}
+        )
+        data |= {"charts_html": str(charts_html)}
         cache.set(key, data, DASHBOARD_CACHE_SECONDS)
-    return data
+    return data | {"charts_html": mark_safe(data["charts_html"])}
 
 
 def _build_dashboard(*, organization, cycle: dict, unit_id, sort: str) -> dict:
@@ -411,7 +419,7 @@ def _build_dashboard(*, organization, cycle: dict, unit_id, sort: str) -> dict:
         zip(capabilities["key"], capabilities["name"], strict=True)
     )
 
-    scores = selectors.cycle_scores_frame(cycle=cycle_obj)
+    scores = selectors.cycle_scores_frame(cycle=cycle_obj, with_lenses=False)
     scores = scores[scores["team_id"].isin(in_scope)].reset_index(drop=True)
     scores["percent"] = scores["percent"].astype(float)
     scores["target"] = resolve_targets(scores, targets_frame(organization=organization))
@@ -493,6 +501,7 @@ def _build_dashboard(*, organization, cycle: dict, unit_id, sort: str) -> dict:
     }
     return {
         "charts": _payloads(figures, alts, headings),
+        "has_charts": bool(figures),
         "level_names": list(levels["name"]),
         "units": [
             {"id": int(i), "name": n}

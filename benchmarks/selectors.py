@@ -107,15 +107,23 @@ def _frame(rows, fields: dict) -> pd.DataFrame:
     )
 
 
-def cycle_scores_frame(*, cycle: Cycle | int, team_ids=None) -> pd.DataFrame:
-    """Stored capability scores of the cycle's submitted assessments."""
+def cycle_scores_frame(
+    *, cycle: Cycle | int, team_ids=None, with_lenses: bool = True
+) -> pd.DataFrame:
+    """Stored capability scores of the cycle's submitted assessments; without the
+    lens_scores column (the costliest to read) when ``with_lenses`` is False."""
     rows = CapabilityScore.objects.filter(
         assessment__cycle=cycle, assessment__status=Assessment.Status.SUBMITTED
     )
     if team_ids is not None:
         rows = rows.filter(assessment__team_id__in=list(team_ids))
     rows = rows.order_by("assessment__team__name", "capability__order")
-    return _frame(rows.values(*SCORE_FIELDS), SCORE_FIELDS)
+    fields = (
+        SCORE_FIELDS
+        if with_lenses
+        else {k: v for k, v in SCORE_FIELDS.items() if k != "lens_scores"}
+    )
+    return _frame(rows.values(*fields), fields)
 
 
 def assessment_scores_frame(*, assessment: Assessment) -> pd.DataFrame:

@@ -108,7 +108,8 @@ def test_heatmap_rows_keep_frame_order_and_carry_report_urls_and_gaps():
     heat = fig.data[0]
     assert heat.type == "heatmap"
     assert list(heat.y) == ["Retail · Team A", "Retail · Team B"]
-    assert [list(row) for row in heat.z] == [[40.0, 70.0], [None, 80.0]]
+    payload = charts.figure_payload(fig)["data"][0]
+    assert payload["z"] == [[40.0, 70.0], [None, 80.0]]
     assert list(heat.customdata[0][0]) == [
         "/assessments/1/report/",
         "40% · target 60% · gap +20",

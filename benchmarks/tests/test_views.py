@@ -1,3 +1,6 @@
+import json
+import re
+
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
@@ -26,6 +29,17 @@ def cycle(org, framework, team_a, team_b):
 @pytest.fixture
 def report_a(cycle, team_a):
     return Assessment.objects.get(cycle=cycle, team=team_a)
+
+
+def chart_payload(response, chart_id: str) -> dict:
+    """The figure a page hands to charts.js in its json_script element."""
+    match = re.search(
+        rf'<script id="{chart_id}" type="application/json">(.*?)</script>',
+        response.content.decode(),
+        re.S,
+    )
+    assert match, f"no {chart_id} on the page"
+    return json.loads(match.group(1))
 
 
 def report_url(assessment):
@@ -112,7 +126,8 @@ def test_the_benchmark_hides_groups_below_the_anonymity_threshold(
     for group in ("Org One", "Retail"):
         assert HIDDEN_GROUP_MSG.format(k=5, group=group) in html
     assert response.context["benchmarks"] == []
-    assert "chart-percentile" not in response.context["charts"]
+    assert "percentile" not in response.context["charts"]
+    assert "radar" in response.context["charts"]
 
 
 def test_the_benchmark_shows_groups_at_the_threshold(client, respondent_a, report_a):
@@ -202,7 +217,7 @@ def test_the_dashboard_filters_by_business_unit(client, lead, org, framework):
     client.force_login(lead)
     retail = teams[0].parent
     response = client.get(dashboard_url(org), {"unit": retail.id})
-    labels = response.context["data"]["charts"]["heatmap"]["payload"]["data"][0]["y"]
+    labels = chart_payload(response, "chart-heatmap")["data"][0]["y"]
     assert labels == ["Retail · Squad 0000", "Retail · Squad 0002"]
 
 
@@ -211,7 +226,7 @@ def test_the_dashboard_sorts_teams_by_a_capability(client, lead, org, framework)
     build_snapshot(organization=org, framework=framework, teams=teams)
     client.force_login(lead)
     response = client.get(dashboard_url(org), {"sort": "cap-1"})
-    labels = response.context["data"]["charts"]["heatmap"]["payload"]["data"][0]["y"]
+    labels = chart_payload(response, "chart-heatmap")["data"][0]["y"]
     assert labels == [
         "Retail · Squad 0002",
         "Retail · Squad 0001",
@@ -257,7 +272,7 @@ def test_a_new_snapshot_rebuilds_the_cached_dashboard(client, lead, org, cycle):
     cycle.rollup.generation = 2
     cycle.rollup.save()
     response = client.get(dashboard_url(org))
-    assert [row[4] for row in response.context["data"]["charts"]["boxes"]["rows"]] == [
+    assert chart_payload(response, "chart-boxes")["data"][0]["median"] == [
         99,
         99,
     ]
@@ -361,11 +376,16 @@ def test_the_pages_read_what_the_rollup_writes(
     rollup_recompute(cycle_id=cycle.id, force=True)
 
     client.force_login(lead)
-    data = client.get(dashboard_url(org)).context["data"]
-    heatmap = data["charts"]["heatmap"]["payload"]["data"][0]
+    response = client.get(dashboard_url(org))
+    heatmap = chart_payload(response, "chart-heatmap")["data"][0]
     assert heatmap["y"] == ["Retail · Team A", "Retail · Team B"]
     assert heatmap["z"] == [[25.0, 25.0], [75.0, 75.0]]
-    assert data["charts"]["boxes"]["rows"][0] == ["Capability 0", 2, 25, 38, 50, 62, 75]
+    boxes = chart_payload(response, "chart-boxes")["data"][0]
+    assert (boxes["q1"], boxes["median"], boxes["q3"]) == (
+        [37.5] * 2,
+        [50] * 2,
+        [62.5] * 2,
+    )
 
     client.force_login(respondent_a)
     report = Assessment.objects.get(cycle=cycle, team=team_a)
