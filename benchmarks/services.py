@@ -9,7 +9,6 @@ transaction as the state update, so readers never see half a snapshot.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -18,13 +17,14 @@ from functools import partial
 import numpy as np
 import pandas as pd
 from django.db import connection, transaction
-from django.db.models import Case, F, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, F, FloatField, Value, When
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from assessment import scoring
 from assessment.models import Assessment, CapabilityScore, Cycle, Team
-from assessment.scores import bulk_insert, fetch_rows
+from assessment.scores import bulk_insert, fetch_frame, insert_frame, relax_durability
 from capabilities.models import Lens, MaturityLevel
 
 from . import rollups
@@ -50,7 +50,6 @@ SCORE_FIELDS = (
     "capability_id",
     "percent",
     "level_key",
-    "lens_scores",
 )
 
 
@@ -99,19 +98,19 @@ def _lock_state(cycle_id: int) -> RollupState | None:
     return rows.first()
 
 
-def _json(value):
-    return json.loads(value) if isinstance(value, str | bytes) else value
-
-
 def rollup_scores_frame(*, cycle_id: int, lens_keys: list[str]) -> pd.DataFrame:
     """The stored scores of the cycle's submitted assessments, in one query:
-    ASSESSMENT, TEAM, CAPABILITY, PERCENT, LEVEL and ``lens_<key>`` columns."""
-    rows = fetch_rows(
-        CapabilityScore.objects.filter(
-            assessment__cycle_id=cycle_id,
-            assessment__status=Assessment.Status.SUBMITTED,
-        ),
-        SCORE_FIELDS,
+    ASSESSMENT, TEAM, CAPABILITY, PERCENT, LEVEL and ``lens_<key>`` columns (the
+    database extracts the lens scores from the JSON)."""
+    lens_columns = [scoring.lens_column(k) for k in lens_keys]
+    queryset = CapabilityScore.objects.filter(
+        assessment__cycle_id=cycle_id,
+        assessment__status=Assessment.Status.SUBMITTED,
+    ).annotate(
+        **{
+            column: Cast(KT(f"lens_scores__{key}"), FloatField())
+            for key, column in zip(lens_keys, lens_columns, strict=True)
+        }
     )
     columns = [
         rollups.ASSESSMENT,
@@ -119,22 +118,17 @@ def rollup_scores_frame(*, cycle_id: int, lens_keys: list[str]) -> pd.DataFrame:
         rollups.CAPABILITY,
         rollups.PERCENT,
         rollups.LEVEL,
-        "lens_scores",
+        *lens_columns,
     ]
-    frame = pd.DataFrame.from_records(rows, columns=columns)
-    lens = pd.DataFrame.from_records(
-        [_json(v) or {} for v in frame.pop("lens_scores").tolist()],
-        columns=lens_keys,
-        index=frame.index,
-    )
-    lens.columns = [scoring.lens_column(k) for k in lens_keys]
-    frame = pd.concat([frame, lens.astype("float64")], axis=1)
+    frame = fetch_frame(queryset, [*SCORE_FIELDS, *lens_columns], columns)
+    frame[rollups.LEVEL] = frame[rollups.LEVEL].fillna("")
     return frame.astype(
         {
             rollups.ASSESSMENT: "int64",
             rollups.TEAM: "int64",
             rollups.CAPABILITY: "int64",
             rollups.PERCENT: "float64",
+            **dict.fromkeys(lens_columns, "float64"),
         }
     )
 
@@ -194,22 +188,17 @@ def rollup_write(*, cycle_id: int, snapshot: rollups.Rollup) -> tuple[int, int]:
         stat_rows,
     )
     ranks = snapshot.team_ranks
-    rank_rows = list(
-        zip(
-            [cycle_id] * len(ranks),
-            ranks[rollups.ASSESSMENT].astype("int64").tolist(),
-            ranks[rollups.CAPABILITY].tolist(),
-            ranks[rollups.PERCENT].astype("float64").tolist(),
-            ranks[rollups.PERCENTILE].astype("float64").round(6).tolist(),
-            strict=True,
-        )
+    table = pd.DataFrame(
+        {
+            "cycle_id": cycle_id,
+            "assessment_id": ranks[rollups.ASSESSMENT].astype("int64"),
+            "capability_id": ranks[rollups.CAPABILITY].astype("Int64"),
+            "percent": ranks[rollups.PERCENT].astype("float64"),
+            "percentile": ranks[rollups.PERCENTILE].astype("float64").round(6),
+        }
     )
-    bulk_insert(
-        TeamRank,
-        ["cycle_id", "assessment_id", "capability_id", "percent", "percentile"],
-        rank_rows,
-    )
-    return len(stat_rows), len(rank_rows)
+    insert_frame(TeamRank, table)
+    return len(stat_rows), len(table)
 
 
 def _wait_before_next_run(state: RollupState, min_interval_s: float) -> float:
@@ -237,8 +226,11 @@ def rollup_recompute(
         return {"status": STATUS_MISSING, "cycle_id": cycle_id}
     RollupState.objects.get_or_create(cycle_id=cycle_id)
     started = time.perf_counter()
+    owns_transaction = not connection.in_atomic_block
     try:
         with transaction.atomic():
+            if owns_transaction:
+                relax_durability()
             state = _lock_state(cycle_id)
             if state is None:
                 # Another worker holds the lock; it re-checks the generation after
