@@ -373,12 +373,25 @@ def pick_cycle(cycles: pd.DataFrame, cycle_id):
     newest; None when the organisation has no cycle."""
     if cycles.empty:
         return None
-    if cycle_id is not None:
-        match = cycles[cycles["id"] == cycle_id]
-        if not match.empty:
-            return match.iloc[0].to_dict()
-    computed = cycles[cycles["computed_at"].notna()]
-    return (computed if not computed.empty else cycles).iloc[0].to_dict()
+    match = cycles[cycles["id"] == cycle_id] if cycle_id is not None else cycles[:0]
+    if match.empty:
+        computed = cycles[cycles["computed_at"].notna()]
+        match = computed if not computed.empty else cycles
+    row = match.iloc[0].to_dict()
+    # plain values: a cycle never rolled up has no state row (NaT/NaN here)
+    computed_at = row["computed_at"]
+    return {
+        **row,
+        "id": int(row["id"]),
+        "framework_id": int(row["framework_id"]),
+        "computed_at": None if pd.isna(computed_at) else computed_at.to_pydatetime(),
+        "generation": 0 if pd.isna(row["generation"]) else int(row["generation"]),
+        "computed_generation": (
+            0
+            if pd.isna(row["computed_generation"])
+            else int(row["computed_generation"])
+        ),
+    }
 
 
 def org_dashboard_data(*, organization, cycle: dict, unit_id, sort: str) -> dict:
@@ -389,8 +402,8 @@ def org_dashboard_data(*, organization, cycle: dict, unit_id, sort: str) -> dict
         cycle=cycle["id"],
         unit=unit_id or "all",
         sort=sort,
-        generation=cycle["computed_generation"] or 0,
-        computed=computed.timestamp() if not _missing(computed) and computed else 0,
+        generation=cycle["computed_generation"],
+        computed=computed.timestamp() if computed is not None else 0,
         targets=targets_version(organization_id=organization.id),
     )
     data = cache.get(key)
@@ -401,7 +414,8 @@ def org_dashboard_data(*, organization, cycle: dict, unit_id, sort: str) -> dict
         # The figures and their tables are rendered once here: at a thousand teams
         # rendering them per request would cost more than everything else.
         charts_html = render_to_string(
-            "benchmarks/_dashboard_charts.html", {"charts": data.pop("charts")}
+            "benchmarks/_dashboard_charts.html",
+            {"charts": data.pop("charts"), "unit_id": unit_id},
         )
         data |= {"charts_html": str(charts_html)}
         cache.set(key, data, DASHBOARD_CACHE_SECONDS)
@@ -447,10 +461,17 @@ def _build_dashboard(*, organization, cycle: dict, unit_id, sort: str) -> dict:
     ].rename(columns={"node": "business_unit"})
 
     history = selectors.node_history_frame(organization=organization, node_id=unit_id)
+    # matched by key: earlier cycles may use another framework version
+    current_names = dict(zip(capabilities["key"], capabilities["name"], strict=True))
     trend = pd.DataFrame(
         {
             "cycle": history["cycle"],
-            "capability": history["capability"],
+            "capability": [
+                current_names.get(key, name)
+                for key, name in zip(
+                    history["capability_key"], history["capability"], strict=True
+                )
+            ],
             "value": history["median"].astype(float),
         }
     )

@@ -117,14 +117,13 @@ def org_dashboard(request, slug: str):
     if sort not in {key for key, _label in data["sort_options"]}:
         sort = "name"
     computed_at = cycle["computed_at"]
-    has_snapshot = computed_at is not None and computed_at == computed_at
     context |= {
         "data": data,
         "unit_id": unit_id,
         "sort": sort,
         "completion": selectors.cycle_completion_get(cycle=cycle["id"]),
-        "computed_age": _age(computed_at) if has_snapshot else None,
-        "is_stale": (cycle["generation"] or 0) > (cycle["computed_generation"] or 0),
+        "computed_age": _age(computed_at) if computed_at is not None else None,
+        "is_stale": cycle["generation"] > cycle["computed_generation"],
     }
     return render(request, "benchmarks/org_dashboard.html", context)
 

@@ -393,3 +393,20 @@ def test_the_pages_read_what_the_rollup_writes(
     assert [row["level"] for row in context["grid"]] == ["Crawl", "Crawl"]
     assert context["charts"]["radar"]["rows"][0] == ["Capability 0", 25, 50, None]
     assert context["charts"]["percentile"]["rows"][0] == ["Capability 0", 25]
+
+
+def test_the_dashboard_opens_the_newest_cycle_with_data(
+    client, lead, org, framework, team_a, cycle
+):
+    from assessment.tests.factories import make_cycle
+
+    newest = make_cycle(
+        organization=org, framework=framework, teams=[team_a], name="2026 H2"
+    )
+    newest.opens_on = "2026-07-01"
+    newest.save()
+    client.force_login(lead)
+    assert client.get(dashboard_url(org)).context["cycle"]["id"] == cycle.id
+    html = client.get(dashboard_url(org), {"cycle": newest.id}).content.decode()
+    assert "Not computed yet." in html
+    assert "No submitted assessments in this cycle yet" in html
