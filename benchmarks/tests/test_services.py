@@ -290,3 +290,32 @@ def test_rollup_recompute_defers_a_run_right_after_the_previous_one(
     assert 0 < result["wait_s"] <= 60
     assert len(callbacks) == 1
     assert RollupState.objects.get(cycle=cycle).runs == 1
+
+
+def test_recompute_rollups_rescores_from_answers_and_reports(cycle, team_a, team_b):
+    import io
+
+    from django.core.management import call_command
+
+    from assessment.models import CapabilityScore
+
+    submit(cycle, team_a, 4)
+    submit(cycle, team_b, 0)
+    CapabilityScore.objects.all().delete()
+    out, err = io.StringIO(), io.StringIO()
+
+    call_command("recompute_rollups", "--cycle", str(cycle.pk), stdout=out, stderr=err)
+
+    assert out.getvalue().startswith(
+        "Recomputed 1 cycles: 2 assessments, 4 capability scores, 6 group statistics"
+    )
+    assert "100.0% 2/2" in err.getvalue()
+    overall = NodeStat.objects.get(cycle=cycle, node=None, capability=None)
+    assert (overall.n, overall.mean) == (2, 50.0)
+
+
+def test_recompute_rollups_names_an_unknown_cycle(db):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="^No cycle with id 999.$"):
+        call_command("recompute_rollups", "--cycle", "999")
