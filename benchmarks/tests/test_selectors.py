@@ -132,3 +132,64 @@ def test_heatmap_rows_group_by_unit_and_sort_by_overall(org, framework):
         "Wholesale · Squad 0001",
     ]
     assert rows["url"].iloc[0].startswith("/assessments/")
+
+
+def _grid():
+    import pandas as pd
+
+    from benchmarks.reports import report_grid
+
+    scores = pd.DataFrame(
+        {
+            "capability_key": ["edu", "ops"],
+            "capability": ["Education", "Operations"],
+            "percent": [30.0, 60.0],
+            "level_key": ["", "walk"],
+            "lens_scores": [
+                {"knowledge": 2.0, "process": 0.5},
+                {"knowledge": 3.0, "process": 1.8},
+            ],
+        }
+    )
+    lenses = pd.DataFrame({"key": ["knowledge", "process"], "name": ["K", "P"]})
+    levels = pd.DataFrame(
+        {
+            "key": ["crawl", "walk"],
+            "name": ["Crawl", "Walk"],
+            "min_percent": [25.0, 50.0],
+        }
+    )
+    return report_grid(scores, lenses, levels, [80.0, 70.0])
+
+
+def test_report_grid_adds_levels_targets_gaps_and_progress():
+    grid = _grid()
+    assert list(grid["level"]) == ["Crawl", "Walk"]
+    assert list(grid["foundation_20"]) == [6.0, 12.0]
+    assert list(grid["gap"]) == [50.0, 10.0]
+    assert list(grid["progress"]) == [37.5, 100 * 60 / 70]
+    assert list(grid["lens_process"]) == [0.5, 1.8]
+
+
+def test_recommendations_follow_level_and_weakest_lens_largest_gap_first():
+    import pandas as pd
+
+    from benchmarks.reports import pick_recommendations
+
+    recommendations = pd.DataFrame(
+        {
+            "capability_key": ["ops", "edu", "edu", "edu", "edu"],
+            "lens_key": [None, None, "process", "knowledge", None],
+            "lens": [None, None, "P", "K", None],
+            "level_key": ["walk", "crawl", "crawl", "crawl", "walk"],
+            "title": ["ops walk", "edu low", "edu process", "edu knowledge", "edu w"],
+            "body": ["b"] * 5,
+            "links": [[]] * 5,
+            "effort": ["low"] * 5,
+            "impact": ["medium", "low", "high", "high", "high"],
+            "order": [0, 0, 1, 2, 0],
+        }
+    )
+    picked = pick_recommendations(_grid(), recommendations, ["knowledge", "process"])
+    assert [r["title"] for r in picked] == ["edu process", "edu low", "ops walk"]
+    assert picked[0]["gap"] == 50
