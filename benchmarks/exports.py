@@ -1,6 +1,7 @@
 """CSV and XLSX exports of a cycle: team scores and the roll-up snapshot.
 
-One query per sheet. Every text cell that a spreadsheet would read as a formula
+One query for the rows of each sheet (plus the framework's lens and level names).
+Every text cell that a spreadsheet would read as a formula
 (starting with = + - @, a tab or a carriage return) is prefixed with a single quote,
 in both formats.
 """
@@ -9,7 +10,8 @@ import csv
 import io
 import math
 
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from openpyxl import Workbook
 
 from assessment.models import Assessment, CapabilityScore, Cycle, Target
@@ -71,24 +73,29 @@ def _level_pairs(cycle: Cycle) -> list[tuple[str, str]]:
     )
 
 
+def _target_expression(cycle: Cycle):
+    """The team's target for the row's capability, else the organisation default."""
+    targets = Target.objects.filter(
+        organization_id=cycle.organization_id,
+        capability_key=OuterRef("capability__key"),
+    )
+    team = targets.filter(team_id=OuterRef("assessment__team_id")).values("percent")
+    default = targets.filter(team__isnull=True).values("percent")
+    return Coalesce(Subquery(team[:1]), Subquery(default[:1]))
+
+
 def team_scores_table(*, cycle: Cycle) -> tuple[list[str], list[list]]:
     """Headers and rows: team, business unit, capability, lens scores, percent, level,
     target, gap (one row per submitted team and capability)."""
     lens_keys = _lens_keys(cycle)
     level_names = dict(_level_pairs(cycle))
-    targets = {
-        (team_id, key): float(percent)
-        for team_id, key, percent in Target.objects.filter(
-            organization_id=cycle.organization_id
-        ).values_list("team_id", "capability_key", "percent")
-    }
     rows = (
         CapabilityScore.objects.filter(
             assessment__cycle=cycle, assessment__status=Assessment.Status.SUBMITTED
         )
+        .annotate(target=_target_expression(cycle))
         .order_by("assessment__team__name", "capability__order")
         .values_list(
-            "assessment__team_id",
             "assessment__team__name",
             "assessment__team__parent__name",
             "capability__key",
@@ -96,6 +103,7 @@ def team_scores_table(*, cycle: Cycle) -> tuple[list[str], list[list]]:
             "lens_scores",
             "percent",
             "level_key",
+            "target",
         )
     )
     headers = [
@@ -109,8 +117,8 @@ def team_scores_table(*, cycle: Cycle) -> tuple[list[str], list[list]]:
         "gap",
     ]
     table = []
-    for team_id, team, unit, key, capability, lens, percent, level in rows:
-        target = targets.get((team_id, key), targets.get((None, key)))
+    for team, unit, _key, capability, lens, percent, level, target in rows:
+        target = None if target is None else float(target)
         gap = None if target is None or percent is None else target - percent
         table.append(
             [
