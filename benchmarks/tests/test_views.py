@@ -410,3 +410,43 @@ def test_the_dashboard_opens_the_newest_cycle_with_data(
     html = client.get(dashboard_url(org), {"cycle": newest.id}).content.decode()
     assert "Not computed yet." in html
     assert "No submitted assessments in this cycle yet" in html
+
+
+def _wait_until_fresh(cycle, timeout: float = 30) -> None:
+    import time
+
+    from benchmarks.models import RollupState
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = RollupState.objects.filter(cycle=cycle).first()
+        if state and state.computed_at and not state.is_stale:
+            return
+        time.sleep(0.1)
+    pytest.fail(f"the roll-up did not catch up within {timeout} s")
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_the_dashboard_follows_submissions_rolled_up_by_a_worker(
+    start_worker, client, lead, respondent_a, respondent_b, org, framework
+):
+    from assessment.models import Team
+    from assessment.services import assessment_submit
+    from assessment.tests.factories import answer_all, make_cycle
+
+    teams = Team.objects.filter(name__in=["Team A", "Team B"]).order_by("name")
+    cycle = make_cycle(organization=org, framework=framework, teams=list(teams))
+    start_worker("dashboards")
+    client.force_login(lead)
+    for team, user, expected in (
+        (teams[0], respondent_a, ["Retail · Team A"]),
+        (teams[1], respondent_b, ["Retail · Team A", "Retail · Team B"]),
+    ):
+        assessment = Assessment.objects.get(cycle=cycle, team=team)
+        answer_all(assessment, score=2)
+        assessment_submit(assessment=assessment, user=user)
+        _wait_until_fresh(cycle)
+        response = client.get(dashboard_url(org))
+        assert chart_payload(response, "chart-heatmap")["data"][0]["y"] == expected
+        assert "Data computed" in response.content.decode()
