@@ -201,3 +201,15 @@ def test_answers_frame_reads_answers_in_one_query(
 
     assert len(frame) == 10
     assert set(frame["score"]) == {3.0}
+
+
+def test_scores_store_drops_capabilities_taken_out_of_scope(
+    assessment, cycle, framework
+):
+    answer_all(assessment, lambda q: 1)
+    scores_store(assessment=assessment)
+    cycle.capabilities.set([framework.capabilities.get(key="cap-0")])
+
+    scores_store(assessment=assessment)
+
+    assert list(stored(assessment)) == ["cap-0"]
