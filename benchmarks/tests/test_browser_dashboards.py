@@ -8,6 +8,7 @@ from conftest import ARTIFACTS, browser_login
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 HEATMAP = "#chart-heatmap-chart"
+OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 
 @pytest.fixture
@@ -58,6 +59,14 @@ def test_the_lead_dashboard_draws_every_chart_and_opens_a_report_on_click(
     assert len(heatmap_labels(page)) == 8
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.reload()
+    wait_for_charts(page)
+    assert page.evaluate(OVERFLOW) <= 0
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.reload()
+    wait_for_charts(page)
 
     page.select_option("#filter-unit", str(business_unit.id))
     page.get_by_role("button", name="Show").click()
@@ -113,8 +122,40 @@ def test_the_team_report_draws_its_charts_and_fits_a_phone(
     page.set_viewport_size({"width": 375, "height": 800})
     page.reload()
     wait_for_charts(page)
-    overflow = page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    assert page.evaluate(OVERFLOW) <= 0
+    assert page.console_errors == []
+
+
+def test_a_lead_sets_targets_by_percent_or_level_and_sees_errors_in_place(
+    page, lead, snapshot, team_a
+):
+    from assessment.models import Target
+
+    browser_login(page, "lena")
+    page.goto(page.base_url + "/org/org-one/targets/")
+    page.fill("#percent-cap-0", "150")
+    page.select_option("#level-cap-1", "walk")
+    page.get_by_role("button", name="Save targets").click()
+    error = page.locator("#error-cap-0")
+    assert error.inner_text() == "Enter a target between 1 and 100 percent."
+    assert page.get_attribute("#percent-cap-0", "aria-invalid") == "true"
+    # the refused form answers 400, which Chromium logs as a failed resource
+    assert page.console_errors == [
+        "Failed to load resource: the server responded with a status of 400 "
+        "(Bad Request)"
+    ]
+    page.console_errors.clear()
+
+    page.fill("#percent-cap-0", "65")
+    page.select_option("#level-cap-1", "walk")
+    page.get_by_role("button", name="Save targets").click()
+    assert page.locator(".message").inner_text() == "Targets saved."
+    defaults = dict(
+        Target.objects.filter(team=None).values_list("capability_key", "percent")
     )
-    assert overflow <= 0
+    assert defaults == {"cap-0": 65, "cap-1": 50}
+
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.reload()
+    assert page.evaluate(OVERFLOW) <= 0
     assert page.console_errors == []
