@@ -141,9 +141,11 @@ def test_a_burst_of_submissions_is_coalesced(start_worker, cycle, team_a, team_b
     submit(answered(cycle, team_a, 3))
     submit(answered(cycle, team_b, 1))
 
+    started = time.monotonic()
     for _ in range(100):
         with transaction.atomic():
             rollup_mark_stale(cycle=cycle)
+    burst = time.monotonic() - started
 
     wait_until_fresh(cycle, workers=[worker])
     deadline = time.monotonic() + TIMEOUT
@@ -153,7 +155,7 @@ def test_a_burst_of_submissions_is_coalesced(start_worker, cycle, team_a, team_b
     state = state_of(cycle)
     assert state.generation == 102
     assert state.computed_generation == 102
-    assert state.runs <= 5
+    assert state.runs <= 5, f"{state.runs} runs for a burst of {burst:.1f} s"
     assert org_overall(cycle) == (2, 50.0, 50.0, 25.0, 75.0)
 
 
