@@ -260,8 +260,9 @@ def insert_frame(
     columns, NULLs left out. PostgreSQL gets one ``INSERT ... SELECT FROM unnest``
     of one array per column (the database builds the JSON); other databases get
     ``bulk_create`` in batches. With ``unique`` (attribute names of a unique
-    constraint), rows that exist are updated in place instead: no delete, and no
-    foreign-key checks for keys that did not change.
+    constraint), rows that exist are updated in place instead, and on PostgreSQL
+    only when a value other than a timestamp changed: no delete, no foreign-key
+    checks for keys that did not change, nothing written for unchanged rows.
     """
     if frame.empty:
         return
@@ -318,8 +319,18 @@ def insert_frame(
     if unique:
         keys = [quote(meta.get_field(u.removesuffix("_id")).column) for u in unique]
         updates = [c for c in columns if c not in keys]
-        statement += f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET " + ", ".join(
-            f"{c} = EXCLUDED.{c}" for c in updates
+        # Rows whose values did not change are left alone (no new row version);
+        # timestamps alone do not count as a change.
+        stamps = {
+            quote(f.column) for f in fields if f.get_internal_type() == "DateTimeField"
+        }
+        compared = [c for c in updates if c not in stamps]
+        table = quote(meta.db_table)
+        statement += (
+            f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
+            + ", ".join(f"{c} = EXCLUDED.{c}" for c in updates)
+            + f" WHERE ({', '.join(f'{table}.{c}' for c in compared)})"
+            + f" IS DISTINCT FROM ({', '.join(f'EXCLUDED.{c}' for c in compared)})"
         )
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
