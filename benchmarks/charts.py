@@ -32,6 +32,9 @@ CHART_MARGIN = {"l": 10, "r": 10, "t": 60, "b": 90}
 # Below the plot, at the bottom of the figure, clear of the x-axis title.
 LEGEND = {"orientation": "h", "x": 0, "yref": "container", "y": 0, "yanchor": "bottom"}
 FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif"}
+# Capability names are wrapped to lines of about this many characters on the axes.
+LABEL_WIDTH = 16
+PERCENT_TICKS = [0, 25, 50, 75, 100]
 
 
 def figure_payload(fig: go.Figure) -> dict:
@@ -41,6 +44,46 @@ def figure_payload(fig: go.Figure) -> dict:
 
 def _is_missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def wrap_label(text, width: int = LABEL_WIDTH) -> str:
+    """``text`` with ``<br>`` between words so that no line is much over ``width``."""
+    lines: list[str] = []
+    for word in str(text).split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
+
+
+def _category_ticks(names) -> dict:
+    """Axis settings that keep the full names as categories (hover, clicks) but
+    label them with wrapped text."""
+    names = list(names)
+    return {
+        "type": "category",
+        "categoryorder": "array",
+        "categoryarray": names,
+        "tickmode": "array",
+        "tickvals": names,
+        "ticktext": [wrap_label(name) for name in names],
+    }
+
+
+def _capability_axis(names, **extra) -> dict:
+    """The capability axis of a horizontal chart: first capability at the top."""
+    return {
+        "title": {"text": "Capability"},
+        **_category_ticks(names),
+        "automargin": True,
+        "autorange": "reversed",
+        **extra,
+    }
+
+
+def _row_height(names, per_row: int = 40, *, minimum: int = 300, extra: int = 150):
+    return max(minimum, extra + per_row * len(list(names)))
 
 
 def _layout(fig: go.Figure, title: str, **extra) -> go.Figure:
@@ -56,8 +99,7 @@ def _layout(fig: go.Figure, title: str, **extra) -> go.Figure:
         font=FONT,
         paper_bgcolor="#ffffff",
         plot_bgcolor="#ffffff",
-        legend=LEGEND,
-        **({"margin": CHART_MARGIN} | extra),
+        **({"margin": CHART_MARGIN, "legend": LEGEND} | extra),
     )
     return fig
 
@@ -99,9 +141,14 @@ def progress_to_target(frame: pd.DataFrame) -> go.Figure:
     return _layout(
         fig,
         "Progress to target",
-        xaxis={"title": {"text": "Progress to target (%)"}, "range": [0, 100]},
-        yaxis={"title": {"text": "Capability"}, "autorange": "reversed"},
-        height=max(260, 60 + 40 * len(frame)),
+        xaxis={
+            "title": {"text": "Progress to target (%)"},
+            "range": [0, 100],
+            "tickvals": PERCENT_TICKS,
+        },
+        yaxis=_capability_axis(frame["capability"]),
+        height=_row_height(frame["capability"], minimum=260, extra=110),
+        margin={**CHART_MARGIN, "b": 60},
         showlegend=False,
     )
 
@@ -132,8 +179,8 @@ def lens_stacked_bars(frame: pd.DataFrame) -> go.Figure:
             "title": {"text": "Lens scores (0-4 each, 0-20 in all)"},
             "range": [0, 20],
         },
-        yaxis={"title": {"text": "Capability"}, "autorange": "reversed"},
-        height=max(300, 100 + 40 * frame["capability"].nunique()),
+        yaxis=_capability_axis(frame["capability"].drop_duplicates()),
+        height=_row_height(frame["capability"].drop_duplicates(), extra=160),
     )
 
 
@@ -165,11 +212,31 @@ def capability_radar(frame: pd.DataFrame) -> go.Figure:
                 hovertemplate="%{theta}: %{r:.0f}%<extra>" + name + "</extra>",
             )
         )
+    spokes = max(1, len(theta))
     return _layout(
         fig,
         "Capabilities: team, organisation median and target",
-        polar={"radialaxis": {"range": [0, 100], "ticksuffix": "%"}},
-        height=440,
+        polar={
+            # first capability at the top, the others clockwise; the wrapped labels
+            # need room on the left and right (see the margin)
+            "angularaxis": {
+                **_category_ticks(theta),
+                "rotation": 90,
+                "direction": "clockwise",
+                "tickfont": {"size": 11},
+            },
+            # the percent scale between the first two spokes, clear of the labels
+            "radialaxis": {
+                "range": [0, 100],
+                "ticksuffix": "%",
+                "tickvals": [20, 40, 60, 80, 100],
+                "angle": 90 - 180 / spokes,
+                "tickangle": 90 - 180 / spokes,
+                "tickfont": {"size": 10},
+            },
+        },
+        margin={"l": 80, "r": 80, "t": 90, "b": 90},
+        height=500,
     )
 
 
@@ -185,6 +252,7 @@ def percentile_bars(frame: pd.DataFrame) -> go.Figure:
             orientation="h",
             marker_color=OKABE_ITO[2],
             text=[f"p{p:.0f}" for p in frame["percentile"]],
+            # beside the bar, in the right margin for the longest bars
             textposition="outside",
             cliponaxis=False,
             hovertemplate="%{y}: percentile %{x:.0f}<extra></extra>",
@@ -193,9 +261,15 @@ def percentile_bars(frame: pd.DataFrame) -> go.Figure:
     return _layout(
         fig,
         "Percentile within the organisation",
-        xaxis={"title": {"text": "Percentile rank"}, "range": [0, 100]},
-        yaxis={"title": {"text": "Capability"}, "autorange": "reversed"},
-        height=max(260, 60 + 40 * len(frame)),
+        xaxis={
+            "title": {"text": "Percentile rank"},
+            "range": [0, 100],
+            "tickvals": PERCENT_TICKS,
+        },
+        yaxis=_capability_axis(frame["capability"]),
+        height=_row_height(frame["capability"], minimum=260, extra=110),
+        # room on the right for "p100" beside a full bar
+        margin={**CHART_MARGIN, "r": 48, "b": 60},
         showlegend=False,
     )
 
@@ -275,13 +349,21 @@ def team_heatmap(frame: pd.DataFrame, *, capabilities: list[str]) -> go.Figure:
             hovertemplate="%{y}<br>%{x}: %{customdata[1]}<extra></extra>",
         )
     )
+    # capability labels below the cells, wrapped, so the title at the top has the
+    # top margin to itself; large organisations scroll inside the page (see
+    # _dashboard_charts.html), so the figure grows by one row per team
     return _layout(
         fig,
         "Teams by capability (click a cell to open the team's report)",
-        margin={**CHART_MARGIN, "t": 110},
-        xaxis={"title": {"text": "Capability"}, "side": "top", "automargin": True},
+        margin={**CHART_MARGIN, "t": 50, "b": 40},
+        xaxis={
+            "title": {"text": "Capability"},
+            "side": "bottom",
+            **_category_ticks(capabilities),
+            "automargin": True,
+        },
         yaxis={"title": {"text": "Team"}, "autorange": "reversed", "automargin": True},
-        height=max(320, 200 + 24 * len(frame)),
+        height=max(320, 190 + 24 * len(frame)),
     )
 
 
@@ -295,7 +377,8 @@ def capability_boxes(
     """
     fig = go.Figure(
         go.Box(
-            x=list(stats["capability"]),
+            y=list(stats["capability"]),
+            orientation="h",
             q1=list(stats["p25"]),
             median=list(stats["median"]),
             q3=list(stats["p75"]),
@@ -310,8 +393,8 @@ def capability_boxes(
     if marker is not None and not marker.empty:
         fig.add_trace(
             go.Scatter(
-                x=marker["capability"],
-                y=marker["percent"],
+                x=marker["percent"],
+                y=marker["capability"],
                 mode="markers",
                 name="Your team",
                 marker={
@@ -320,15 +403,21 @@ def capability_boxes(
                     "size": 12,
                     "line": {"width": 1, "color": "#000000"},
                 },
-                hovertemplate="%{x}: your team %{y:.0f}%<extra></extra>",
+                hovertemplate="%{y}: your team %{x:.0f}%<extra></extra>",
             )
         )
+    # horizontal: the capability names read level on the left, the legend sits
+    # below the score axis title
     return _layout(
         fig,
         title,
-        xaxis={"title": {"text": "Capability"}, "automargin": True},
-        yaxis={"title": {"text": "Score (%)"}, "range": [0, 100]},
-        height=400,
+        xaxis={
+            "title": {"text": "Score (%)"},
+            "range": [0, 100],
+            "tickvals": PERCENT_TICKS,
+        },
+        yaxis=_capability_axis(stats["capability"]),
+        height=_row_height(stats["capability"], per_row=44, extra=170),
     )
 
 
@@ -351,21 +440,24 @@ def level_distribution(stats: pd.DataFrame, *, levels: pd.DataFrame) -> go.Figur
         ]
         fig.add_trace(
             go.Bar(
-                x=capabilities,
-                y=counts,
+                x=counts,
+                y=capabilities,
+                orientation="h",
                 name=level["name"],
                 marker_color=colour,
                 marker_line={"color": "#1d2327", "width": 0.5},
-                hovertemplate=f"{level['name']}: " + "%{y} teams<extra>%{x}</extra>",
+                hovertemplate=f"{level['name']}: " + "%{x} teams<extra>%{y}</extra>",
             )
         )
     return _layout(
         fig,
         "Teams per maturity level",
         barmode="stack",
-        xaxis={"title": {"text": "Capability"}, "automargin": True},
-        yaxis={"title": {"text": "Teams"}},
-        height=400,
+        # legend in level order (lowest first), as the bars stack left to right
+        legend={**LEGEND, "traceorder": "normal"},
+        xaxis={"title": {"text": "Teams"}},
+        yaxis=_capability_axis(capabilities),
+        height=_row_height(capabilities, per_row=44, extra=170),
     )
 
 
@@ -375,24 +467,36 @@ def business_unit_comparison(stats: pd.DataFrame) -> go.Figure:
     ``stats``: business_unit, capability, mean.
     """
     fig = go.Figure()
-    for i, unit in enumerate(stats["business_unit"].drop_duplicates()):
+    units = list(stats["business_unit"].drop_duplicates())
+    capabilities = list(stats["capability"].drop_duplicates())
+    for i, unit in enumerate(units):
         rows = stats[stats["business_unit"] == unit]
         fig.add_trace(
             go.Bar(
-                x=rows["capability"],
-                y=rows["mean"],
+                x=rows["mean"],
+                y=rows["capability"],
+                orientation="h",
                 name=unit,
                 marker_color=OKABE_ITO[i % len(OKABE_ITO)],
-                hovertemplate=f"{unit}: " + "%{y:.0f}%<extra>%{x}</extra>",
+                hovertemplate=f"{unit}: " + "%{x:.0f}%<extra>%{y}</extra>",
             )
         )
     return _layout(
         fig,
         "Business units compared (mean score)",
         barmode="group",
-        xaxis={"title": {"text": "Capability"}, "automargin": True},
-        yaxis={"title": {"text": "Mean score (%)"}, "range": [0, 100]},
-        height=400,
+        # with the capability axis reversed, "normal" lists the units top to bottom
+        # in the order their bars appear within each group
+        legend={**LEGEND, "traceorder": "normal"},
+        xaxis={
+            "title": {"text": "Mean score (%)"},
+            "range": [0, 100],
+            "tickvals": PERCENT_TICKS,
+        },
+        yaxis=_capability_axis(capabilities),
+        height=_row_height(
+            capabilities, per_row=max(44, 12 * len(units) + 12), extra=170
+        ),
     )
 
 

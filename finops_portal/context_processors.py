@@ -10,4 +10,6 @@ def navigation(request):
     return {
         "nav_is_lead": access.is_lead or user.is_staff,
         "nav_is_staff": user.is_staff,
+        # "My assessments" lists the assessments of the user's teams
+        "nav_has_team": bool(access.team_ids),
     }

@@ -76,6 +76,35 @@ def test_radar_closes_each_series_and_leaves_out_empty_ones():
     assert list(fig.data[0].r) == [10.0, 20.0, 30.0, 10.0]
     assert list(fig.data[0].theta) == ["A", "B", "C", "A"]
     assert fig.data[1].line.color == charts.TARGET_COLOUR
+    angular = fig.layout.polar.angularaxis
+    assert (angular.rotation, angular.direction) == (90, "clockwise")
+
+
+def test_wrap_label_breaks_long_names_at_word_boundaries():
+    assert charts.wrap_label("FinOps education and enablement") == (
+        "FinOps education<br>and enablement"
+    )
+    assert charts.wrap_label("Cloud policy and governance") == (
+        "Cloud policy and<br>governance"
+    )
+    assert charts.wrap_label("Short") == "Short"
+    assert charts.wrap_label("Supercalifragilisticexpialidocious word") == (
+        "Supercalifragilisticexpialidocious<br>word"
+    )
+
+
+def test_radar_labels_wrap_but_keep_full_names_as_categories():
+    names = ["FinOps education and enablement", "Invoicing and chargeback", "Other"]
+    frame = pd.DataFrame(
+        {"capability": names, "team": [10.0, 20.0, 30.0], "target": [50.0] * 3}
+    )
+    angular = charts.capability_radar(frame).layout.polar.angularaxis
+    assert list(angular.tickvals) == names
+    assert list(angular.ticktext) == [
+        "FinOps education<br>and enablement",
+        "Invoicing and<br>chargeback",
+        "Other",
+    ]
 
 
 def test_trend_lines_draw_one_line_per_capability_over_ordered_cycles():
@@ -117,6 +146,9 @@ def test_heatmap_rows_keep_frame_order_and_carry_report_urls_and_gaps():
     assert list(heat.customdata[1][0]) == ["/assessments/2/report/", "no score"]
     assert (heat.zmin, heat.zmax) == (0, 100)
     assert fig.layout.yaxis.autorange == "reversed"
+    # capability labels below the cells, clear of the title at the top
+    assert fig.layout.xaxis.side == "bottom"
+    assert list(fig.layout.xaxis.tickvals) == ["A", "B"]
 
 
 def test_capability_boxes_use_precomputed_quartiles_and_mark_the_team():
@@ -140,8 +172,16 @@ def test_capability_boxes_use_precomputed_quartiles_and_mark_the_team():
     assert list(box.q3) == [70.0, 75.0]
     assert list(box.lowerfence) == [10.0, 20.0]
     assert list(box.upperfence) == [90.0, 95.0]
+    assert box.orientation == "h"
+    assert list(box.y) == ["A", "B"]
     assert team.name == "Your team"
-    assert list(team.y) == [55.0, 35.0]
+    assert list(team.y) == ["A", "B"]
+    assert list(team.x) == [55.0, 35.0]
+    # capabilities read down the y axis in frame order, scores along x
+    assert list(fig.layout.yaxis.categoryarray) == ["A", "B"]
+    assert fig.layout.yaxis.autorange == "reversed"
+    assert fig.layout.xaxis.title.text == "Score (%)"
+    assert list(fig.layout.xaxis.range) == [0, 100]
 
 
 def test_level_distribution_stacks_levels_in_their_colours():
@@ -160,10 +200,12 @@ def test_level_distribution_stacks_levels_in_their_colours():
     )
     fig = charts.level_distribution(stats, levels=levels)
     assert fig.layout.barmode == "stack"
-    assert [(t.name, list(t.y)) for t in fig.data] == [
-        ("Crawl", [2, 0]),
-        ("Walk", [1, 3]),
+    assert [(t.name, t.orientation, list(t.x)) for t in fig.data] == [
+        ("Crawl", "h", [2, 0]),
+        ("Walk", "h", [1, 3]),
     ]
+    assert [list(t.y) for t in fig.data] == [["A", "B"], ["A", "B"]]
+    assert list(fig.layout.yaxis.categoryarray) == ["A", "B"]
     assert [t.marker.color for t in fig.data] == ["#E69F00", "#009E73"]
 
 
@@ -178,7 +220,11 @@ def test_business_unit_comparison_groups_one_trace_per_unit():
     fig = charts.business_unit_comparison(stats)
     assert fig.layout.barmode == "group"
     assert [t.name for t in fig.data] == ["Retail", "Wholesale"]
-    assert list(fig.data[1].y) == [60.0, 70.0]
+    assert [t.orientation for t in fig.data] == ["h", "h"]
+    assert list(fig.data[1].x) == [60.0, 70.0]
+    assert list(fig.data[1].y) == ["A", "B"]
+    assert fig.layout.xaxis.title.text == "Mean score (%)"
+    assert list(fig.layout.yaxis.categoryarray) == ["A", "B"]
 
 
 def test_split_by_anonymity_hides_groups_below_k():
@@ -207,3 +253,12 @@ def test_every_chart_has_a_title_and_axis_titles():
     assert fig.layout.title.text
     assert fig.layout.xaxis.title.text == "Percentile rank"
     assert fig.layout.yaxis.title.text == "Capability"
+
+
+def test_percentile_labels_have_room_beside_a_full_bar():
+    frame = pd.DataFrame({"capability": ["A"], "percentile": [100.0]})
+    fig = charts.percentile_bars(frame)
+    assert list(fig.data[0].text) == ["p100"]
+    assert fig.data[0].textposition == "outside"
+    assert list(fig.layout.xaxis.range) == [0, 100]
+    assert fig.layout.margin.r >= 40

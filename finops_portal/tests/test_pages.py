@@ -61,3 +61,30 @@ def test_plotly_is_served_from_static_files(client):
     from django.contrib.staticfiles import finders
 
     assert finders.find("vendor/plotly.min.js").endswith("plotly.min.js")
+
+
+@pytest.mark.parametrize(
+    ("user_fixture", "team_member", "shown"),
+    [("respondent_a", False, True), ("lead", False, False), ("lead", True, True)],
+)
+def test_my_assessments_is_in_the_navigation_only_for_team_members(
+    request, client, user_fixture, team_member, shown
+):
+    from django.urls import reverse
+
+    from assessment.access import access_for
+    from assessment.models import Membership
+
+    user = request.getfixturevalue(user_fixture)
+    if team_member:
+        team = request.getfixturevalue("team_a")
+        Membership.objects.create(
+            user=user, organization=team.organization, team=team, role="respondent"
+        )
+    client.force_login(user)
+    response = client.get(reverse("capabilities:index"))
+    assert response.status_code == 200
+    assert response.context["nav_has_team"] is shown
+    assert bool(access_for(user).team_ids) is shown
+    link = f'href="{reverse("assessment:my_assessments")}"'
+    assert (link in response.content.decode()) is shown
