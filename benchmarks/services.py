@@ -24,7 +24,12 @@ from django.utils import timezone
 
 from assessment import scoring
 from assessment.models import Assessment, CapabilityScore, Cycle, Team
-from assessment.scores import bulk_insert, fetch_frame, insert_frame, relax_durability
+from assessment.scores import (
+    bulk_insert,
+    fetch_frame,
+    relax_durability,
+    sync_frame,
+)
 from capabilities.models import Lens, MaturityLevel
 
 from . import rollups
@@ -164,7 +169,6 @@ def _none_if_nan(values: np.ndarray) -> list:
 def rollup_write(*, cycle_id: int, snapshot: rollups.Rollup) -> tuple[int, int]:
     """Replace the cycle's NodeStat and TeamRank rows (call inside a transaction)."""
     NodeStat.objects.filter(cycle_id=cycle_id).delete()
-    TeamRank.objects.filter(cycle_id=cycle_id).delete()
     stats = snapshot.node_stats
     stat_rows = list(
         zip(
@@ -197,7 +201,14 @@ def rollup_write(*, cycle_id: int, snapshot: rollups.Rollup) -> tuple[int, int]:
             "percentile": ranks[rollups.PERCENTILE].astype("float64").round(6),
         }
     )
-    insert_frame(TeamRank, table)
+    # Most ranks survive a recompute unchanged: write only the difference.
+    sync_frame(
+        TeamRank,
+        table,
+        TeamRank.objects.filter(cycle_id=cycle_id),
+        keys=["assessment_id", "capability_id"],
+        values=["percent", "percentile"],
+    )
     return len(stat_rows), len(table)
 
 
