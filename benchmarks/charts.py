@@ -28,12 +28,14 @@ SEQUENTIAL = "Cividis"
 TEAM_COLOUR = OKABE_ITO[0]
 MEDIAN_COLOUR = OKABE_ITO[1]
 TARGET_COLOUR = OKABE_ITO[5]
-CHART_MARGIN = {"l": 10, "r": 10, "t": 60, "b": 90}
+# r: room for the last tick label ("100") at the right end of an axis
+CHART_MARGIN = {"l": 10, "r": 20, "t": 60, "b": 90}
 # Below the plot, at the bottom of the figure, clear of the x-axis title.
 LEGEND = {"orientation": "h", "x": 0, "yref": "container", "y": 0, "yanchor": "bottom"}
 FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif"}
 # Capability names are wrapped to lines of about this many characters on the axes.
 LABEL_WIDTH = 16
+NARROW_LABEL_WIDTH = 10
 PERCENT_TICKS = [0, 25, 50, 75, 100]
 
 
@@ -86,7 +88,17 @@ def _row_height(names, per_row: int = 40, *, minimum: int = 300, extra: int = 15
     return max(minimum, extra + per_row * len(list(names)))
 
 
-def _layout(fig: go.Figure, title: str, **extra) -> go.Figure:
+def _layout(
+    fig: go.Figure, title: str, *, narrow: dict | None = None, **extra
+) -> go.Figure:
+    """Title, font, margins and legend shared by every chart.
+
+    ``narrow``: ``{"layout": {...}, "data": [{...}, ...]}``, changes charts.js merges
+    into the figure when the chart is drawn narrower than a phone's width
+    (``layout.meta.narrow``).
+    """
+    if narrow:
+        extra["meta"] = {"narrow": narrow}
     fig.update_layout(
         title={
             "text": title,
@@ -180,6 +192,11 @@ def lens_stacked_bars(frame: pd.DataFrame) -> go.Figure:
             "range": [0, 20],
         },
         yaxis=_capability_axis(frame["capability"].drop_duplicates()),
+        narrow={
+            "layout": {
+                "xaxis": {"title": {"text": "Lens scores<br>(0-4 each, 0-20 in all)"}}
+            }
+        },
         height=_row_height(frame["capability"].drop_duplicates(), extra=160),
     )
 
@@ -229,7 +246,8 @@ def capability_radar(frame: pd.DataFrame) -> go.Figure:
             "radialaxis": {
                 "range": [0, 100],
                 "ticksuffix": "%",
-                "tickvals": [20, 40, 60, 80, 100],
+                "showticksuffix": "all",
+                "dtick": 20,
                 "angle": 90 - 180 / spokes,
                 "tickangle": 90 - 180 / spokes,
                 "tickfont": {"size": 10},
@@ -237,6 +255,21 @@ def capability_radar(frame: pd.DataFrame) -> go.Figure:
         },
         margin={"l": 80, "r": 80, "t": 90, "b": 90},
         height=500,
+        # on a phone: shorter lines of smaller text, so the circle keeps some size
+        narrow={
+            "layout": {
+                "margin": {"l": 58, "r": 58, "t": 100, "b": 100},
+                "height": 460,
+                "polar": {
+                    "angularaxis": {
+                        "ticktext": [
+                            wrap_label(name, NARROW_LABEL_WIDTH) for name in theta
+                        ],
+                        "tickfont": {"size": 10},
+                    }
+                },
+            }
+        },
     )
 
 
@@ -306,7 +339,8 @@ def trend_lines(
             "categoryarray": cycles,
         },
         yaxis={"title": {"text": value_label}, "range": [0, 100]},
-        height=380,
+        # the legend below takes a row per one to four capabilities
+        height=460,
     )
 
 
@@ -364,6 +398,38 @@ def team_heatmap(frame: pd.DataFrame, *, capabilities: list[str]) -> go.Figure:
         },
         yaxis={"title": {"text": "Team"}, "autorange": "reversed", "automargin": True},
         height=max(320, 190 + 24 * len(frame)),
+        # on a phone: one-line names upright under the narrow columns, team names on
+        # two lines, the colour scale below the chart
+        narrow={
+            "layout": {
+                "margin": {"b": 30},
+                "xaxis": {
+                    "ticktext": list(capabilities),
+                    "tickangle": -90,
+                    "tickfont": {"size": 10},
+                },
+                "yaxis": {
+                    "tickmode": "array",
+                    "tickvals": list(frame["label"]),
+                    "ticktext": [wrap_label(label, 20) for label in frame["label"]],
+                    "tickfont": {"size": 10},
+                },
+            },
+            "data": [
+                {
+                    "colorbar": {
+                        "orientation": "h",
+                        "x": 0,
+                        "xanchor": "left",
+                        "yref": "container",
+                        "y": 0,
+                        "yanchor": "bottom",
+                        "thickness": 12,
+                        "title": {"text": "Score %", "side": "top"},
+                    }
+                }
+            ],
+        },
     )
 
 

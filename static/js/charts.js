@@ -3,9 +3,18 @@
  * Each chart is a <div data-chart-source="id"> next to a json_script element with
  * that id holding the figure ({data, layout}). With data-chart-navigate, a click on
  * a point whose customdata is a site path (or [path, ...]) opens that path.
+ *
+ * A figure may carry layout.meta.narrow = {layout: {...}, data: [{...}, ...]}:
+ * changes merged in when the chart is narrower than NARROW px (a phone). Titles
+ * too long for the chart's width are wrapped onto more lines.
  */
 (function () {
   "use strict";
+
+  var NARROW = 480;
+  // Average width of a title character (plotly draws titles at about 17 px).
+  var TITLE_CHAR_PX = 9.5;
+  var TITLE_LINE_PX = 22;
 
   function urlOf(point) {
     var data = point && point.customdata;
@@ -13,16 +22,81 @@
     return typeof url === "string" && url.charAt(0) === "/" && url.charAt(1) !== "/" ? url : null;
   }
 
+  function isObject(value) {
+    return value !== null && typeof value === "object" && !Array.isArray(value);
+  }
+
+  // Deep merge of plain objects; arrays and other values replace.
+  function merge(target, patch) {
+    Object.keys(patch).forEach(function (key) {
+      if (isObject(patch[key]) && isObject(target[key])) {
+        merge(target[key], patch[key]);
+      } else {
+        target[key] = patch[key];
+      }
+    });
+    return target;
+  }
+
+  function wrapWords(text, perLine) {
+    var lines = [];
+    text.split(/\s+/).forEach(function (word) {
+      var last = lines.length - 1;
+      if (last >= 0 && lines[last].length + 1 + word.length <= perLine) {
+        lines[last] += " " + word;
+      } else if (word) {
+        lines.push(word);
+      }
+    });
+    return lines;
+  }
+
+  function fitTitle(layout, width) {
+    var title = layout.title;
+    if (!isObject(title) || typeof title.text !== "string" || title.text.indexOf("<br>") !== -1) {
+      return;
+    }
+    var perLine = Math.max(12, Math.floor((width - 10) / TITLE_CHAR_PX));
+    var lines = wrapWords(title.text, perLine);
+    if (lines.length > 1) {
+      title.text = lines.join("<br>");
+      layout.margin = layout.margin || {};
+      layout.margin.t = (layout.margin.t || 60) + TITLE_LINE_PX * (lines.length - 1);
+      if (layout.height) {
+        layout.height += TITLE_LINE_PX * (lines.length - 1);
+      }
+    }
+  }
+
+  // The figure for a chart drawn `width` px wide: a fresh copy each time.
+  function figureFor(source, width) {
+    var figure = JSON.parse(source.textContent);
+    var data = figure.data || [];
+    var layout = figure.layout || {};
+    var narrow = isObject(layout.meta) ? layout.meta.narrow : null;
+    delete layout.meta;
+    if (narrow && width < NARROW) {
+      merge(layout, narrow.layout || {});
+      (narrow.data || []).forEach(function (patch, i) {
+        if (data[i]) {
+          merge(data[i], patch);
+        }
+      });
+    }
+    fitTitle(layout, width);
+    layout.autosize = true;
+    delete layout.width;
+    return { data: data, layout: layout, key: (width < NARROW) + "|" + (layout.title && layout.title.text) };
+  }
+
   function draw(el) {
     var source = document.getElementById(el.getAttribute("data-chart-source"));
     if (!source || !window.Plotly) {
       return;
     }
-    var figure = JSON.parse(source.textContent);
-    var layout = figure.layout || {};
-    layout.autosize = true;
-    delete layout.width;
-    window.Plotly.newPlot(el, figure.data || [], layout, {
+    var figure = figureFor(source, el.clientWidth);
+    var drawn = figure.key;
+    window.Plotly.newPlot(el, figure.data, figure.layout, {
       responsive: true,
       displaylogo: false
     }).then(function () {
@@ -35,6 +109,20 @@
         });
       }
       el.setAttribute("data-chart-ready", "true");
+    });
+
+    // Redraw only when the width crosses into or out of the phone layout, or the
+    // title needs another number of lines; plotly itself follows other resizes.
+    var timer = null;
+    window.addEventListener("resize", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () {
+        var next = figureFor(source, el.clientWidth);
+        if (next.key !== drawn && el.getAttribute("data-chart-ready") === "true") {
+          drawn = next.key;
+          window.Plotly.react(el, next.data, next.layout);
+        }
+      }, 200);
     });
   }
 
