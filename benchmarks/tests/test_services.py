@@ -319,3 +319,36 @@ def test_recompute_rollups_names_an_unknown_cycle(db):
 
     with pytest.raises(CommandError, match="^No cycle with id 999.$"):
         call_command("recompute_rollups", "--cycle", "999")
+
+
+def test_a_recompute_keeps_unchanged_ranks_and_rewrites_changed_ones(
+    cycle, team_a, team_b, org, business_unit
+):
+    from django.db import connection
+
+    a = submit(cycle, team_a, 4)
+    b = submit(cycle, team_b, 0)
+    rollup_recompute(cycle_id=cycle.pk, force=True)
+    before = dict(
+        TeamRank.objects.filter(cycle=cycle, capability=None).values_list(
+            "assessment_id", "id"
+        )
+    )
+    third = Team.objects.create(organization=org, parent=business_unit, name="C")
+    submit(cycle, third, 2)
+
+    rollup_recompute(cycle_id=cycle.pk, force=True)
+
+    ranks = {
+        r.assessment_id: (r.id, r.percentile)
+        for r in TeamRank.objects.filter(cycle=cycle, capability=None)
+    }
+    assert {k: v[1] for k, v in ranks.items()} == {
+        a.pk: pytest.approx(500 / 6),
+        b.pk: pytest.approx(100 / 6),
+        max(ranks): 50.0,
+    }
+    if connection.vendor == "postgresql":
+        # Updated in place, not deleted and inserted again.
+        assert ranks[a.pk][0] == before[a.pk]
+        assert ranks[b.pk][0] == before[b.pk]
