@@ -321,6 +321,7 @@ def run(
         try:
             phase = load(portal, label, make_request, cookies=cookies, **kw)
         except LoadError as error:
+            print(f"{error}; server log:\n{portal.logs()[-3000:]}", file=sys.stderr)
             rows.append(row(f"{label} p95", None, "ms", note=str(error)))
             continue
         rows += rows_for(phase, healthz, label, note)
