@@ -258,7 +258,7 @@ def capability_radar(frame: pd.DataFrame) -> go.Figure:
         # on a phone: shorter lines of smaller text, so the circle keeps some size
         narrow={
             "layout": {
-                "margin": {"l": 58, "r": 58, "t": 100, "b": 100},
+                "margin": {"l": 66, "r": 66, "t": 100, "b": 100},
                 "height": 460,
                 "polar": {
                     "angularaxis": {
@@ -403,6 +403,8 @@ def team_heatmap(frame: pd.DataFrame, *, capabilities: list[str]) -> go.Figure:
         narrow={
             "layout": {
                 "margin": {"b": 30},
+                # room for team names on two lines
+                "height": max(320, 260 + 30 * len(frame)),
                 "xaxis": {
                     "ticktext": list(capabilities),
                     "tickangle": -90,
@@ -425,7 +427,7 @@ def team_heatmap(frame: pd.DataFrame, *, capabilities: list[str]) -> go.Figure:
                         "y": 0,
                         "yanchor": "bottom",
                         "thickness": 12,
-                        "title": {"text": "Score %", "side": "top"},
+                        "title": {"text": "Score %", "side": "right"},
                     }
                 }
             ],

@@ -59,11 +59,16 @@
     var perLine = Math.max(12, Math.floor((width - 10) / TITLE_CHAR_PX));
     var lines = wrapWords(title.text, perLine);
     if (lines.length > 1) {
+      var extra = TITLE_LINE_PX * (lines.length - 1);
       title.text = lines.join("<br>");
       layout.margin = layout.margin || {};
-      layout.margin.t = (layout.margin.t || 60) + TITLE_LINE_PX * (lines.length - 1);
+      layout.margin.t = (layout.margin.t || 60) + extra;
       if (layout.height) {
-        layout.height += TITLE_LINE_PX * (lines.length - 1);
+        layout.height += extra;
+        // plotly anchors a title by its first line: move it down by the lines added
+        if (title.yref === "container" && typeof title.y === "number") {
+          title.y -= extra / layout.height;
+        }
       }
     }
   }
