@@ -47,7 +47,11 @@ class Team(models.Model):
         Organization, on_delete=models.CASCADE, related_name="teams"
     )
     parent = models.ForeignKey(
-        "self", on_delete=models.RESTRICT, null=True, blank=True, related_name="children"
+        "self",
+        on_delete=models.RESTRICT,
+        null=True,
+        blank=True,
+        related_name="children",
     )
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TEAM)
