@@ -187,6 +187,8 @@ def lens_stacked_bars(frame: pd.DataFrame) -> go.Figure:
         fig,
         "Score by lens",
         barmode="stack",
+        # lenses listed in the order they stack, left to right
+        legend={**LEGEND, "traceorder": "normal"},
         xaxis={
             "title": {"text": "Lens scores (0-4 each, 0-20 in all)"},
             "range": [0, 20],
@@ -337,6 +339,8 @@ def trend_lines(
             "type": "category",
             "categoryorder": "array",
             "categoryarray": cycles,
+            # a little room before the first cycle, clear of the score axis labels
+            "range": [-0.25, len(cycles) - 0.75],
         },
         yaxis={"title": {"text": value_label}, "range": [0, 100]},
         # the legend below takes a row per one to four capabilities

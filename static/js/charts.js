@@ -12,9 +12,8 @@
   "use strict";
 
   var NARROW = 480;
-  // Average width of a title character (plotly draws titles at about 17 px).
-  var TITLE_CHAR_PX = 9.5;
   var TITLE_LINE_PX = 22;
+  var measure = document.createElement("canvas").getContext("2d");
 
   function urlOf(point) {
     var data = point && point.customdata;
@@ -38,11 +37,13 @@
     return target;
   }
 
-  function wrapWords(text, perLine) {
+  // Words of `text` in lines no wider than `width` px in the given canvas font.
+  function wrapWords(text, width, font) {
     var lines = [];
+    measure.font = font;
     text.split(/\s+/).forEach(function (word) {
       var last = lines.length - 1;
-      if (last >= 0 && lines[last].length + 1 + word.length <= perLine) {
+      if (last >= 0 && measure.measureText(lines[last] + " " + word).width <= width) {
         lines[last] += " " + word;
       } else if (word) {
         lines.push(word);
@@ -56,8 +57,11 @@
     if (!isObject(title) || typeof title.text !== "string" || title.text.indexOf("<br>") !== -1) {
       return;
     }
-    var perLine = Math.max(12, Math.floor((width - 10) / TITLE_CHAR_PX));
-    var lines = wrapWords(title.text, perLine);
+    var font = layout.font || {};
+    // plotly draws titles at 1.4 times the layout's font size unless told otherwise
+    var size = (title.font && title.font.size) || (font.size || 12) * 1.4;
+    var family = (title.font && title.font.family) || font.family || "sans-serif";
+    var lines = wrapWords(title.text, width - 8, size + "px " + family);
     if (lines.length > 1) {
       var extra = TITLE_LINE_PX * (lines.length - 1);
       title.text = lines.join("<br>");
