@@ -104,9 +104,11 @@ def _layout(
             "text": title,
             "x": 0,
             "xanchor": "left",
+            # a fixed distance from the top, however tall the figure
             "yref": "container",
-            "y": 0.99,
+            "y": 1,
             "yanchor": "top",
+            "pad": {"t": 8},
         },
         font=FONT,
         paper_bgcolor="#ffffff",
@@ -383,7 +385,14 @@ def team_heatmap(frame: pd.DataFrame, *, capabilities: list[str]) -> go.Figure:
             zmax=100,
             xgap=1,
             ygap=1,
-            colorbar={"title": {"text": "Score %"}},
+            # beside the first rows: a tall heatmap scrolls, so a colour scale as
+            # long as the figure would be mostly out of view
+            colorbar={"title": {"text": "Score %"}}
+            | (
+                {"lenmode": "pixels", "len": 300, "y": 1, "yanchor": "top"}
+                if len(frame) > 12
+                else {}
+            ),
             hovertemplate="%{y}<br>%{x}: %{customdata[1]}<extra></extra>",
         )
     )
@@ -425,6 +434,8 @@ def team_heatmap(frame: pd.DataFrame, *, capabilities: list[str]) -> go.Figure:
                 {
                     "colorbar": {
                         "orientation": "h",
+                        "lenmode": "fraction",
+                        "len": 1,
                         "x": 0,
                         "xanchor": "left",
                         "yref": "container",

@@ -71,7 +71,7 @@
         layout.height += extra;
         // plotly anchors a title by its first line: move it down by the lines added
         if (title.yref === "container" && typeof title.y === "number") {
-          title.y -= extra / layout.height;
+          title.y = Math.min(title.y, 1) - extra / layout.height;
         }
       }
     }
