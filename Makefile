@@ -5,7 +5,6 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
-export DJANGO_SETTINGS_MODULE ?= finops_portal.settings
 
 .PHONY: help install install-dev run setup test test-fast lint format check stack worker beat bench clean
 
@@ -41,7 +40,8 @@ run: setup
 	$(EMBEDDED) $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install-dev
-	$(PY) -m pytest $(PYTEST_ARGS)
+	# The test settings, whatever DJANGO_SETTINGS_MODULE the shell has.
+	DJANGO_SETTINGS_MODULE=finops_portal.settings_test $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
