@@ -39,8 +39,8 @@ run: setup
 	@$(EMBEDDED) $(PY) manage.py demo_banner --url http://$(HOST):$(PORT)/
 	$(EMBEDDED) $(PY) manage.py runserver $(HOST):$(PORT)
 
+# The test settings, whatever DJANGO_SETTINGS_MODULE the shell exports.
 test: install-dev
-	# The test settings, whatever DJANGO_SETTINGS_MODULE the shell has.
 	DJANGO_SETTINGS_MODULE=finops_portal.settings_test $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install-dev
