@@ -3,8 +3,14 @@
 Pure: no Django imports. Every figure has a title, axis titles, a legend where it has
 more than one series, and colour-blind-safe colours (Okabe-Ito for categories,
 Cividis for scores). Views turn figures into JSON with ``figure_payload``.
+
+The team report's figures are also available as plain figure dicts (the ``*_spec``
+functions): building a ``go.Figure`` validates every property, which costs more
+than everything else the report does, so the report builds the dicts and the
+``go.Figure`` functions wrap them.
 """
 
+import functools
 import json
 import math
 
@@ -39,9 +45,40 @@ NARROW_LABEL_WIDTH = 10
 PERCENT_TICKS = [0, 25, 50, 75, 100]
 
 
-def figure_payload(fig: go.Figure) -> dict:
-    """Plain-JSON dict for ``json_script``; plotly's encoder handles numpy values."""
+def figure_payload(fig: go.Figure | dict) -> dict:
+    """Plain-JSON dict for ``json_script``; plotly's encoder handles numpy values.
+
+    A figure dict from a ``*_spec`` function (already plain values) gets plotly's
+    default template, as ``go.Figure.to_json`` would add it."""
+    if isinstance(fig, dict):
+        return {
+            "data": fig.get("data", []),
+            "layout": {**fig.get("layout", {}), "template": default_template()},
+        }
     return json.loads(fig.to_json())
+
+
+@functools.cache
+def default_template() -> dict:
+    """The default plotly template as plain JSON (what ``to_json`` writes)."""
+    return json.loads(go.Figure().to_json())["layout"]["template"]
+
+
+def plain(values) -> list:
+    """A column or sequence as a JSON-ready list: Python numbers, None for missing."""
+    items = values.tolist() if hasattr(values, "tolist") else list(values)
+    out = []
+    for value in items:
+        if isinstance(value, np.generic):
+            value = value.item()
+        if (
+            value is None
+            or value is pd.NA
+            or (isinstance(value, float) and math.isnan(value))
+        ):
+            value = None
+        out.append(value)
+    return out
 
 
 def _is_missing(value) -> bool:
@@ -88,10 +125,8 @@ def _row_height(names, per_row: int = 40, *, minimum: int = 300, extra: int = 15
     return max(minimum, extra + per_row * len(list(names)))
 
 
-def _layout(
-    fig: go.Figure, title: str, *, narrow: dict | None = None, **extra
-) -> go.Figure:
-    """Title, font, margins and legend shared by every chart.
+def _layout_spec(title: str, *, narrow: dict | None = None, **extra) -> dict:
+    """Title, font, margins and legend shared by every chart, as a layout dict.
 
     ``narrow``: ``{"layout": {...}, "data": [{...}, ...]}``, changes charts.js merges
     into the figure when the chart is drawn narrower than a phone's width
@@ -99,8 +134,8 @@ def _layout(
     """
     if narrow:
         extra["meta"] = {"narrow": narrow}
-    fig.update_layout(
-        title={
+    return {
+        "title": {
             "text": title,
             "x": 0,
             "xanchor": "left",
@@ -110,19 +145,37 @@ def _layout(
             "yanchor": "top",
             "pad": {"t": 8},
         },
-        font=FONT,
-        paper_bgcolor="#ffffff",
-        plot_bgcolor="#ffffff",
+        "font": FONT,
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
         **({"margin": CHART_MARGIN, "legend": LEGEND} | extra),
-    )
+    }
+
+
+def _layout(
+    fig: go.Figure, title: str, *, narrow: dict | None = None, **extra
+) -> go.Figure:
+    """``fig`` with the shared layout of ``_layout_spec``."""
+    fig.update_layout(**_layout_spec(title, narrow=narrow, **extra))
     return fig
+
+
+def _figure(spec: dict) -> go.Figure:
+    return go.Figure(spec)
 
 
 def score_colour(percent) -> tuple[str, str]:
     """Background and text colour of a score cell (0-100) on the Cividis scale."""
     if _is_missing(percent):
         return "#ffffff", "#5f6b73"
-    fraction = min(max(float(percent), 0.0), 100.0) / 100
+    return _score_colour(min(max(float(percent), 0.0), 100.0))
+
+
+@functools.lru_cache(maxsize=4096)
+def _score_colour(percent: float) -> tuple[str, str]:
+    # sampling the scale looks the named scale up each time: the same few scores
+    # recur on every page, so each is worked out once
+    fraction = percent / 100
     background = sample_colorscale(SEQUENTIAL, [fraction])[0]
     red, green, blue = (
         int(part) for part in background[4:-1].replace(" ", "").split(",")
@@ -131,7 +184,7 @@ def score_colour(percent) -> tuple[str, str]:
     return background, "#000000" if luminance > 140 else "#ffffff"
 
 
-def progress_to_target(frame: pd.DataFrame) -> go.Figure:
+def progress_to_target_spec(frame: pd.DataFrame) -> dict:
     """Horizontal bars of progress to target (0-100 %) per capability.
 
     ``frame``: capability, percent, target, progress (NaN target = no target set).
@@ -140,53 +193,66 @@ def progress_to_target(frame: pd.DataFrame) -> go.Figure:
         f"{p:.0f}% of target {t:.0f}%" if not _is_missing(t) else "no target"
         for p, t in zip(frame["percent"].fillna(0), frame["target"], strict=True)
     ]
-    fig = go.Figure(
-        go.Bar(
-            x=frame["progress"].fillna(0),
-            y=frame["capability"],
-            orientation="h",
-            name="Progress to target",
-            marker_color=TEAM_COLOUR,
-            text=text,
-            textposition="auto",
-            hovertemplate="%{y}: %{x:.0f}% of the way to target<extra></extra>",
-        )
-    )
-    return _layout(
-        fig,
+    bar = {
+        "type": "bar",
+        "x": plain(frame["progress"].fillna(0)),
+        "y": plain(frame["capability"]),
+        "orientation": "h",
+        "name": "Progress to target",
+        "marker": {"color": TEAM_COLOUR},
+        "text": text,
+        "textposition": "auto",
+        "hovertemplate": "%{y}: %{x:.0f}% of the way to target<extra></extra>",
+    }
+    layout = _layout_spec(
         "Progress to target",
         xaxis={
             "title": {"text": "Progress to target (%)"},
             "range": [0, 100],
             "tickvals": PERCENT_TICKS,
         },
-        yaxis=_capability_axis(frame["capability"]),
+        yaxis=_capability_axis(plain(frame["capability"])),
         height=_row_height(frame["capability"], minimum=260, extra=110),
         margin={**CHART_MARGIN, "b": 60},
         showlegend=False,
     )
+    return {"data": [bar], "layout": layout}
 
 
-def lens_stacked_bars(frame: pd.DataFrame) -> go.Figure:
+def progress_to_target(frame: pd.DataFrame) -> go.Figure:
+    """``progress_to_target_spec`` as a ``go.Figure``."""
+    return _figure(progress_to_target_spec(frame))
+
+
+def lens_stacked_bars_spec(frame: pd.DataFrame) -> dict:
     """One bar per capability, stacked by lens score (0-4 each, 0-20 in all).
 
     ``frame``: capability, lens, score; lens order is the order of first appearance.
     """
-    fig = go.Figure()
-    for i, lens in enumerate(frame["lens"].drop_duplicates()):
-        rows = frame[frame["lens"] == lens]
-        fig.add_trace(
-            go.Bar(
-                x=rows["score"],
-                y=rows["capability"],
-                orientation="h",
-                name=lens,
-                marker_color=OKABE_ITO[i % len(OKABE_ITO)],
-                hovertemplate=f"{lens}: " + "%{x:.1f} of 4<extra>%{y}</extra>",
-            )
-        )
-    return _layout(
-        fig,
+    by_lens: dict = {}
+    for capability, lens, score in zip(
+        plain(frame["capability"]),
+        plain(frame["lens"]),
+        plain(frame["score"]),
+        strict=True,
+    ):
+        xs, ys = by_lens.setdefault(lens, ([], []))
+        xs.append(score)
+        ys.append(capability)
+    data = [
+        {
+            "type": "bar",
+            "x": xs,
+            "y": ys,
+            "orientation": "h",
+            "name": lens,
+            "marker": {"color": OKABE_ITO[i % len(OKABE_ITO)]},
+            "hovertemplate": f"{lens}: " + "%{x:.1f} of 4<extra>%{y}</extra>",
+        }
+        for i, (lens, (xs, ys)) in enumerate(by_lens.items())
+    ]
+    capabilities = list(dict.fromkeys(plain(frame["capability"])))
+    layout = _layout_spec(
         "Score by lens",
         barmode="stack",
         # lenses listed in the order they stack, left to right
@@ -195,24 +261,30 @@ def lens_stacked_bars(frame: pd.DataFrame) -> go.Figure:
             "title": {"text": "Lens scores (0-4 each, 0-20 in all)"},
             "range": [0, 20],
         },
-        yaxis=_capability_axis(frame["capability"].drop_duplicates()),
+        yaxis=_capability_axis(capabilities),
         narrow={
             "layout": {
                 "xaxis": {"title": {"text": "Lens scores<br>(0-4 each, 0-20 in all)"}}
             }
         },
-        height=_row_height(frame["capability"].drop_duplicates(), extra=160),
+        height=_row_height(capabilities, extra=160),
     )
+    return {"data": data, "layout": layout}
 
 
-def capability_radar(frame: pd.DataFrame) -> go.Figure:
+def lens_stacked_bars(frame: pd.DataFrame) -> go.Figure:
+    """``lens_stacked_bars_spec`` as a ``go.Figure``."""
+    return _figure(lens_stacked_bars_spec(frame))
+
+
+def capability_radar_spec(frame: pd.DataFrame) -> dict:
     """Team vs organisation median vs target per capability (percent).
 
     ``frame``: capability, team, org_median, target. A series with no values is left out.
     """
-    theta = list(frame["capability"])
+    theta = plain(frame["capability"])
     closed = [*theta, theta[0]] if theta else theta
-    fig = go.Figure()
+    data = []
     series = [
         ("team", "Your team", TEAM_COLOUR, "solid", "toself"),
         ("org_median", "Organisation median", MEDIAN_COLOUR, "dash", "none"),
@@ -222,20 +294,20 @@ def capability_radar(frame: pd.DataFrame) -> go.Figure:
         values = frame[column] if column in frame else pd.Series(dtype=float)
         if values.isna().all():
             continue
-        r = list(values.fillna(0))
-        fig.add_trace(
-            go.Scatterpolar(
-                r=[*r, r[0]],
-                theta=closed,
-                name=name,
-                fill=fill,
-                line={"color": colour, "dash": dash},
-                hovertemplate="%{theta}: %{r:.0f}%<extra>" + name + "</extra>",
-            )
+        r = plain(values.fillna(0))
+        data.append(
+            {
+                "type": "scatterpolar",
+                "r": [*r, r[0]],
+                "theta": closed,
+                "name": name,
+                "fill": fill,
+                "line": {"color": colour, "dash": dash},
+                "hovertemplate": "%{theta}: %{r:.0f}%<extra>" + name + "</extra>",
+            }
         )
     spokes = max(1, len(theta))
-    return _layout(
-        fig,
+    layout = _layout_spec(
         "Capabilities: team, organisation median and target",
         polar={
             # first capability at the top, the others clockwise; the wrapped labels
@@ -275,66 +347,85 @@ def capability_radar(frame: pd.DataFrame) -> go.Figure:
             }
         },
     )
+    return {"data": data, "layout": layout}
 
 
-def percentile_bars(frame: pd.DataFrame) -> go.Figure:
+def capability_radar(frame: pd.DataFrame) -> go.Figure:
+    """``capability_radar_spec`` as a ``go.Figure``."""
+    return _figure(capability_radar_spec(frame))
+
+
+def percentile_bars_spec(frame: pd.DataFrame) -> dict:
     """The team's percentile rank within the organisation per capability.
 
     ``frame``: capability, percentile (0-100).
     """
-    fig = go.Figure(
-        go.Bar(
-            x=frame["percentile"],
-            y=frame["capability"],
-            orientation="h",
-            marker_color=OKABE_ITO[2],
-            text=[f"p{p:.0f}" for p in frame["percentile"]],
-            # beside the bar, in the right margin for the longest bars
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="%{y}: percentile %{x:.0f}<extra></extra>",
-        )
-    )
-    return _layout(
-        fig,
+    percentiles = plain(frame["percentile"])
+    bar = {
+        "type": "bar",
+        "x": percentiles,
+        "y": plain(frame["capability"]),
+        "orientation": "h",
+        "marker": {"color": OKABE_ITO[2]},
+        "text": [f"p{p:.0f}" for p in percentiles],
+        # beside the bar, in the right margin for the longest bars
+        "textposition": "outside",
+        "cliponaxis": False,
+        "hovertemplate": "%{y}: percentile %{x:.0f}<extra></extra>",
+    }
+    layout = _layout_spec(
         "Percentile within the organisation",
         xaxis={
             "title": {"text": "Percentile rank"},
             "range": [0, 100],
             "tickvals": PERCENT_TICKS,
         },
-        yaxis=_capability_axis(frame["capability"]),
+        yaxis=_capability_axis(plain(frame["capability"])),
         height=_row_height(frame["capability"], minimum=260, extra=110),
         # room on the right for "p100" beside a full bar
         margin={**CHART_MARGIN, "r": 48, "b": 60},
         showlegend=False,
     )
+    return {"data": [bar], "layout": layout}
 
 
-def trend_lines(
+def percentile_bars(frame: pd.DataFrame) -> go.Figure:
+    """``percentile_bars_spec`` as a ``go.Figure``."""
+    return _figure(percentile_bars_spec(frame))
+
+
+def trend_lines_spec(
     frame: pd.DataFrame, *, title: str, value_label: str = "Score (%)"
-) -> go.Figure:
+) -> dict:
     """One line per capability across cycles (in frame order).
 
     ``frame``: cycle, capability, value.
     """
-    fig = go.Figure()
-    cycles = list(frame["cycle"].drop_duplicates())
-    for i, capability in enumerate(frame["capability"].drop_duplicates()):
-        rows = frame[frame["capability"] == capability]
-        fig.add_trace(
-            go.Scatter(
-                x=rows["cycle"],
-                y=rows["value"],
-                mode="lines+markers",
-                name=capability,
-                line={"color": OKABE_ITO[i % len(OKABE_ITO)]},
-                marker={"symbol": i % 20},
-                hovertemplate="%{x}: %{y:.0f}%<extra>" + str(capability) + "</extra>",
-            )
-        )
-    return _layout(
-        fig,
+    cycles = list(dict.fromkeys(plain(frame["cycle"])))
+    by_capability: dict = {}
+    for cycle, capability, value in zip(
+        plain(frame["cycle"]),
+        plain(frame["capability"]),
+        plain(frame["value"]),
+        strict=True,
+    ):
+        xs, ys = by_capability.setdefault(capability, ([], []))
+        xs.append(cycle)
+        ys.append(value)
+    data = [
+        {
+            "type": "scatter",
+            "x": xs,
+            "y": ys,
+            "mode": "lines+markers",
+            "name": capability,
+            "line": {"color": OKABE_ITO[i % len(OKABE_ITO)]},
+            "marker": {"symbol": i % 20},
+            "hovertemplate": "%{x}: %{y:.0f}%<extra>" + str(capability) + "</extra>",
+        }
+        for i, (capability, (xs, ys)) in enumerate(by_capability.items())
+    ]
+    layout = _layout_spec(
         title,
         xaxis={
             "title": {"text": "Cycle"},
@@ -348,6 +439,14 @@ def trend_lines(
         # the legend below takes a row per one to four capabilities
         height=460,
     )
+    return {"data": data, "layout": layout}
+
+
+def trend_lines(
+    frame: pd.DataFrame, *, title: str, value_label: str = "Score (%)"
+) -> go.Figure:
+    """``trend_lines_spec`` as a ``go.Figure``."""
+    return _figure(trend_lines_spec(frame, title=title, value_label=value_label))
 
 
 def team_heatmap(frame: pd.DataFrame, *, capabilities: list[str]) -> go.Figure:
@@ -450,58 +549,68 @@ def team_heatmap(frame: pd.DataFrame, *, capabilities: list[str]) -> go.Figure:
     )
 
 
-def capability_boxes(
+def capability_boxes_spec(
     stats: pd.DataFrame, *, marker: pd.DataFrame | None = None, title: str
-) -> go.Figure:
+) -> dict:
     """A box per capability from precomputed quartiles (no raw scores needed).
 
     ``stats``: capability, n, median, p25, p75, min, max. ``marker``: capability,
     percent, drawn as "Your team" points.
     """
-    fig = go.Figure(
-        go.Box(
-            y=list(stats["capability"]),
-            orientation="h",
-            q1=list(stats["p25"]),
-            median=list(stats["median"]),
-            q3=list(stats["p75"]),
-            lowerfence=list(stats["min"]),
-            upperfence=list(stats["max"]),
-            name="Teams",
-            marker_color=OKABE_ITO[4],
-            line={"color": TEAM_COLOUR},
-            hoverinfo="x+y",
-        )
-    )
+    capabilities = plain(stats["capability"])
+    data = [
+        {
+            "type": "box",
+            "y": capabilities,
+            "orientation": "h",
+            "q1": plain(stats["p25"]),
+            "median": plain(stats["median"]),
+            "q3": plain(stats["p75"]),
+            "lowerfence": plain(stats["min"]),
+            "upperfence": plain(stats["max"]),
+            "name": "Teams",
+            "marker": {"color": OKABE_ITO[4]},
+            "line": {"color": TEAM_COLOUR},
+            "hoverinfo": "x+y",
+        }
+    ]
     if marker is not None and not marker.empty:
-        fig.add_trace(
-            go.Scatter(
-                x=marker["percent"],
-                y=marker["capability"],
-                mode="markers",
-                name="Your team",
-                marker={
+        data.append(
+            {
+                "type": "scatter",
+                "x": plain(marker["percent"]),
+                "y": plain(marker["capability"]),
+                "mode": "markers",
+                "name": "Your team",
+                "marker": {
                     "color": TARGET_COLOUR,
                     "symbol": "diamond",
                     "size": 12,
                     "line": {"width": 1, "color": "#000000"},
                 },
-                hovertemplate="%{y}: your team %{x:.0f}%<extra></extra>",
-            )
+                "hovertemplate": "%{y}: your team %{x:.0f}%<extra></extra>",
+            }
         )
     # horizontal: the capability names read level on the left, the legend sits
     # below the score axis title
-    return _layout(
-        fig,
+    layout = _layout_spec(
         title,
         xaxis={
             "title": {"text": "Score (%)"},
             "range": [0, 100],
             "tickvals": PERCENT_TICKS,
         },
-        yaxis=_capability_axis(stats["capability"]),
-        height=_row_height(stats["capability"], per_row=44, extra=170),
+        yaxis=_capability_axis(capabilities),
+        height=_row_height(capabilities, per_row=44, extra=170),
     )
+    return {"data": data, "layout": layout}
+
+
+def capability_boxes(
+    stats: pd.DataFrame, *, marker: pd.DataFrame | None = None, title: str
+) -> go.Figure:
+    """``capability_boxes_spec`` as a ``go.Figure``."""
+    return _figure(capability_boxes_spec(stats, marker=marker, title=title))
 
 
 def level_distribution(stats: pd.DataFrame, *, levels: pd.DataFrame) -> go.Figure:

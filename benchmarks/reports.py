@@ -6,15 +6,21 @@ helpers below and to ``charts``. Nothing here computes a roll-up: statistics com
 from the stored ``NodeStat``/``TeamRank`` snapshot.
 """
 
+import hashlib
 import math
+import pickle
+import zlib
 
 import pandas as pd
 from django.core.cache import cache
+from django.db.models import Count, F, Max, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
 from assessment import scoring
+from assessment.models import Assessment, Cycle
+from capabilities.models import Framework
 
 from . import charts, selectors
 from .targets import resolve_targets, targets_frame, targets_version
@@ -30,6 +36,13 @@ DASHBOARD_CACHE_KEY = (
     "benchmarks:dashboard:v2:{cycle}:{unit}:{sort}:{generation}:{computed}:{targets}"
 )
 DASHBOARD_CACHE_SECONDS = 24 * 3600
+# One team report, per viewer kind (leads see groups below the anonymity threshold);
+# ``state`` digests everything else it depends on (see ``team_report_key``).
+REPORT_CACHE_KEY = "benchmarks:report:v1:{assessment}:{viewer}:{state}"
+REPORT_CACHE_SECONDS = 24 * 3600
+# Published framework content never changes: its frames are kept per process.
+FRAMEWORK_FRAMES_KEPT = 16
+_framework_frames: dict = {}
 
 
 def _missing(value) -> bool:
@@ -85,14 +98,13 @@ def pick_recommendations(
 ) -> list[dict]:
     """Recommendations for each capability's level (general ones, plus those for its
     weakest lens), largest gap first, then highest impact."""
+    by_level: dict = {}
+    for rec in recommendations.to_dict("records"):
+        by_level.setdefault((rec["capability_key"], rec["level_key"]), []).append(rec)
     picked = []
     for row in grid.to_dict("records"):
         weakest = weakest_lens(row, lens_keys)
-        mine = recommendations[
-            (recommendations["capability_key"] == row["capability_key"])
-            & (recommendations["level_key"] == row["level_key"])
-        ]
-        for rec in mine.to_dict("records"):
+        for rec in by_level.get((row["capability_key"], row["level_key"]), []):
             lens_key = rec["lens_key"]
             if not _missing(lens_key) and lens_key and lens_key != weakest:
                 continue
@@ -257,14 +269,133 @@ def _grid_cells(grid: pd.DataFrame, lenses: pd.DataFrame) -> list[dict]:
     return rows
 
 
+def team_report_key(*, assessment, enforce_anonymity: bool) -> str | None:
+    """The cache key of an assessment's report as one kind of viewer sees it (one
+    query), or None when it must not be cached (a draft framework can change).
+
+    The report changes with the cycle's snapshot (computed generation and time), the
+    organisation's targets, the assessment's submission (reopen and submit), the
+    team's submissions in other cycles (its trend), the framework version, and the
+    names and threshold shown on the page."""
+    cycle, team = assessment.cycle, assessment.team
+    framework, organization = cycle.framework, cycle.organization
+    if framework.status == Framework.Status.DRAFT:
+        return None
+    submitted = (
+        Assessment.objects.filter(team_id=team.id, status=Assessment.Status.SUBMITTED)
+        .order_by()
+        .values("team_id")
+    )
+    state = (
+        Cycle.objects.filter(pk=cycle.id)
+        .values(
+            generation=F("rollup__computed_generation"),
+            computed=F("rollup__computed_at"),
+            history=Subquery(submitted.annotate(n=Count("id")).values("n")[:1]),
+            history_last=Subquery(
+                submitted.annotate(last=Max("submitted_at")).values("last")[:1]
+            ),
+        )
+        .first()
+    ) or {}
+    parts = [
+        assessment.status,
+        _stamp(assessment.submitted_at),
+        state.get("generation"),
+        _stamp(state.get("computed")),
+        state.get("history"),
+        _stamp(state.get("history_last")),
+        targets_version(organization_id=organization.id),
+        framework.id,
+        _stamp(framework.created_at),
+        organization.anonymity_threshold,
+        organization.name,
+        organization.slug,
+        team.id,
+        team.name,
+        team.parent_id,
+    ]
+    return REPORT_CACHE_KEY.format(
+        assessment=assessment.pk,
+        viewer="member" if enforce_anonymity else "lead",
+        state=hashlib.sha256(repr(parts).encode()).hexdigest()[:32],
+    )
+
+
+def _stamp(moment):
+    return None if moment is None else moment.timestamp()
+
+
 def team_report_data(*, assessment, enforce_anonymity: bool) -> dict:
-    """Everything the team report shows for a submitted assessment (9 queries)."""
+    """Everything the team report shows for a submitted assessment, built once per
+    state (see ``team_report_key``) and cached with its rendered figures and tables
+    (``report_html`` for the report, ``benchmarks_html`` for the benchmark page)."""
+    key = team_report_key(assessment=assessment, enforce_anonymity=enforce_anonymity)
+    packed = cache.get(key) if key is not None else None
+    data = pickle.loads(zlib.decompress(packed)) if packed is not None else None
+    if data is None:
+        data = _build_team_report(
+            assessment=assessment, enforce_anonymity=enforce_anonymity
+        )
+        # Rendered once here: the figures' JSON and the tables are most of the page.
+        data["benchmarks_html"] = str(
+            render_to_string("benchmarks/_benchmarks.html", data)
+        )
+        data["report_html"] = str(
+            render_to_string(
+                "benchmarks/_team_report_body.html",
+                {
+                    **data,
+                    "assessment": assessment,
+                    "is_lead": not enforce_anonymity,
+                    "benchmarks_html": mark_safe(data["benchmarks_html"]),
+                },
+            )
+        )
+        # The figures are in the HTML; the context keeps their tables only.
+        data["charts"] = {
+            name: _without_payload(chart) for name, chart in data["charts"].items()
+        }
+        data["benchmarks"] = [_without_payload(b) for b in data["benchmarks"]]
+        if key is not None:
+            # compressed: the page's figures and tables shrink about 7 times
+            packed = zlib.compress(pickle.dumps(data, pickle.HIGHEST_PROTOCOL), 1)
+            cache.set(key, packed, REPORT_CACHE_SECONDS)
+    return data | {
+        "report_html": mark_safe(data["report_html"]),
+        "benchmarks_html": mark_safe(data["benchmarks_html"]),
+    }
+
+
+def _without_payload(chart: dict) -> dict:
+    return {k: v for k, v in chart.items() if k != "payload"}
+
+
+def framework_frames(*, framework) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The framework's lenses, levels and recommendations (3 queries), kept per
+    process once it is published (its content can no longer change). Callers must
+    not modify the frames."""
+    key = (framework.id, _stamp(framework.created_at))
+    frames = _framework_frames.get(key)
+    if frames is None:
+        frames = (
+            selectors.lenses_frame(framework_id=framework.id),
+            selectors.levels_frame(framework_id=framework.id),
+            selectors.recommendations_frame(framework_id=framework.id),
+        )
+        if framework.status != Framework.Status.DRAFT:
+            if len(_framework_frames) >= FRAMEWORK_FRAMES_KEPT:
+                _framework_frames.clear()
+            _framework_frames[key] = frames
+    return frames
+
+
+def _build_team_report(*, assessment, enforce_anonymity: bool) -> dict:
     cycle, team = assessment.cycle, assessment.team
     organization = cycle.organization
     k = organization.anonymity_threshold
     scores = selectors.assessment_scores_frame(assessment=assessment)
-    lenses = selectors.lenses_frame(framework_id=cycle.framework_id)
-    levels = selectors.levels_frame(framework_id=cycle.framework_id)
+    lenses, levels, recommendations = framework_frames(framework=cycle.framework)
     targets = targets_frame(organization=organization)
     pairs = pd.DataFrame(
         {"team_id": team.id, "capability_key": scores["capability_key"]}
@@ -287,24 +418,28 @@ def team_report_data(*, assessment, enforce_anonymity: bool) -> dict:
 
     figures, alts = {}, {}
     if grid["target"].notna().any():
-        figures["progress"] = charts.progress_to_target(grid)
+        figures["progress"] = charts.progress_to_target_spec(grid)
         alts["progress"] = _alt_rows(
             grid, ["capability", "percent", "target", "gap", "progress"]
         )
     if not grid.empty:
+        lens_pairs = list(zip(lenses["key"], lenses["name"], strict=True))
         lens_long = pd.DataFrame(
-            [
-                {
-                    "capability": row["capability"],
-                    "lens": name,
-                    "score": row[f"lens_{key}"],
-                }
-                for row in grid.to_dict("records")
-                for key, name in zip(lenses["key"], lenses["name"], strict=True)
-            ],
+            {
+                "capability": [c for c in grid["capability"] for _ in lens_pairs],
+                "lens": [name for _ in range(len(grid)) for _key, name in lens_pairs],
+                "score": [
+                    value
+                    for values in zip(
+                        *(grid[f"lens_{key}"] for key, _name in lens_pairs),
+                        strict=True,
+                    )
+                    for value in values
+                ],
+            },
             columns=["capability", "lens", "score"],
         )
-        figures["lenses"] = charts.lens_stacked_bars(lens_long)
+        figures["lenses"] = charts.lens_stacked_bars_spec(lens_long)
         radar = pd.DataFrame(
             {
                 "capability": grid["capability"],
@@ -313,20 +448,20 @@ def team_report_data(*, assessment, enforce_anonymity: bool) -> dict:
                 "target": grid["target"],
             }
         )
-        figures["radar"] = charts.capability_radar(radar)
+        figures["radar"] = charts.capability_radar_spec(radar)
         alts["radar"] = _alt_rows(radar, ["capability", "team", "org_median", "target"])
 
     org_hidden = enforce_anonymity and organization.name in hidden
     ranks = selectors.team_ranks_frame(assessment=assessment)
     if not ranks.empty and not org_hidden:
-        figures["percentile"] = charts.percentile_bars(ranks)
+        figures["percentile"] = charts.percentile_bars_spec(ranks)
         alts["percentile"] = _alt_rows(ranks, ["capability", "percentile"])
 
     benchmarks = []
     marker = grid[["capability", "percent"]].dropna()
     for group, rows in visible.groupby("group", sort=False):
         chart_id = f"benchmark-{len(benchmarks)}"
-        figures[chart_id] = charts.capability_boxes(
+        figures[chart_id] = charts.capability_boxes_spec(
             rows, marker=marker, title=f"Distribution in {group} (your team marked)"
         )
         alts[chart_id] = _alt_rows(
@@ -349,12 +484,11 @@ def team_report_data(*, assessment, enforce_anonymity: bool) -> dict:
         }
     )
     if not trend.empty:
-        figures["trend"] = charts.trend_lines(
+        figures["trend"] = charts.trend_lines_spec(
             trend, title="Your team's scores across cycles"
         )
         alts["trend"] = _alt_rows(trend, ["cycle", "capability", "value"])
 
-    recommendations = selectors.recommendations_frame(framework_id=cycle.framework_id)
     payloads = _payloads(figures, alts)
     return {
         "lenses": lenses.to_dict("records"),

@@ -6,6 +6,7 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from assessment.models import Assessment, AuditEvent, Target
+from benchmarks import reports
 from benchmarks.reports import HIDDEN_GROUP_MSG
 from benchmarks.targets import TARGET_RANGE_MSG
 from benchmarks.tests.snapshots import build_snapshot, make_teams
@@ -17,6 +18,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _empty_cache():
     cache.clear()
+    reports._framework_frames.clear()
     yield
     cache.clear()
 
@@ -172,6 +174,107 @@ def test_the_team_report_query_count_does_not_grow_with_teams(
     client.force_login(respondent_a)
     with django_assert_num_queries(13):
         assert client.get(report_url(report)).status_code == 200
+
+
+def test_the_second_request_for_a_report_reads_it_from_the_cache(
+    client, respondent_a, report_a, django_assert_num_queries
+):
+    client.force_login(respondent_a)
+    first = client.get(report_url(report_a)).content.decode()
+    # session, user, assessment, memberships, and the report's state
+    with django_assert_num_queries(5):
+        second = client.get(report_url(report_a)).content.decode()
+    token = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+    assert token.sub("", second) == token.sub("", first)
+    assert 'data-chart-source="chart-radar"' in second
+    with django_assert_num_queries(5):
+        html = client.get(
+            reverse("benchmarks:team_benchmark", args=[report_a.pk])
+        ).content.decode()
+    assert 'data-chart-source="benchmark-0"' in html
+
+
+def test_a_new_snapshot_rebuilds_the_cached_report(client, respondent_a, report_a):
+    client.force_login(respondent_a)
+    before = client.get(report_url(report_a)).context
+    assert before["charts"]["radar"]["rows"][0] == ["Capability 0", 20, 25, None]
+    cycle = report_a.cycle
+    cycle.node_stats.filter(node__isnull=True).update(median=99)
+    cycle.rollup.computed_generation = 2
+    cycle.rollup.generation = 2
+    cycle.rollup.save()
+    response = client.get(report_url(report_a))
+    assert response.context["charts"]["radar"]["rows"][0] == [
+        "Capability 0",
+        20,
+        99,
+        None,
+    ]
+    assert chart_payload(response, "benchmark-0")["data"][0]["median"] == [99, 99]
+
+
+def test_a_target_change_rebuilds_the_cached_report(
+    client, respondent_a, report_a, org, django_capture_on_commit_callbacks
+):
+    from benchmarks.targets import target_set
+
+    client.force_login(respondent_a)
+    assert client.get(report_url(report_a)).context["grid"][0]["target"] is None
+    with django_capture_on_commit_callbacks(execute=True):
+        target_set(organization=org, capability_key="cap-0", percent=60)
+    response = client.get(report_url(report_a))
+    assert response.context["grid"][0]["target"] == 60
+    assert 'data-chart-source="chart-progress"' in response.content.decode()
+
+
+def test_reopening_and_submitting_again_rebuilds_the_cached_report(
+    client, lead, respondent_a, org, framework, team_a, team_b
+):
+    from assessment.models import Answer
+    from assessment.services import assessment_reopen, assessment_submit
+    from assessment.tests.factories import answer_all, make_cycle
+    from benchmarks.services import rollup_recompute
+
+    cycle = make_cycle(organization=org, framework=framework, teams=[team_a, team_b])
+    report = Assessment.objects.get(cycle=cycle, team=team_a)
+    answer_all(report, score=1)
+    assessment_submit(assessment=report, user=respondent_a)
+    rollup_recompute(cycle_id=cycle.id, force=True)
+    client.force_login(respondent_a)
+    grid = client.get(report_url(report)).context["grid"]
+    assert [row["percent"] for row in grid] == [25, 25]
+
+    assessment_reopen(assessment=report, user=lead, reason="Wrong answers")
+    assert "No results yet" in client.get(report_url(report)).content.decode()
+
+    Answer.objects.filter(assessment=report).delete()
+    answer_all(report, score=3)
+    assessment_submit(assessment=report, user=respondent_a)
+    grid = client.get(report_url(report)).context["grid"]
+    assert [row["percent"] for row in grid] == [75, 75]
+
+
+def test_the_cached_report_keeps_hidden_groups_from_respondents(
+    client, lead, respondent_a, report_a, org
+):
+    org.anonymity_threshold = 5
+    org.save()
+    url = reverse("benchmarks:team_benchmark", args=[report_a.pk])
+    client.force_login(lead)
+    # the lead's report, cached first, shows every group
+    assert [b["group"] for b in client.get(url).context["benchmarks"]] == [
+        "Org One",
+        "Retail",
+    ]
+    client.force_login(respondent_a)
+    for _ in range(2):
+        response = client.get(url)
+        assert response.context["benchmarks"] == []
+        assert HIDDEN_GROUP_MSG.format(k=5, group="Retail") in (
+            response.content.decode()
+        )
+    client.force_login(lead)
+    assert len(client.get(url).context["benchmarks"]) == 2
 
 
 # --- dashboard -----------------------------------------------------------------------
