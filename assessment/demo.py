@@ -691,8 +691,22 @@ def build(
         _store_scores(cycle.id, submitted_ids, result)
         result.add_phase("scores", time.perf_counter() - phase)
         report(base + step, label)
+    _analyze_after_bulk_load()
     result.elapsed = time.perf_counter() - started
     return result
+
+
+def _analyze_after_bulk_load() -> None:
+    """Refresh PostgreSQL's planner statistics: after a bulk load they describe empty
+    tables until autovacuum gets round to them (never, where it is switched off), and
+    the planner then picks slow plans for every page."""
+    if connection.vendor != "postgresql":
+        return
+    from benchmarks.models import NodeStat, TeamRank
+
+    with connection.cursor() as cursor:
+        for model in (Team, Assessment, Answer, CapabilityScore, NodeStat, TeamRank):
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def _write_cycle(
