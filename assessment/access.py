@@ -6,6 +6,8 @@ leaks about other teams or organisations. Staff see everything.
 
 from dataclasses import dataclass, field
 
+from django.db import connection
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 
 from .models import Assessment, Cycle, Membership, Organization, Team
@@ -42,42 +44,54 @@ class Access:
 
 
 def access_for(user) -> Access:
-    """The user's reach; cached on the user object for the rest of the request."""
+    """The user's reach; cached on the user object for the rest of the request.
+
+    One query (memberships, and whether each membership's team has teams under it);
+    a second one only for a membership of a business unit that has teams under it.
+    """
     if not user.is_authenticated:
         return Access()
     cached = getattr(user, "_finops_access", None)
     if cached is not None:
         return cached
     rows = list(
-        Membership.objects.filter(user=user).values_list(
-            "organization_id", "team_id", "role"
+        Membership.objects.filter(user=user)
+        .order_by()
+        .annotate(
+            has_children=Exists(Team.objects.filter(parent_id=OuterRef("team_id")))
         )
+        .values_list("organization_id", "team_id", "role", "has_children")
     )
-    lead_orgs = {org for org, _team, role in rows if role == Membership.Role.LEAD}
-    direct_teams = {team for _org, team, _role in rows if team is not None}
+    lead_orgs = {org for org, _team, role, _sub in rows if role == Membership.Role.LEAD}
+    team_ids = {team for _org, team, _role, _sub in rows if team is not None}
+    parents = {team for _org, team, _role, sub in rows if team is not None and sub}
     access = Access(
         is_staff=user.is_staff,
         lead_org_ids=frozenset(lead_orgs),
-        member_org_ids=frozenset(org for org, _team, _role in rows),
-        team_ids=frozenset(_with_descendants(direct_teams)),
+        member_org_ids=frozenset(org for org, _team, _role, _sub in rows),
+        team_ids=frozenset(team_ids | _descendants(parents)),
     )
     user._finops_access = access
     return access
 
 
-def _with_descendants(team_ids: set[int]) -> set[int]:
-    """A membership of a business unit covers the teams under it."""
-    found = set(team_ids)
-    frontier = set(team_ids)
-    while frontier:
-        frontier = (
-            set(
-                Team.objects.filter(parent_id__in=frontier).values_list("id", flat=True)
-            )
-            - found
-        )
-        found |= frontier
-    return found
+def _descendants(team_ids: set[int]) -> set[int]:
+    """The teams under ``team_ids`` at any depth (a membership of a business unit
+    covers them): one recursive query, whatever the depth of the tree."""
+    if not team_ids:
+        return set()
+    table = connection.ops.quote_name(Team._meta.db_table)
+    placeholders = ", ".join(["%s"] * len(team_ids))
+    # UNION (not UNION ALL) stops on a cycle in the parent links, should one exist.
+    sql = (
+        f"WITH RECURSIVE under(id) AS ("
+        f" SELECT id FROM {table} WHERE parent_id IN ({placeholders})"
+        f" UNION SELECT t.id FROM {table} t JOIN under ON t.parent_id = under.id"
+        f") SELECT id FROM under"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(team_ids))
+        return {row[0] for row in cursor.fetchall()}
 
 
 def user_is_lead(user) -> bool:
@@ -130,6 +144,7 @@ def get_assessment_for_user(user, pk: int) -> Assessment:
             "cycle__organization", "cycle__framework", "team"
         )
         .filter(pk=pk)
+        .order_by()  # the default ordering would join the team for nothing
         .first()
     )
     if assessment is None or not access_for(user).can_answer(assessment):

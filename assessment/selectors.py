@@ -7,7 +7,7 @@ answers or assessments.
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, FilteredRelation, Prefetch, Q
+from django.db.models import Count, Exists, FilteredRelation, OuterRef, Prefetch, Q
 
 from capabilities.models import AnswerOption, Capability, Question
 
@@ -43,12 +43,29 @@ def cycle_scope_capability_ids(*, cycle: Cycle) -> set[int] | None:
     return cycle._scope_capability_ids
 
 
+def in_scope_q(*, cycle, capability) -> Q:
+    """SQL condition: ``capability`` is in the scope of ``cycle`` (all capabilities
+    are when the cycle names none). Either may be a value or an expression such as
+    ``OuterRef("cycle_id")``, so a query checks the scope without a query of its own.
+    """
+    scope = Cycle.capabilities.through.objects.filter(cycle_id=cycle)
+    return Q(Exists(scope.filter(capability_id=capability))) | ~Q(Exists(scope))
+
+
 def questions_in_scope(*, cycle: Cycle, scope_ids: set[int] | None = None):
-    """QuerySet of the cycle's questions in scope, in questionnaire order."""
-    if scope_ids is None:
-        scope_ids = cycle_scope_capability_ids(cycle=cycle)
+    """QuerySet of the cycle's questions in scope, in questionnaire order.
+
+    The scope is read inside the same query unless it is known already (given, or
+    kept on the cycle by ``cycle_scope_capability_ids``).
+    """
     questions = Question.objects.filter(capability__framework_id=cycle.framework_id)
-    if scope_ids is not None:
+    if scope_ids is None:
+        scope_ids = getattr(cycle, "_scope_capability_ids", False)
+    if scope_ids is False:
+        questions = questions.filter(
+            in_scope_q(cycle=cycle.pk, capability=OuterRef("capability_id"))
+        )
+    elif scope_ids is not None:
         questions = questions.filter(capability_id__in=scope_ids)
     return questions.order_by("capability__order", "capability_id", "order", "id")
 
@@ -56,7 +73,7 @@ def questions_in_scope(*, cycle: Cycle, scope_ids: set[int] | None = None):
 def assessment_questions(*, assessment: Assessment) -> list[CapabilityQuestions]:
     """The questions in scope grouped by capability, with lens and options loaded.
 
-    Three queries: scope, questions (with capability and lens), options.
+    Two queries: questions (with capability and lens, scope inside), options.
     """
     questions = (
         questions_in_scope(cycle=assessment.cycle)
@@ -98,7 +115,7 @@ def _percent(answered: int, total: int) -> int:
 
 
 def assessment_progress(*, assessment: Assessment) -> dict:
-    """Answered and total questions, overall and per capability (two queries).
+    """Answered and total questions, overall and per capability (one query).
 
     ``{"answered", "total", "percent", "complete", "capabilities": [{"capability_id",
     "key", "name", "answered", "total", "percent", "complete"}]}``

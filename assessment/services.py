@@ -4,18 +4,25 @@ Every write locks the assessment row first (``FOR NO KEY UPDATE``), so a submit 
 a save never interleave: either the save lands before the submit, or it is refused.
 """
 
+from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import BooleanField, ExpressionWrapper, OuterRef
 from django.utils import timezone
 
 from capabilities.models import AnswerOption, Question
 
 from .exceptions import AnswerConflict, IncompleteAssessment
 from .models import Answer, AnswerChange, Assessment, AssessmentReopen, AuditEvent
-from .selectors import ANSWERED_Q, cycle_scope_capability_ids, questions_in_scope
+from .selectors import (
+    ANSWERED_Q,
+    cycle_scope_capability_ids,
+    in_scope_q,
+    questions_in_scope,
+)
 
 COMMENT_MAX_LENGTH = 5000
 ACTIVITY_RESOLUTION = timedelta(minutes=1)
@@ -64,25 +71,47 @@ def answer_values(answer: Answer | None) -> dict:
     }
 
 
+def _locked_row(pk: int, question: Question | None = None) -> Assessment:
+    """The assessment row with its cycle, locked (``FOR NO KEY UPDATE``) until the
+    transaction ends: one query. With ``question``, the same query tells whether its
+    capability is in the cycle's scope (``question_in_scope``)."""
+    rows = Assessment.objects.select_for_update(no_key=True, of=("self",))
+    if question is not None:
+        rows = rows.annotate(
+            question_in_scope=ExpressionWrapper(
+                in_scope_q(
+                    cycle=OuterRef("cycle_id"), capability=question.capability_id
+                ),
+                output_field=BooleanField(),
+            )
+        )
+    return rows.select_related("cycle").get(pk=pk)
+
+
+def _refresh_from_locked(assessment: Assessment, locked: Assessment) -> None:
+    """Copy the committed state read under the lock (a concurrent submit is seen)."""
+    assessment.status = locked.status
+    assessment.submitted_at = locked.submitted_at
+    assessment.last_activity_at = locked.last_activity_at
+    assessment.cycle.status = locked.cycle.status
+
+
+def _check_writable(locked: Assessment) -> None:
+    if locked.is_submitted:
+        raise ValidationError({"assessment": [ASSESSMENT_SUBMITTED_MSG]})
+    if not locked.cycle.is_open:
+        raise ValidationError({"assessment": [CYCLE_NOT_OPEN_MSG]})
+
+
 def _lock_writable_assessment(assessment: Assessment) -> Assessment:
     """Lock the assessment row and refuse writes to a submitted one or a non-open cycle.
 
     The caller's instance is refreshed from the locked row, so it reflects the
     committed state (a concurrent submit is seen).
     """
-    locked = (
-        Assessment.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("cycle")
-        .get(pk=assessment.pk)
-    )
-    assessment.status = locked.status
-    assessment.submitted_at = locked.submitted_at
-    assessment.last_activity_at = locked.last_activity_at
-    assessment.cycle.status = locked.cycle.status
-    if locked.is_submitted:
-        raise ValidationError({"assessment": [ASSESSMENT_SUBMITTED_MSG]})
-    if not locked.cycle.is_open:
-        raise ValidationError({"assessment": [CYCLE_NOT_OPEN_MSG]})
+    locked = _locked_row(assessment.pk)
+    _refresh_from_locked(assessment, locked)
+    _check_writable(locked)
     return assessment
 
 
@@ -100,7 +129,7 @@ def _evidence_errors(url: str) -> list[str]:
 def _validate_answer(
     *,
     assessment: Assessment,
-    scope_ids: set[int] | None,
+    in_scope: bool,
     question: Question,
     option: AnswerOption | None,
     not_applicable: bool,
@@ -110,7 +139,7 @@ def _validate_answer(
     errors: dict[str, list[str]] = {}
     if question.capability.framework_id != assessment.cycle.framework_id:
         errors["question"] = [QUESTION_NOT_IN_FRAMEWORK_MSG]
-    elif scope_ids is not None and question.capability_id not in scope_ids:
+    elif not in_scope:
         errors["question"] = [QUESTION_OUT_OF_SCOPE_MSG]
     if option is not None and not_applicable:
         errors["option"] = [OPTION_AND_NA_MSG]
@@ -127,18 +156,23 @@ def _validate_answer(
 
 
 def _locked_answer(assessment: Assessment, question: Question) -> Answer | None:
-    return (
+    answer = (
         Answer.objects.select_for_update(of=("self",))
         .select_related("option")
         .filter(assessment_id=assessment.pk, question_id=question.pk)
+        # No ordering: the default one would join five tables to sort one row.
+        .order_by()
         .first()
     )
+    if answer is not None:
+        answer.assessment = assessment
+    return answer
 
 
 def _record_one(
     *,
     assessment: Assessment,
-    scope_ids: set[int] | None,
+    in_scope: bool,
     question: Question,
     user,
     option: AnswerOption | None,
@@ -157,7 +191,7 @@ def _record_one(
         evidence_url = evidence_url.strip()
     _validate_answer(
         assessment=assessment,
-        scope_ids=scope_ids,
+        in_scope=in_scope,
         question=question,
         option=option,
         not_applicable=not_applicable,
@@ -231,7 +265,7 @@ def _touch(assessment: Assessment) -> None:
 @transaction.atomic
 def answer_record(
     *,
-    assessment: Assessment,
+    assessment: Assessment | int,
     question: Question,
     user,
     option: AnswerOption | None = None,
@@ -239,6 +273,7 @@ def answer_record(
     comment: str | None = None,
     evidence_url: str | None = None,
     expected_version: int | None,
+    may_answer: Callable[[Assessment], bool] | None = None,
 ) -> Answer:
     """Create or update the one answer of ``assessment`` to ``question``.
 
@@ -247,11 +282,23 @@ def answer_record(
     yet); a different stored version raises ``AnswerConflict`` and changes nothing.
     Each effective change bumps the version and writes one ``AnswerChange``; a save
     with the stored values changes nothing. Raises ``ValidationError`` (field dict).
+
+    ``assessment`` may be a pk, so that reading and locking the row is one query:
+    the returned answer's ``assessment`` is then the locked row, and
+    ``may_answer(row)`` false raises ``Assessment.DoesNotExist``, as a missing pk
+    does, before anything is validated or written.
     """
-    _lock_writable_assessment(assessment)
+    if isinstance(assessment, int):
+        locked = assessment = _locked_row(assessment, question)
+        if may_answer is not None and not may_answer(locked):
+            raise Assessment.DoesNotExist("No such assessment.")
+    else:
+        locked = _locked_row(assessment.pk, question)
+        _refresh_from_locked(assessment, locked)
+    _check_writable(locked)
     answer, changed = _record_one(
         assessment=assessment,
-        scope_ids=cycle_scope_capability_ids(cycle=assessment.cycle),
+        in_scope=locked.question_in_scope,
         question=question,
         user=user,
         option=option,
@@ -308,7 +355,8 @@ def answers_bulk_record(
         try:
             answer, changed = _record_one(
                 assessment=assessment,
-                scope_ids=scope_ids,
+                in_scope=scope_ids is None
+                or item["question"].capability_id in scope_ids,
                 question=item["question"],
                 user=user,
                 option=item.get("option"),

@@ -19,6 +19,7 @@ from capabilities.models import AnswerOption, Question
 from . import selectors, services
 from .access import access_for, get_assessment_for_user
 from .exceptions import AnswerConflict, IncompleteAssessment
+from .models import Assessment
 
 SAVED_MSG = "Your answers are saved."
 SUBMITTED_MSG = "Assessment submitted. Thank you!"
@@ -237,48 +238,74 @@ def _optional_str(data: dict, name: str):
     return value
 
 
+def _option_and_question(option_id, question_id):
+    """The option (or None) and the question, with its capability: one query, as the
+    option's question is loaded with it (a second only for an option of another
+    question, or none)."""
+    option = None
+    if option_id is not None:
+        option = (
+            AnswerOption.objects.select_related("question__capability")
+            .filter(pk=_int_or_zero(option_id))
+            .order_by()
+            .first()
+        )
+    if option is not None and option.question_id == question_id:
+        return option, option.question
+    question = (
+        Question.objects.select_related("capability")
+        .filter(pk=question_id)
+        .order_by()
+        .first()
+    )
+    return option, question
+
+
 @login_required
 @require_POST
 def answer_save(request, pk, question_id):
     """Autosave of one answer (JSON): 200 ``{version, answered, progress}``,
-    400 ``{field: [messages]}``, 409 ``{detail, current}``."""
-    assessment = get_assessment_for_user(request.user, pk)
+    400 ``{field: [messages]}``, 409 ``{detail, current}``.
+
+    The access check runs on the row ``answer_record`` reads and locks, so a save
+    reads the assessment once.
+    """
     try:
         data = json.loads(request.body or b"{}")
     except ValueError:
         data = None
     if not isinstance(data, dict):
+        # Nothing to save; still 404 for an assessment out of reach.
+        get_assessment_for_user(request.user, pk)
         return JsonResponse({"detail": [BAD_JSON_MSG]}, status=400)
     wants_option = data.get("option") not in (None, "")
-    option = None
-    if wants_option:
-        # One query loads the option and, usually, its question with it.
-        option = (
-            AnswerOption.objects.select_related("question__capability")
-            .filter(pk=_int_or_zero(data["option"]))
-            .first()
-        )
-    if option is not None and option.question_id == question_id:
-        question = option.question
-    else:
-        question = (
-            Question.objects.select_related("capability").filter(pk=question_id).first()
-        )
+    option, question = _option_and_question(
+        data["option"] if wants_option else None, question_id
+    )
     if question is None:
         raise Http404("No such question.")
     try:
         if wants_option and option is None:
             raise ValidationError({"option": [services.OPTION_UNKNOWN_MSG]})
+        comment = _optional_str(data, "comment")
+        evidence_url = _optional_str(data, "evidence_url")
+    except ValidationError as error:
+        get_assessment_for_user(request.user, pk)  # 404 comes first
+        return JsonResponse(error.message_dict, status=400)
+    try:
         answer = services.answer_record(
-            assessment=assessment,
+            assessment=pk,
+            may_answer=access_for(request.user).can_answer,
             question=question,
             user=request.user,
             option=option,
             not_applicable=data.get("not_applicable") is True,
-            comment=_optional_str(data, "comment"),
-            evidence_url=_optional_str(data, "evidence_url"),
+            comment=comment,
+            evidence_url=evidence_url,
             expected_version=_int_or_zero(data.get("expected_version")),
         )
+    except Assessment.DoesNotExist:
+        raise Http404("No such assessment.") from None
     except AnswerConflict as conflict:
         return JsonResponse(
             {"detail": conflict.message, "current": _answer_payload(conflict.current)},
@@ -290,7 +317,7 @@ def answer_save(request, pk, question_id):
         {
             "version": answer.version,
             "answered": answer.is_answered,
-            "progress": selectors.assessment_progress(assessment=assessment),
+            "progress": selectors.assessment_progress(assessment=answer.assessment),
         }
     )
 

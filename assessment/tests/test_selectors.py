@@ -35,12 +35,13 @@ def test_assessment_questions_keeps_to_the_cycles_scope(team_a, framework):
     assert [g.capability.key for g in groups] == ["cap-1"]
 
 
-def test_assessment_questions_uses_three_queries_for_any_size(
+def test_assessment_questions_uses_two_queries_for_any_size(
     team_a, django_assert_num_queries
 ):
     big = make_framework(slug="big", capabilities=8, questions_per_lens=2, publish=True)
     assessment = make_assessment(team=team_a, framework=big)
-    with django_assert_num_queries(3):
+    # Questions (the cycle's scope read inside the same query), options.
+    with django_assert_num_queries(2):
         groups = selectors.assessment_questions(assessment=assessment)
         options = [o for g in groups for q in g.questions for o in q.options.all()]
         lenses = {q.lens.key for g in groups for q in g.questions}
@@ -62,6 +63,21 @@ def test_assessment_progress_counts_answers_per_capability(
     ]
     assert progress["capabilities"][0]["complete"] is True
     assert progress["complete"] is False
+
+
+def test_assessment_progress_is_one_query_and_counts_only_the_scope(
+    team_a, framework, django_assert_num_queries
+):
+    second = Capability.objects.get(framework=framework, key="cap-1")
+    assessment = make_assessment(
+        team=team_a, framework=framework, capabilities=[second]
+    )
+    answer_all(assessment)
+    assessment = Assessment.objects.select_related("cycle").get(pk=assessment.pk)
+    with django_assert_num_queries(1):
+        progress = selectors.assessment_progress(assessment=assessment)
+    assert [c["key"] for c in progress["capabilities"]] == ["cap-1"]
+    assert (progress["answered"], progress["total"]) == (5, 5)
 
 
 def test_assessment_progress_counts_na_only_where_allowed(assessment, framework):
@@ -137,6 +153,54 @@ def test_assessments_for_user_uses_a_constant_number_of_queries(
     with django_assert_num_queries(4):
         rows = selectors.assessments_for_user(user=respondent_a)
     assert len(rows["open"]) == 6
+
+
+def test_access_of_a_team_respondent_is_one_query(
+    respondent_a, team_a, django_assert_num_queries
+):
+    from assessment.access import access_for
+
+    with django_assert_num_queries(1):
+        access = access_for(respondent_a)
+    assert access.team_ids == {team_a.pk}
+    assert not access.is_lead
+
+
+def test_access_of_a_business_unit_covers_every_team_under_it_in_two_queries(
+    org, business_unit, team_a, team_b, django_assert_num_queries
+):
+    from django.contrib.auth import get_user_model
+
+    from assessment import cycles
+    from assessment.access import access_for
+    from assessment.models import Membership
+
+    inner = cycles.team_create(
+        organization=org, name="Online", parent=business_unit, kind="business_unit"
+    )
+    web = cycles.team_create(organization=org, name="Web", parent=inner)
+    deeper = cycles.team_create(
+        organization=org, name="Deeper", parent=inner, kind="business_unit"
+    )
+    leaf = cycles.team_create(organization=org, name="Leaf", parent=deeper)
+    elsewhere = cycles.team_create(organization=org, name="Elsewhere")
+    user = get_user_model().objects.create_user("una", password="x")
+    Membership.objects.create(user=user, organization=org, team=inner)
+    with django_assert_num_queries(2):
+        access = access_for(user)
+    assert access.team_ids == {inner.pk, web.pk, deeper.pk, leaf.pk}
+    assert elsewhere.pk not in access.team_ids
+    other = get_user_model().objects.create_user("ulf", password="x")
+    Membership.objects.create(user=other, organization=org, team=business_unit)
+    assert access_for(other).team_ids == {
+        business_unit.pk,
+        team_a.pk,
+        team_b.pk,
+        inner.pk,
+        web.pk,
+        deeper.pk,
+        leaf.pk,
+    }
 
 
 def test_answer_history_lists_changes_newest_first(assessment, framework, respondent_a):

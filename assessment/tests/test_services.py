@@ -243,6 +243,38 @@ def test_answer_record_rejects_a_question_out_of_the_cycles_scope(
     assert _errors(excinfo) == {"question": [services.QUESTION_OUT_OF_SCOPE_MSG]}
 
 
+def test_scope_is_checked_per_question_by_answer_record_and_bulk(
+    team_a, framework, respondent_a
+):
+    first = Capability.objects.get(framework=framework, key="cap-0")
+    assessment = make_assessment(team=team_a, framework=framework, capabilities=[first])
+    inside = Question.objects.select_related("capability").filter(
+        capability__key="cap-0"
+    )[0]
+    outside = Question.objects.select_related("capability").filter(
+        capability__key="cap-1"
+    )[0]
+    answer = _record(assessment, inside, respondent_a, option=_option(inside, 2))
+    assert answer.version == 1
+    with pytest.raises(ValidationError) as excinfo:
+        services.answers_bulk_record(
+            assessment=assessment,
+            user=respondent_a,
+            items=[
+                {
+                    "question": inside,
+                    "option": _option(inside, 3),
+                    "expected_version": 1,
+                },
+                {"question": outside, "option": _option(outside, 3)},
+            ],
+        )
+    assert _errors(excinfo) == {
+        "items[1].question": [services.QUESTION_OUT_OF_SCOPE_MSG]
+    }
+    assert Answer.objects.get().version == 1
+
+
 def test_answer_record_rejects_a_comment_over_the_limit(
     assessment, framework, respondent_a
 ):
@@ -370,14 +402,65 @@ def test_answer_record_refuses_a_cycle_that_is_not_open(
     assert _errors(excinfo) == {"assessment": [services.CYCLE_NOT_OPEN_MSG]}
 
 
+def test_answer_record_by_pk_returns_the_locked_row_with_the_answer(
+    assessment, framework, respondent_a
+):
+    question = _question(framework)
+    answer = _record(
+        assessment.pk,
+        question,
+        respondent_a,
+        option=_option(question, 3),
+        may_answer=lambda row: row.team_id == assessment.team_id,
+    )
+    assert answer.version == 1
+    assert answer.assessment.pk == assessment.pk
+    assert answer.assessment.status == Assessment.Status.IN_PROGRESS
+
+
+def test_answer_record_by_pk_refuses_before_validating_when_may_answer_is_false(
+    assessment, framework, respondent_a
+):
+    question = _question(framework)
+    seen = []
+
+    def may_answer(row):
+        seen.append(row.pk)
+        return False
+
+    with pytest.raises(Assessment.DoesNotExist):
+        # Even an invalid answer: the refusal comes first, and nothing is written.
+        _record(
+            assessment.pk,
+            question,
+            respondent_a,
+            not_applicable=True,
+            option=_option(question, 3),
+            may_answer=may_answer,
+        )
+    assert seen == [assessment.pk]
+    assert not Answer.objects.exists()
+    assessment.refresh_from_db()
+    assert assessment.status == Assessment.Status.NOT_STARTED
+
+
+def test_answer_record_by_pk_of_a_missing_assessment_raises_does_not_exist(
+    framework, respondent_a
+):
+    question = _question(framework)
+    with pytest.raises(Assessment.DoesNotExist):
+        _record(10**9, question, respondent_a, option=_option(question, 1))
+
+
 def test_answer_record_uses_a_bounded_number_of_queries(
     assessment, framework, respondent_a, django_assert_max_num_queries
 ):
     question = _question(framework)
     _record(assessment, question, respondent_a, option=_option(question, 1))
     option = _option(question, 2)
-    # lock, scope, answer, update, history, activity (+ savepoint on the way in/out)
-    with django_assert_max_num_queries(8):
+    # lock (with the scope check), answer, update, history (+ savepoint on the way
+    # in and out); the activity stamp is written at most once a minute.
+    with django_assert_max_num_queries(6):
         _record(
             assessment,
             question,

@@ -412,6 +412,80 @@ def test_answer_save_refuses_a_closed_cycle(client, respondent_a, assessment, qu
     assert response.json() == {"assessment": [services.CYCLE_NOT_OPEN_MSG]}
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"option": 999999},
+        {"comment": 12},
+        {"evidence_url": "javascript:alert(1)"},
+        {"option": "first"},
+        {},
+    ],
+    ids=["unknown-option", "comment-not-text", "bad-url", "option-not-id", "valid"],
+)
+def test_answer_save_out_of_reach_is_404_before_any_validation(
+    client, respondent_b, assessment, question, payload
+):
+    if payload == {}:
+        payload = {"option": question.options.get(score=2).pk}
+    client.force_login(respondent_b)
+    response = _save(client, assessment, question, **payload)
+    assert response.status_code == 404
+    assert not Answer.objects.exists()
+    assessment.refresh_from_db()
+    assert assessment.status == Assessment.Status.NOT_STARTED
+
+
+def test_answer_save_out_of_reach_with_a_bad_body_is_404(
+    client, respondent_b, assessment, question
+):
+    client.force_login(respondent_b)
+    response = client.post(
+        reverse("assessment:answer_save", args=[assessment.pk, question.pk]),
+        data="[1, 2]",
+        content_type="application/json",
+    )
+    assert response.status_code == 404
+
+
+def test_answer_save_of_a_missing_assessment_or_question_is_404(
+    client, respondent_a, assessment, question
+):
+    client.force_login(respondent_a)
+    option = question.options.get(score=2).pk
+    missing = Assessment(pk=10**9)
+    assert _save(client, missing, question, option=option).status_code == 404
+    url = reverse("assessment:answer_save", args=[assessment.pk, 10**9])
+    response = client.post(url, data="{}", content_type="application/json")
+    assert response.status_code == 404
+    assert not Answer.objects.exists()
+
+
+def test_answer_save_by_a_member_of_a_business_unit_above_the_team(
+    client, org, business_unit, framework
+):
+    from django.contrib.auth import get_user_model
+
+    from assessment import cycles
+    from assessment.models import Membership
+
+    inner = cycles.team_create(
+        organization=org,
+        name="Online",
+        parent=business_unit,
+        kind="business_unit",
+    )
+    web = cycles.team_create(organization=org, name="Web", parent=inner)
+    deep = make_assessment(team=web, framework=framework)
+    question = Question.objects.filter(capability__framework=framework).first()
+    user = get_user_model().objects.create_user("una", password="x")
+    Membership.objects.create(user=user, organization=org, team=business_unit)
+    client.force_login(user)
+    response = _save(client, deep, question, option=question.options.get(score=1).pk)
+    assert response.status_code == 200
+    assert Answer.objects.get().assessment_id == deep.pk
+
+
 def test_answer_save_refuses_get(client, respondent_a, assessment, question):
     client.force_login(respondent_a)
     url = reverse("assessment:answer_save", args=[assessment.pk, question.pk])
@@ -419,7 +493,11 @@ def test_answer_save_refuses_get(client, respondent_a, assessment, question):
 
 
 def test_answer_save_uses_a_bounded_number_of_queries(
-    client, respondent_a, team_a, django_assert_max_num_queries
+    client,
+    respondent_a,
+    team_a,
+    django_assert_max_num_queries,
+    django_assert_num_queries,
 ):
     big = make_framework(slug="big", capabilities=8, questions_per_lens=2, publish=True)
     assessment = make_assessment(team=team_a, framework=big)
@@ -428,16 +506,20 @@ def test_answer_save_uses_a_bounded_number_of_queries(
     client.force_login(respondent_a)
     client.get(reverse("assessment:my_assessments"))
     option = question.options.get(score=4).pk
-    with django_assert_max_num_queries(14):
+    # session, user, option (with its question), memberships, then under the lock
+    # (savepoint/BEGIN): assessment (with the scope check), answer; the conflict's
+    # author for the payload.
+    with django_assert_max_num_queries(9):
         response = _save(
             client, assessment, question, option=option, expected_version=0
         )
     assert response.status_code == 409
     response = _save(client, assessment, question, option=option, expected_version=1)
     assert response.status_code == 200
-    # Steady state: a save within a minute of the last one.
+    # Steady state: a save within a minute of the last one. Session, user, option,
+    # memberships, BEGIN, assessment, answer, update, history, COMMIT, progress.
     option = question.options.get(score=3).pk
-    with django_assert_max_num_queries(14):
+    with django_assert_num_queries(11):
         response = _save(
             client, assessment, question, option=option, expected_version=2
         )
