@@ -62,7 +62,8 @@ stack: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py setup_portal
 	$(PY) manage.py collectstatic --no-input --verbosity 0
-	$(VENV)/bin/honcho start
+	@echo "FinOps maturity portal (gunicorn, Celery worker and beat): http://$(HOST):$(PORT)/"
+	$(VENV)/bin/honcho start --port $(PORT)
 
 worker: install
 	$(VENV)/bin/celery -A finops_portal worker --loglevel=INFO
