@@ -122,7 +122,7 @@ if not REDIS_URL and CELERY_BROKER_URL.startswith("redis"):
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "finops_portal.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "finops",
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},

@@ -88,5 +88,5 @@ def test_real_redis_is_reported_up(tmp_path):
         REDIS_URL=redis_url,
     )
     assert status == 200, body
-    assert body["checks"]["cache"]["backend"] == "RedisCache"
+    assert body["checks"]["cache"]["backend"] == "ResilientRedisCache"
     assert body["checks"]["broker"]["status"] == "ok"
