@@ -81,6 +81,16 @@ def require_lead(user, organization_id: int) -> None:
 
 
 # The services name some fields as the pages do; the API names them as its input.
+def lead_write_responses(ok, *, status: int = 200) -> dict:
+    """The documented answers of a lead's write: done, refused, not a lead, not found."""
+    return {
+        status: ok,
+        400: BAD_REQUEST_RESPONSE,
+        403: FORBIDDEN_RESPONSE,
+        404: NOT_FOUND_RESPONSE,
+    }
+
+
 SERVICE_FIELD_NAMES = {
     "identifier": "user",
     "team_ids": "teams",
@@ -176,12 +186,7 @@ class TeamViewSet(
     @extend_schema(
         summary="Add a business unit or team (leads)",
         request=s.TeamCreateSerializer,
-        responses={
-            201: s.TeamSerializer,
-            400: BAD_REQUEST_RESPONSE,
-            403: FORBIDDEN_RESPONSE,
-            404: NOT_FOUND_RESPONSE,
-        },
+        responses=lead_write_responses(s.TeamSerializer, status=201),
     )
     def create(self, request):
         data = _valid(s.TeamCreateSerializer, request.data)
@@ -199,12 +204,7 @@ class TeamViewSet(
     @extend_schema(
         summary="Rename, move or change the kind of a team (leads)",
         request=s.TeamUpdateSerializer,
-        responses={
-            200: s.TeamSerializer,
-            400: BAD_REQUEST_RESPONSE,
-            403: FORBIDDEN_RESPONSE,
-            404: NOT_FOUND_RESPONSE,
-        },
+        responses=lead_write_responses(s.TeamSerializer),
     )
     def partial_update(self, request, pk=None):
         team = self.get_object()
@@ -252,12 +252,7 @@ class TeamViewSet(
                 description="Organisation slug.",
             )
         ],
-        responses={
-            200: s.TeamTreeNodeSerializer(many=True),
-            400: BAD_REQUEST_RESPONSE,
-            403: FORBIDDEN_RESPONSE,
-            404: NOT_FOUND_RESPONSE,
-        },
+        responses=lead_write_responses(s.TeamTreeNodeSerializer(many=True)),
         filters=False,
     )
     @action(detail=False, methods=["get"], filterset_class=None, ordering_fields=[])
@@ -309,12 +304,7 @@ class MembershipViewSet(
     @extend_schema(
         summary="Give an existing user a role in an organisation (leads)",
         request=s.MembershipCreateSerializer,
-        responses={
-            201: s.MembershipSerializer,
-            400: BAD_REQUEST_RESPONSE,
-            403: FORBIDDEN_RESPONSE,
-            404: NOT_FOUND_RESPONSE,
-        },
+        responses=lead_write_responses(s.MembershipSerializer, status=201),
     )
     def create(self, request):
         data = _valid(s.MembershipCreateSerializer, request.data)
@@ -335,12 +325,7 @@ class MembershipViewSet(
     @extend_schema(
         summary="Change a member's role (leads)",
         request=s.MembershipUpdateSerializer,
-        responses={
-            200: s.MembershipSerializer,
-            400: BAD_REQUEST_RESPONSE,
-            403: FORBIDDEN_RESPONSE,
-            404: NOT_FOUND_RESPONSE,
-        },
+        responses=lead_write_responses(s.MembershipSerializer),
     )
     def partial_update(self, request, pk=None):
         membership = self.get_object()
@@ -407,12 +392,7 @@ class CycleViewSet(
     @extend_schema(
         summary="Plan a cycle (leads)",
         request=s.CycleCreateSerializer,
-        responses={
-            201: s.CycleSerializer,
-            400: BAD_REQUEST_RESPONSE,
-            403: FORBIDDEN_RESPONSE,
-            404: NOT_FOUND_RESPONSE,
-        },
+        responses=lead_write_responses(s.CycleSerializer, status=201),
     )
     def create(self, request):
         data = _valid(s.CycleCreateSerializer, request.data)
@@ -444,12 +424,7 @@ class CycleViewSet(
         description="Name and dates until it closes; teams, capabilities and lens "
         "weights only while it is planned.",
         request=s.CycleUpdateSerializer,
-        responses={
-            200: s.CycleSerializer,
-            400: BAD_REQUEST_RESPONSE,
-            403: FORBIDDEN_RESPONSE,
-            404: NOT_FOUND_RESPONSE,
-        },
+        responses=lead_write_responses(s.CycleSerializer),
     )
     def partial_update(self, request, pk=None):
         cycle = get_cycle_for_member(request.user, pk)
@@ -472,12 +447,7 @@ class CycleViewSet(
         summary="Open a planned cycle (leads)",
         description="Creates one assessment per team in scope.",
         request=None,
-        responses={
-            200: s.CycleSerializer,
-            400: BAD_REQUEST_RESPONSE,
-            403: FORBIDDEN_RESPONSE,
-            404: NOT_FOUND_RESPONSE,
-        },
+        responses=lead_write_responses(s.CycleSerializer),
     )
     @action(detail=True, methods=["post"])
     def open(self, request, pk=None):
@@ -491,12 +461,7 @@ class CycleViewSet(
         summary="Close an open cycle (leads)",
         description="Nothing more is written to a closed cycle.",
         request=None,
-        responses={
-            200: s.CycleSerializer,
-            400: BAD_REQUEST_RESPONSE,
-            403: FORBIDDEN_RESPONSE,
-            404: NOT_FOUND_RESPONSE,
-        },
+        responses=lead_write_responses(s.CycleSerializer),
     )
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
@@ -642,12 +607,7 @@ class AssessmentViewSet(
     @extend_schema(
         summary="Reopen a submitted assessment (leads)",
         request=s.ReopenSerializer,
-        responses={
-            200: s.AssessmentDetailSerializer,
-            400: BAD_REQUEST_RESPONSE,
-            403: FORBIDDEN_RESPONSE,
-            404: NOT_FOUND_RESPONSE,
-        },
+        responses=lead_write_responses(s.AssessmentDetailSerializer),
     )
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
