@@ -6,16 +6,22 @@ helpers below and to ``charts``. Nothing here computes a roll-up: statistics com
 from the stored ``NodeStat``/``TeamRank`` snapshot.
 """
 
+import functools
 import hashlib
+import json
 import math
 import pickle
 import zlib
 
 import pandas as pd
+from django.conf import settings
 from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count, F, Max, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.formats import get_format, localize
+from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
 from assessment import scoring
@@ -25,6 +31,8 @@ from capabilities.models import Framework
 from . import charts, selectors
 from .targets import resolve_targets, targets_frame, targets_version
 
+# What ``json_script`` escapes in the JSON it writes into a page.
+JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 HIDDEN_GROUP_MSG = (
     "Fewer than {k} teams have submitted in {group}, so its figures are hidden "
     "to keep answers anonymous."
@@ -43,6 +51,11 @@ REPORT_CACHE_SECONDS = 24 * 3600
 # Published framework content never changes: its frames are kept per process.
 FRAMEWORK_FRAMES_KEPT = 16
 _framework_frames: dict = {}
+_by_level: dict = {}
+# Statistics of the organisation and of each business unit, per snapshot.
+NODE_STATS_CACHE_KEY = "benchmarks:nodestats:v1:{cycle}:{node}:{generation}:{computed}"
+NODE_STATS_KEPT = 256
+_node_stats: dict = {}
 
 
 def _missing(value) -> bool:
@@ -93,14 +106,29 @@ def weakest_lens(row: dict, lens_keys: list[str]):
     return min(scored)[2] if scored else None
 
 
+def _recommendations_by_level(recommendations: pd.DataFrame) -> dict:
+    """Recommendation records per (capability key, level key); kept for the
+    framework frames, which live as long as the process (see framework_frames)."""
+    kept = _by_level.get(id(recommendations))
+    if kept is not None and kept[0] is recommendations:
+        return kept[1]
+    by_level: dict = {}
+    for rec in recommendations.to_dict("records"):
+        by_level.setdefault((rec["capability_key"], rec["level_key"]), []).append(rec)
+    if any(frames[2] is recommendations for frames in _framework_frames.values()):
+        if len(_by_level) >= FRAMEWORK_FRAMES_KEPT:
+            _by_level.clear()
+        # the frame is kept with its records, so its id is not reused meanwhile
+        _by_level[id(recommendations)] = (recommendations, by_level)
+    return by_level
+
+
 def pick_recommendations(
     grid: pd.DataFrame, recommendations: pd.DataFrame, lens_keys: list[str]
 ) -> list[dict]:
     """Recommendations for each capability's level (general ones, plus those for its
     weakest lens), largest gap first, then highest impact."""
-    by_level: dict = {}
-    for rec in recommendations.to_dict("records"):
-        by_level.setdefault((rec["capability_key"], rec["level_key"]), []).append(rec)
+    by_level = _recommendations_by_level(recommendations)
     picked = []
     for row in grid.to_dict("records"):
         weakest = weakest_lens(row, lens_keys)
@@ -218,11 +246,13 @@ HEADINGS = {
 }
 
 
-def _payloads(figures: dict, alts: dict, headings: dict | None = None) -> dict:
+def _payloads(
+    figures: dict, alts: dict, headings: dict | None = None, *, rows_html=False
+) -> dict:
     """Per chart name: its plotly JSON, and the headings and rows of its table
-    alternative."""
+    alternative (and, with ``rows_html``, the rows as table HTML for _alt_table)."""
     headings = {**HEADINGS, **(headings or {})}
-    return {
+    payloads = {
         name: {
             "payload": charts.figure_payload(fig),
             "rows": alts.get(name, []),
@@ -230,17 +260,88 @@ def _payloads(figures: dict, alts: dict, headings: dict | None = None) -> dict:
         }
         for name, fig in figures.items()
     }
+    if rows_html:
+        sep = _decimal_separator()
+        for payload in payloads.values():
+            payload["rows_html"] = _rows_html(payload["rows"], sep)
+            payload["payload_json"] = _payload_json(payload["payload"])
+    return payloads
+
+
+@functools.cache
+def _template_json() -> str:
+    return json.dumps(charts.default_template(), cls=DjangoJSONEncoder).translate(
+        JSON_SCRIPT_ESCAPES
+    )
+
+
+def _payload_json(payload: dict) -> str:
+    """The figure's JSON as ``json_script`` writes it, with plotly's default
+    template (most of the text, the same in every figure) encoded once."""
+    layout = payload.get("layout", {})
+    if (
+        list(payload) != ["data", "layout"]
+        or layout.get("template") is not charts.default_template()
+    ):
+        return mark_safe(
+            json.dumps(payload, cls=DjangoJSONEncoder).translate(JSON_SCRIPT_ESCAPES)
+        )
+    rest = {k: v for k, v in layout.items() if k != "template"}
+    head = json.dumps(
+        {"data": payload["data"], "layout": rest}, cls=DjangoJSONEncoder
+    ).translate(JSON_SCRIPT_ESCAPES)
+    return mark_safe(
+        f'{head[:-2]}{", " if rest else ""}"template": {_template_json()}}}}}'
+    )
+
+
+def _decimal_separator():
+    """The separator ``localize`` puts in a float, or None when it also groups
+    thousands (then ``_cell`` asks ``localize``)."""
+    if settings.USE_THOUSAND_SEPARATOR:
+        return None
+    return get_format("DECIMAL_SEPARATOR")
+
+
+def _cell(value, sep=None) -> str:
+    """A value as the template shows it (localized, escaped; a dash for None)."""
+    if value is None:
+        return "–"
+    kind = type(value)
+    if kind is str:
+        return conditional_escape(value)
+    if sep is not None:
+        if kind is int:
+            return str(value)
+        if kind is float:
+            text = repr(value)
+            if "e" not in text and "n" not in text:  # not 1e+16, inf or nan
+                return text.replace(".", sep)
+    return conditional_escape(str(localize(value)))
+
+
+def _rows_html(rows: list[list], sep=None) -> str:
+    """Table rows as _alt_table.html renders them, built without the template
+    engine (a figure's table can hold hundreds of cells)."""
+    return mark_safe(
+        "".join(
+            "<tr>" + "".join(f"<td>{_cell(v, sep)}</td>" for v in row) + "</tr>"
+            for row in rows
+        )
+    )
 
 
 def _alt_rows(frame: pd.DataFrame, columns: list[str]) -> list[list]:
     """Rows for a chart's table alternative, numbers rounded."""
+    # column lists rather than to_dict("records"): same native values, less work
     return [
-        [_number(v) if isinstance(v, float) else v for v in (row[c] for c in columns)]
-        for row in frame.to_dict("records")
+        [_number(v) if isinstance(v, float) else v for v in row]
+        for row in zip(*(frame[c].tolist() for c in columns), strict=True)
     ]
 
 
 def _grid_cells(grid: pd.DataFrame, lenses: pd.DataFrame) -> list[dict]:
+    sep = _decimal_separator()
     rows = []
     for row in grid.to_dict("records"):
         cells = []
@@ -266,7 +367,53 @@ def _grid_cells(grid: pd.DataFrame, lenses: pd.DataFrame) -> list[dict]:
                 "progress": _number(row["progress"]),
             }
         )
+        rows[-1]["html"] = _grid_row_html(rows[-1], sep)
     return rows
+
+
+def _grid_row_html(row: dict, sep=None) -> str:
+    """One row of the score grid, as _team_report_body.html used to render it."""
+    esc = conditional_escape
+    cells = "".join(
+        f'<td class="num score-cell" style="background:{esc(c["bg"])};'
+        f'color:{esc(c["fg"])}">{_cell(c["value"], sep)}</td>'
+        for c in row["cells"]
+    )
+    level = (
+        f'<span class="badge badge-{esc(str(row["level_key"]))}">'
+        f"{esc(row['level'])}</span>"
+        if row["level"]
+        else "–"
+    )
+    target = (
+        '<span class="muted">none</span>'
+        if row["target"] is None
+        else _cell(row["target"], sep)
+    )
+    if row["progress"] is None:
+        progress = '<span class="muted">no target</span>'
+    else:
+        value = _cell(row["progress"], sep)
+        progress = (
+            '<div class="progress" role="progressbar" aria-valuemin="0" '
+            f'aria-valuemax="100" aria-valuenow="{value}" aria-label="Progress to '
+            f'target for {esc(row["capability"])}"><span style="width:{value}%">'
+            f'</span></div><span class="progress-label">{value}%</span>'
+        )
+    return mark_safe(
+        "<tr>\n"
+        f'          <th scope="row">{esc(row["capability"])}</th>\n'
+        f"          {cells}\n"
+        '          <td class="num score-cell" style="background:'
+        f'{esc(row["percent_bg"])};color:{esc(row["percent_fg"])}">'
+        f"{_cell(row['percent'], sep)}</td>\n"
+        f'          <td class="num">{_cell(row["foundation_20"], sep)}</td>\n'
+        f"          <td>{level}</td>\n"
+        f'          <td class="num">{target}</td>\n'
+        f'          <td class="num">{_cell(row["gap"], sep)}</td>\n'
+        f"          <td>{progress}</td>\n"
+        "        </tr>"
+    )
 
 
 def team_report_key(*, assessment, enforce_anonymity: bool) -> str | None:
@@ -277,10 +424,18 @@ def team_report_key(*, assessment, enforce_anonymity: bool) -> str | None:
     organisation's targets, the assessment's submission (reopen and submit), the
     team's submissions in other cycles (its trend), the framework version, and the
     names and threshold shown on the page."""
+    return _report_key_and_state(
+        assessment=assessment, enforce_anonymity=enforce_anonymity
+    )[0]
+
+
+def _report_key_and_state(*, assessment, enforce_anonymity: bool):
+    """``team_report_key`` and the cycle's snapshot state it read (None for a draft
+    framework)."""
     cycle, team = assessment.cycle, assessment.team
     framework, organization = cycle.framework, cycle.organization
     if framework.status == Framework.Status.DRAFT:
-        return None
+        return None, None
     submitted = (
         Assessment.objects.filter(team_id=team.id, status=Assessment.Status.SUBMITTED)
         .order_by()
@@ -315,11 +470,12 @@ def team_report_key(*, assessment, enforce_anonymity: bool) -> str | None:
         team.name,
         team.parent_id,
     ]
-    return REPORT_CACHE_KEY.format(
+    key = REPORT_CACHE_KEY.format(
         assessment=assessment.pk,
         viewer="member" if enforce_anonymity else "lead",
         state=hashlib.sha256(repr(parts).encode()).hexdigest()[:32],
     )
+    return key, state
 
 
 def _stamp(moment):
@@ -330,12 +486,14 @@ def team_report_data(*, assessment, enforce_anonymity: bool) -> dict:
     """Everything the team report shows for a submitted assessment, built once per
     state (see ``team_report_key``) and cached with its rendered figures and tables
     (``report_html`` for the report, ``benchmarks_html`` for the benchmark page)."""
-    key = team_report_key(assessment=assessment, enforce_anonymity=enforce_anonymity)
+    key, state = _report_key_and_state(
+        assessment=assessment, enforce_anonymity=enforce_anonymity
+    )
     packed = cache.get(key) if key is not None else None
     data = pickle.loads(zlib.decompress(packed)) if packed is not None else None
     if data is None:
         data = _build_team_report(
-            assessment=assessment, enforce_anonymity=enforce_anonymity
+            assessment=assessment, enforce_anonymity=enforce_anonymity, state=state
         )
         # Rendered once here: the figures' JSON and the tables are most of the page.
         data["benchmarks_html"] = str(
@@ -368,7 +526,11 @@ def team_report_data(*, assessment, enforce_anonymity: bool) -> dict:
 
 
 def _without_payload(chart: dict) -> dict:
-    return {k: v for k, v in chart.items() if k != "payload"}
+    return {
+        k: v
+        for k, v in chart.items()
+        if k not in {"payload", "payload_json", "rows_html"}
+    }
 
 
 def framework_frames(*, framework) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -390,7 +552,52 @@ def framework_frames(*, framework) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataF
     return frames
 
 
-def _build_team_report(*, assessment, enforce_anonymity: bool) -> dict:
+def node_stats_cached(*, cycle, node_ids: list, state) -> pd.DataFrame:
+    """Statistics of the given nodes (None = organisation) in the cycle's snapshot,
+    in ``node_ids`` order. A node's statistics are the same for every team under it,
+    so each is read once per snapshot (``state`` from ``_report_key_and_state``) and
+    cached; the nodes not cached yet are read in one query. Callers must not modify
+    the frame."""
+    computed = (state or {}).get("computed")
+    if computed is None:
+        return selectors.node_stats_for_frame(cycle=cycle, node_ids=node_ids)
+    keys = {
+        node_id: NODE_STATS_CACHE_KEY.format(
+            cycle=cycle.id,
+            node=node_id if node_id is not None else "org",
+            generation=state.get("generation"),
+            computed=computed.timestamp(),
+        )
+        for node_id in node_ids
+    }
+    found = {n: _node_stats[k] for n, k in keys.items() if k in _node_stats}
+    missing = [n for n in node_ids if n not in found]
+    if missing:
+        packed = cache.get_many([keys[n] for n in missing])
+        for node_id in missing:
+            if keys[node_id] in packed:
+                found[node_id] = pickle.loads(packed[keys[node_id]])
+        missing = [n for n in node_ids if n not in found]
+    if missing:
+        read = selectors.node_stats_for_frame(cycle=cycle, node_ids=missing)
+        fresh = {}
+        for node_id in missing:
+            rows = (
+                read["node_id"].isna()
+                if node_id is None
+                else read["node_id"] == node_id
+            )
+            found[node_id] = read[rows].reset_index(drop=True)
+            fresh[keys[node_id]] = pickle.dumps(found[node_id], pickle.HIGHEST_PROTOCOL)
+        cache.set_many(fresh, REPORT_CACHE_SECONDS)
+    if len(_node_stats) + len(keys) > NODE_STATS_KEPT:
+        _node_stats.clear()
+    _node_stats.update({keys[n]: found[n] for n in node_ids})
+    parts = [found[n] for n in node_ids]
+    return pd.concat([p for p in parts if not p.empty] or parts[:1], ignore_index=True)
+
+
+def _build_team_report(*, assessment, enforce_anonymity: bool, state=None) -> dict:
     cycle, team = assessment.cycle, assessment.team
     organization = cycle.organization
     k = organization.anonymity_threshold
@@ -404,7 +611,11 @@ def _build_team_report(*, assessment, enforce_anonymity: bool) -> dict:
     lens_keys = list(lenses["key"])
 
     unit_id = team.parent_id
-    stats = selectors.node_stats_for_frame(cycle=cycle, node_ids=[None, unit_id])
+    stats = node_stats_cached(
+        cycle=cycle,
+        node_ids=[None] if unit_id is None else [None, unit_id],
+        state=state,
+    )
     stats["group"] = stats["node"].where(stats["node_id"].notna(), organization.name)
     groups_total = stats["group"].nunique()
     if enforce_anonymity:
@@ -489,7 +700,7 @@ def _build_team_report(*, assessment, enforce_anonymity: bool) -> dict:
         )
         alts["trend"] = _alt_rows(trend, ["cycle", "capability", "value"])
 
-    payloads = _payloads(figures, alts)
+    payloads = _payloads(figures, alts, rows_html=True)
     return {
         "lenses": lenses.to_dict("records"),
         "grid": _grid_cells(grid, lenses),
