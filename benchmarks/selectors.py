@@ -7,7 +7,7 @@ column names below, so an empty result still has the full schema.
 """
 
 import pandas as pd
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
 
 from assessment.models import Assessment, CapabilityScore, Cycle, Team
 from capabilities.models import Capability, Lens, MaturityLevel, Recommendation
@@ -132,6 +132,42 @@ def assessment_scores_frame(*, assessment: Assessment) -> pd.DataFrame:
         "capability__order", "capability_id"
     )
     return _frame(rows.values(*SCORE_FIELDS), SCORE_FIELDS)
+
+
+def assessment_scores_and_ranks_frames(
+    *, assessment: Assessment
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``assessment_scores_frame`` and ``team_ranks_frame`` of one assessment in one
+    query: each capability's rank is read with its score."""
+    ranks = TeamRank.objects.filter(
+        assessment_id=OuterRef("assessment_id"), capability_id=OuterRef("capability_id")
+    ).order_by("id")
+    rows = (
+        CapabilityScore.objects.filter(assessment=assessment)
+        .order_by("capability__order", "capability_id")
+        .annotate(
+            rank_percent=Subquery(ranks.values("percent")[:1]),
+            rank_percentile=Subquery(ranks.values("percentile")[:1]),
+        )
+    )
+    fields = SCORE_FIELDS | {
+        "rank_percent": "rank_percent",
+        "rank_percentile": "rank_percentile",
+    }
+    both = _frame(rows.values(*fields), fields)
+    scores = both[list(SCORE_FIELDS.values())]
+    ranked = both[both["rank_percentile"].notna()]
+    ranks_frame = pd.DataFrame(
+        {
+            "capability_key": ranked["capability_key"],
+            "capability": ranked["capability"],
+            "capability_order": ranked["capability_order"],
+            "percent": ranked["rank_percent"],
+            "percentile": ranked["rank_percentile"],
+        },
+        columns=list(RANK_FIELDS.values()),
+    ).reset_index(drop=True)
+    return scores, ranks_frame
 
 
 def team_history_frame(*, team: Team) -> pd.DataFrame:

@@ -172,7 +172,7 @@ def test_the_team_report_query_count_does_not_grow_with_teams(
     )
     report = Assessment.objects.get(cycle=cycle, team=team_a)
     client.force_login(respondent_a)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         assert client.get(report_url(report)).status_code == 200
 
 
