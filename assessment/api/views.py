@@ -229,12 +229,7 @@ class TeamViewSet(
 
     @extend_schema(
         summary="Delete an empty team (leads)",
-        responses={
-            204: None,
-            400: BAD_REQUEST_RESPONSE,
-            403: FORBIDDEN_RESPONSE,
-            404: NOT_FOUND_RESPONSE,
-        },
+        responses=lead_write_responses(None, status=204),
     )
     def destroy(self, request, pk=None):
         team = self.get_object()
@@ -338,12 +333,7 @@ class MembershipViewSet(
 
     @extend_schema(
         summary="Remove a membership (leads)",
-        responses={
-            204: None,
-            400: BAD_REQUEST_RESPONSE,
-            403: FORBIDDEN_RESPONSE,
-            404: NOT_FOUND_RESPONSE,
-        },
+        responses=lead_write_responses(None, status=204),
     )
     def destroy(self, request, pk=None):
         membership = self.get_object()
