@@ -29,7 +29,7 @@ from assessment.models import Assessment, Cycle
 from capabilities.models import Framework
 
 from . import charts, selectors
-from .targets import resolve_targets, targets_frame, targets_version
+from .targets import resolve_targets, targets_frame, targets_version, team_targets
 
 # What ``json_script`` escapes in the JSON it writes into a page.
 JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
@@ -84,7 +84,8 @@ def report_grid(
     scores: pd.DataFrame, lenses: pd.DataFrame, levels: pd.DataFrame, targets
 ) -> pd.DataFrame:
     """One row per capability: lens scores (0-4), percent, 0-20 figure, level, target,
-    gap and progress. ``targets`` is a Series aligned with ``scores``."""
+    gap and progress. ``targets`` is a Series aligned with ``scores`` or a list in
+    its row order."""
     grid = scores[["capability_key", "capability", "percent"]].copy()
     grid["percent"] = grid["percent"].astype(float)
     for key in lenses["key"]:
@@ -434,14 +435,17 @@ def team_report_key(*, assessment, enforce_anonymity: bool) -> str | None:
     organisation's targets, the assessment's submission (reopen and submit), the
     team's submissions in other cycles (its trend), the framework version, and the
     names and threshold shown on the page."""
-    return _report_key_and_state(
-        assessment=assessment, enforce_anonymity=enforce_anonymity
-    )[0]
+    keys, _state = _report_keys_and_state(assessment=assessment)
+    return keys[_viewer(enforce_anonymity)] if keys else None
 
 
-def _report_key_and_state(*, assessment, enforce_anonymity: bool):
-    """``team_report_key`` and the cycle's snapshot state it read (None for a draft
-    framework)."""
+def _viewer(enforce_anonymity: bool) -> str:
+    return "member" if enforce_anonymity else "lead"
+
+
+def _report_keys_and_state(*, assessment):
+    """The report's cache key per kind of viewer ({"member": ..., "lead": ...}) and
+    the cycle's snapshot state it read; (None, None) for a draft framework."""
     cycle, team = assessment.cycle, assessment.team
     framework, organization = cycle.framework, cycle.organization
     if framework.status == Framework.Status.DRAFT:
@@ -480,12 +484,14 @@ def _report_key_and_state(*, assessment, enforce_anonymity: bool):
         team.name,
         team.parent_id,
     ]
-    key = REPORT_CACHE_KEY.format(
-        assessment=assessment.pk,
-        viewer="member" if enforce_anonymity else "lead",
-        state=hashlib.sha256(repr(parts).encode()).hexdigest()[:32],
-    )
-    return key, state
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    keys = {
+        viewer: REPORT_CACHE_KEY.format(
+            assessment=assessment.pk, viewer=viewer, state=digest
+        )
+        for viewer in ("member", "lead")
+    }
+    return keys, state
 
 
 def _stamp(moment):
@@ -495,44 +501,94 @@ def _stamp(moment):
 def team_report_data(*, assessment, enforce_anonymity: bool) -> dict:
     """Everything the team report shows for a submitted assessment, built once per
     state (see ``team_report_key``) and cached with its rendered figures and tables
-    (``report_html`` for the report, ``benchmarks_html`` for the benchmark page)."""
-    key, state = _report_key_and_state(
-        assessment=assessment, enforce_anonymity=enforce_anonymity
-    )
+    (``report_html`` for the report, ``benchmarks_html`` for the benchmark page).
+    Workers build the reports ahead of the first visit (``team_report_prebuild``)."""
+    keys, state = _report_keys_and_state(assessment=assessment)
+    key = keys[_viewer(enforce_anonymity)] if keys else None
     packed = cache.get(key) if key is not None else None
-    data = pickle.loads(zlib.decompress(packed)) if packed is not None else None
-    if data is None:
-        data = _build_team_report(
+    if packed is not None:
+        data = _unpack(packed)
+    else:
+        data = _rendered_team_report(
             assessment=assessment, enforce_anonymity=enforce_anonymity, state=state
         )
-        # Rendered once here: the figures' JSON and the tables are most of the page.
-        data["benchmarks_html"] = str(
-            render_to_string("benchmarks/_benchmarks.html", data)
-        )
-        data["report_html"] = str(
-            render_to_string(
-                "benchmarks/_team_report_body.html",
-                {
-                    **data,
-                    "assessment": assessment,
-                    "is_lead": not enforce_anonymity,
-                    "benchmarks_html": mark_safe(data["benchmarks_html"]),
-                },
-            )
-        )
-        # The figures are in the HTML; the context keeps their tables only.
-        data["charts"] = {
-            name: _without_payload(chart) for name, chart in data["charts"].items()
-        }
-        data["benchmarks"] = [_without_payload(b) for b in data["benchmarks"]]
         if key is not None:
-            # compressed: the page's figures and tables shrink about 7 times
-            packed = zlib.compress(pickle.dumps(data, pickle.HIGHEST_PROTOCOL), 1)
-            cache.set(key, packed, REPORT_CACHE_SECONDS)
+            cache.set(key, _pack(data), REPORT_CACHE_SECONDS)
     return data | {
         "report_html": mark_safe(data["report_html"]),
         "benchmarks_html": mark_safe(data["benchmarks_html"]),
     }
+
+
+def team_report_prebuild(*, assessment) -> int:
+    """Build and cache the assessment's report for both kinds of viewer, unless
+    already cached; returns how many reports were built (0, 1 or 2).
+
+    A lead's report differs from a member's only when a group is hidden from the
+    member (fewer teams than the anonymity threshold) or when no target is set
+    (the lead gets a link to set them); otherwise the member's is stored for both."""
+    keys, state = _report_keys_and_state(assessment=assessment)
+    if keys is None or not assessment.is_submitted:
+        return 0
+    present = {key for key in keys.values() if cache.has_key(key)}
+    built, member = 0, None
+    if keys["member"] not in present:
+        member = _rendered_team_report(
+            assessment=assessment, enforce_anonymity=True, state=state
+        )
+        cache.set(keys["member"], _pack(member), REPORT_CACHE_SECONDS)
+        built += 1
+    if keys["lead"] not in present:
+        if member is not None and report_same_for_leads(member):
+            cache.set(keys["lead"], _pack(member), REPORT_CACHE_SECONDS)
+        else:
+            lead = _rendered_team_report(
+                assessment=assessment, enforce_anonymity=False, state=state
+            )
+            cache.set(keys["lead"], _pack(lead), REPORT_CACHE_SECONDS)
+            built += 1
+    return built
+
+
+def report_same_for_leads(member_data: dict) -> bool:
+    """Whether a member's report reads the same for a lead (see
+    ``team_report_prebuild``)."""
+    return not member_data["hidden_messages"] and "progress" in member_data["charts"]
+
+
+def _pack(data: dict) -> bytes:
+    # compressed: the page's figures and tables shrink about 7 times
+    return zlib.compress(pickle.dumps(data, pickle.HIGHEST_PROTOCOL), 1)
+
+
+def _unpack(packed: bytes) -> dict:
+    return pickle.loads(zlib.decompress(packed))
+
+
+def _rendered_team_report(*, assessment, enforce_anonymity: bool, state) -> dict:
+    """``_build_team_report`` with the report body and benchmarks rendered to HTML
+    (the figures' JSON and the tables are most of the page)."""
+    data = _build_team_report(
+        assessment=assessment, enforce_anonymity=enforce_anonymity, state=state
+    )
+    data["benchmarks_html"] = str(render_to_string("benchmarks/_benchmarks.html", data))
+    data["report_html"] = str(
+        render_to_string(
+            "benchmarks/_team_report_body.html",
+            {
+                **data,
+                "assessment": assessment,
+                "is_lead": not enforce_anonymity,
+                "benchmarks_html": mark_safe(data["benchmarks_html"]),
+            },
+        )
+    )
+    # The figures are in the HTML; the context keeps their tables only.
+    data["charts"] = {
+        name: _without_payload(chart) for name, chart in data["charts"].items()
+    }
+    data["benchmarks"] = [_without_payload(b) for b in data["benchmarks"]]
+    return data
 
 
 def _without_payload(chart: dict) -> dict:
@@ -565,7 +621,7 @@ def framework_frames(*, framework) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataF
 def node_stats_cached(*, cycle, node_ids: list, state) -> pd.DataFrame:
     """Statistics of the given nodes (None = organisation) in the cycle's snapshot,
     in ``node_ids`` order. A node's statistics are the same for every team under it,
-    so each is read once per snapshot (``state`` from ``_report_key_and_state``) and
+    so each is read once per snapshot (``state`` from ``_report_keys_and_state``) and
     cached; the nodes not cached yet are read in one query. Callers must not modify
     the frame."""
     computed = (state or {}).get("computed")
@@ -613,11 +669,13 @@ def _build_team_report(*, assessment, enforce_anonymity: bool, state=None) -> di
     k = organization.anonymity_threshold
     scores, ranks = selectors.assessment_scores_and_ranks_frames(assessment=assessment)
     lenses, levels, recommendations = framework_frames(framework=cycle.framework)
-    targets = targets_frame(organization=organization)
-    pairs = pd.DataFrame(
-        {"team_id": team.id, "capability_key": scores["capability_key"]}
+    targets = team_targets(organization_id=organization.id, team_id=team.id)
+    grid = report_grid(
+        scores,
+        lenses,
+        levels,
+        [targets.get(key, math.nan) for key in scores["capability_key"]],
     )
-    grid = report_grid(scores, lenses, levels, resolve_targets(pairs, targets))
     lens_keys = list(lenses["key"])
 
     unit_id = team.parent_id

@@ -16,6 +16,7 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, F, FloatField, Value, When
 from django.db.models.fields.json import KT
@@ -32,13 +33,19 @@ from assessment.scores import (
 )
 from capabilities.models import Lens, MaturityLevel
 
-from . import rollups
+from . import reports, rollups
 from .models import NodeStat, RollupState, TeamRank
 
 logger = logging.getLogger(__name__)
 
 ROLLUP_ENQUEUE_FAILED_MSG = "Could not enqueue the roll-up of cycle {cycle_id}: {error}"
 ROLLUP_FAILED_MSG = "Roll-up of cycle {cycle_id} failed: {error}"
+PREBUILD_ENQUEUE_FAILED_MSG = (
+    "Could not enqueue the report prebuild of cycle {cycle_id}: {error}"
+)
+# Reports built per prebuild task: a few seconds of work, so a roll-up queued
+# behind it never waits long.
+PREBUILD_BATCH = 50
 # Seconds to sleep while holding the lock; read at call time, set only by tests
 # that need a slow roll-up (a worker killed mid-task).
 TEST_DELAY_ENV = "ROLLUP_TEST_DELAY_S"
@@ -48,6 +55,9 @@ STATUS_LOCKED = "locked"
 STATUS_FRESH = "fresh"
 STATUS_MISSING = "missing"
 STATUS_DEFERRED = "deferred"
+STATUS_SUPERSEDED = "superseded"
+STATUS_DONE = "done"
+STATUS_MORE = "more"
 
 SCORE_FIELDS = (
     "assessment_id",
@@ -266,9 +276,10 @@ def rollup_recompute(
             snapshot = rollup_compute(cycle=cycle)
             stats, ranks = rollup_write(cycle_id=cycle_id, snapshot=snapshot)
             duration_ms = int((time.perf_counter() - started) * 1000)
+            computed_at = timezone.now()
             RollupState.objects.filter(pk=state.pk).update(
                 computed_generation=generation,
-                computed_at=timezone.now(),
+                computed_at=computed_at,
                 started_at=started_at,
                 duration_ms=duration_ms,
                 teams_scored=snapshot.teams,
@@ -289,6 +300,8 @@ def rollup_recompute(
         cycle_id=cycle_id, generation__gt=generation
     ).exists():
         rollup_enqueue(cycle_id, countdown=min_interval_s or None)
+    elif settings.REPORTS_PREBUILD:
+        prebuild_enqueue(cycle_id, computed_at.isoformat())
     return {
         "status": STATUS_COMPUTED,
         "cycle_id": cycle_id,
@@ -297,4 +310,64 @@ def rollup_recompute(
         "node_stats": stats,
         "team_ranks": ranks,
         "duration_ms": duration_ms,
+    }
+
+
+# --- team reports built ahead of the first visit ----------------------------------
+
+
+def prebuild_enqueue(cycle_id: int, computed_at: str, after_id: int = 0) -> bool:
+    """Send ``prebuild_team_reports``; log and return False if that fails (the
+    reports are then built on their first visit, as without a worker)."""
+    from .tasks import prebuild_team_reports
+
+    try:
+        prebuild_team_reports.apply_async((cycle_id, computed_at, after_id))
+    except Exception as error:  # noqa: BLE001 - a broker outage must not fail callers
+        logger.warning(
+            PREBUILD_ENQUEUE_FAILED_MSG.format(cycle_id=cycle_id, error=error)
+        )
+        return False
+    return True
+
+
+def prebuild_assessments(*, cycle_id: int, after_id: int = 0, limit: int | None = None):
+    """The cycle's submitted assessments after ``after_id``, in id order, with what
+    a report reads of them (cycle, organisation, framework, team)."""
+    rows = (
+        Assessment.objects.filter(
+            cycle_id=cycle_id, status=Assessment.Status.SUBMITTED, id__gt=after_id
+        )
+        .select_related("cycle__organization", "cycle__framework", "team")
+        .order_by("id")
+    )
+    return rows[:limit] if limit is not None else rows
+
+
+def reports_prebuild_batch(
+    *, cycle_id: int, computed_at: str, after_id: int = 0, limit: int = PREBUILD_BATCH
+) -> dict:
+    """Build the reports of the next ``limit`` submitted assessments of the cycle
+    (see ``reports.team_report_prebuild``) and enqueue the batch after them.
+
+    Stops ("superseded") once the snapshot computed at ``computed_at`` has been
+    replaced: the newer roll-up starts its own prebuild. Idempotent: a report
+    already in the cache is left as it is."""
+    state = RollupState.objects.filter(cycle_id=cycle_id).first()
+    if state is None or state.computed_at is None:
+        return {"status": STATUS_SUPERSEDED, "cycle_id": cycle_id, "built": 0}
+    if state.computed_at.isoformat() != computed_at:
+        return {"status": STATUS_SUPERSEDED, "cycle_id": cycle_id, "built": 0}
+    batch = list(
+        prebuild_assessments(cycle_id=cycle_id, after_id=after_id, limit=limit)
+    )
+    built = sum(reports.team_report_prebuild(assessment=a) for a in batch)
+    if len(batch) < limit:
+        return {"status": STATUS_DONE, "cycle_id": cycle_id, "built": built}
+    prebuild_enqueue(cycle_id, computed_at, batch[-1].pk)
+    return {
+        "status": STATUS_MORE,
+        "cycle_id": cycle_id,
+        "built": built,
+        "after_id": batch[-1].pk,
     }

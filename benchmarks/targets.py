@@ -11,6 +11,7 @@ import pandas as pd
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 
 from assessment.models import AuditEvent, Organization, Target, Team
 
@@ -122,6 +123,21 @@ def targets_frame(*, organization: Organization) -> pd.DataFrame:
     frame["percent"] = frame["percent"].astype(float)
     frame["team_id"] = frame["team_id"].astype("Int64")
     return frame
+
+
+def team_targets(*, organization_id: int, team_id: int) -> dict[str, float]:
+    """One team's target per capability key: its override, else the organisation
+    default (one query; what a single team's report needs of ``resolve_targets``)."""
+    rows = (
+        Target.objects.filter(organization_id=organization_id)
+        .filter(Q(team_id=team_id) | Q(team__isnull=True))
+        .order_by()
+        .values_list("team_id", "capability_key", "percent")
+    )
+    defaults, overrides = {}, {}
+    for row_team, key, percent in rows:
+        (defaults if row_team is None else overrides)[key] = float(percent)
+    return defaults | overrides
 
 
 def resolve_targets(pairs: pd.DataFrame, targets: pd.DataFrame) -> pd.Series:

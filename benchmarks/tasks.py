@@ -41,3 +41,14 @@ def rollup_sweep_stale() -> int:
     from benchmarks.services import rollup_sweep
 
     return rollup_sweep()
+
+
+@shared_task(name="benchmarks.tasks.prebuild_team_reports", **TASK_OPTIONS)
+def prebuild_team_reports(cycle_id: int, computed_at: str, after_id: int = 0) -> dict:
+    """Build the next batch of the cycle's team reports into the cache (see
+    ``reports_prebuild_batch``); enqueued after each roll-up."""
+    from benchmarks.services import reports_prebuild_batch
+
+    return reports_prebuild_batch(
+        cycle_id=cycle_id, computed_at=computed_at, after_id=after_id
+    )

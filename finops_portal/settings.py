@@ -137,6 +137,10 @@ else:
 # Without a broker, tasks run in-process right after the transaction commits.
 TASK_BROKER_CONFIGURED = bool(CELERY_BROKER_URL)
 CELERY_TASK_ALWAYS_EAGER = not TASK_BROKER_CONFIGURED
+# After each roll-up, workers build every team report of the cycle into the cache,
+# so the first visit reads a finished page. Off without a broker: in-process, it
+# would run inside the submit request.
+REPORTS_PREBUILD = env_bool("REPORTS_PREBUILD", default=TASK_BROKER_CONFIGURED)
 CELERY_TASK_EAGER_PROPAGATES = False
 if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = "memory://"

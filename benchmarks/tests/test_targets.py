@@ -14,6 +14,7 @@ from benchmarks.targets import (
     target_set,
     targets_frame,
     targets_version,
+    team_targets,
 )
 
 
@@ -72,6 +73,27 @@ def test_team_override_beats_the_default(org, team_a, team_b):
     resolved = resolve_targets(pairs, targets_frame(organization=org))
     assert resolved.iloc[:2].tolist() == [80.0, 50.0]
     assert math.isnan(resolved.iloc[2])
+
+
+@pytest.mark.django_db
+def test_team_targets_agree_with_resolve_targets(org, team_a, team_b):
+    target_set(organization=org, capability_key="cap-0", percent=50)
+    target_set(organization=org, capability_key="cap-1", percent=60)
+    target_set(organization=org, capability_key="cap-0", percent=80, team=team_a)
+    target_set(organization=org, capability_key="cap-2", percent=90, team=team_b)
+    keys = ["cap-0", "cap-1", "cap-2"]
+    frame = targets_frame(organization=org)
+    for team in (team_a, team_b):
+        pairs = pd.DataFrame({"team_id": team.id, "capability_key": keys})
+        expected = resolve_targets(pairs, frame).tolist()
+        got = team_targets(organization_id=org.id, team_id=team.id)
+        assert [got.get(k, math.nan) for k in keys] == pytest.approx(
+            expected, nan_ok=True
+        )
+    assert team_targets(organization_id=org.id, team_id=team_a.id) == {
+        "cap-0": 80.0,
+        "cap-1": 60.0,
+    }
 
 
 @pytest.mark.django_db

@@ -2,35 +2,15 @@ import json
 import re
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from assessment.models import Assessment, AuditEvent, Target
-from benchmarks import reports
 from benchmarks.reports import HIDDEN_GROUP_MSG
 from benchmarks.targets import TARGET_RANGE_MSG
 from benchmarks.tests.snapshots import build_snapshot, make_teams
 from benchmarks.views import TARGETS_SAVED_MSG
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    reports._framework_frames.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def cycle(org, framework, team_a, team_b):
-    return build_snapshot(organization=org, framework=framework, teams=[team_a, team_b])
-
-
-@pytest.fixture
-def report_a(cycle, team_a):
-    return Assessment.objects.get(cycle=cycle, team=team_a)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
 
 
 def chart_payload(response, chart_id: str) -> dict:

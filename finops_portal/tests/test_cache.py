@@ -38,3 +38,26 @@ def test_a_reachable_redis_works_as_usual():
     assert cache.get("k") == {"v": 1}
     cache.delete("k")
     assert cache.get("k") is None
+
+
+def test_one_redis_client_serves_every_call(unreachable_cache):
+    # Django would build a new redis.Redis (and its callback table) per call.
+    client = unreachable_cache._cache.get_client("a")
+    assert unreachable_cache._cache.get_client("b", write=True) is client
+    assert unreachable_cache._cache.get_client() is client
+    assert client.connection_pool is unreachable_cache._cache._get_connection_pool(True)
+
+
+def test_a_reused_client_still_reconnects_after_redis_was_unreachable():
+    import os
+
+    url = os.environ.get("REDIS_URL") or os.environ.get("CELERY_BROKER_URL")
+    if not url:
+        pytest.skip("REDIS_URL is not set")
+    cache = ResilientRedisCache(url, {"KEY_PREFIX": "cache-reuse-test"})
+    client = cache._cache.get_client()
+    client.connection_pool.disconnect()  # as after a Redis restart
+    cache.set("k", 2, 30)
+    assert cache.get("k") == 2
+    assert cache._cache.get_client() is client
+    cache.delete("k")

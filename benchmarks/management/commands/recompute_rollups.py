@@ -19,6 +19,14 @@ def progress_line(done: int, total: int, label: str, width: int = 30) -> str:
     return f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {percent:5.1f}% {done}/{total}"
 
 
+def write_progress(stream, done: int, total: int, label: str) -> None:
+    """Redraw the progress bar on ``stream``, ending the line when done."""
+    stream.write(
+        progress_line(done, total, label), ending="\n" if done >= total else ""
+    )
+    stream.flush()
+
+
 class Command(BaseCommand):
     help = (
         "Recompute every team's capability scores from its answers, then the "
@@ -65,6 +73,4 @@ class Command(BaseCommand):
         )
 
     def _progress(self, done: int, total: int, label: str) -> None:
-        ending = "\n" if done >= total else ""
-        self.stderr.write(progress_line(done, total, label), ending=ending)
-        self.stderr.flush()
+        write_progress(self.stderr, done, total, label)
