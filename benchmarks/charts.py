@@ -48,14 +48,16 @@ PERCENT_TICKS = [0, 25, 50, 75, 100]
 def figure_payload(fig: go.Figure | dict) -> dict:
     """Plain-JSON dict for ``json_script``; plotly's encoder handles numpy values.
 
-    A figure dict from a ``*_spec`` function (already plain values) gets plotly's
-    default template, as ``go.Figure.to_json`` would add it."""
+    Without plotly's default template: a page holds it once (the
+    ``plotly_template`` tag) and ``charts.js`` applies it to every figure, where
+    each figure would otherwise repeat its 7 KB."""
     if isinstance(fig, dict):
-        return {
-            "data": fig.get("data", []),
-            "layout": {**fig.get("layout", {}), "template": default_template()},
-        }
-    return json.loads(fig.to_json())
+        return {"data": fig.get("data", []), "layout": dict(fig.get("layout", {}))}
+    payload = json.loads(fig.to_json())
+    layout = payload.setdefault("layout", {})
+    if layout.get("template") == default_template():
+        del layout["template"]
+    return payload
 
 
 @functools.cache

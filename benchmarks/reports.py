@@ -6,7 +6,6 @@ helpers below and to ``charts``. Nothing here computes a roll-up: statistics com
 from the stored ``NodeStat``/``TeamRank`` snapshot.
 """
 
-import functools
 import hashlib
 import json
 import math
@@ -41,12 +40,12 @@ NO_BUSINESS_UNIT = "No business unit"
 IMPACT_RANK = {"high": 0, "medium": 1, "low": 2}
 # Bump the version when the charts' code changes, so cached figures are rebuilt.
 DASHBOARD_CACHE_KEY = (
-    "benchmarks:dashboard:v2:{cycle}:{unit}:{sort}:{generation}:{computed}:{targets}"
+    "benchmarks:dashboard:v3:{cycle}:{unit}:{sort}:{generation}:{computed}:{targets}"
 )
 DASHBOARD_CACHE_SECONDS = 24 * 3600
 # One team report, per viewer kind (leads see groups below the anonymity threshold);
 # ``state`` digests everything else it depends on (see ``team_report_key``).
-REPORT_CACHE_KEY = "benchmarks:report:v1:{assessment}:{viewer}:{state}"
+REPORT_CACHE_KEY = "benchmarks:report:v2:{assessment}:{viewer}:{state}"
 REPORT_CACHE_SECONDS = 24 * 3600
 # Published framework content never changes: its frames are kept per process.
 FRAMEWORK_FRAMES_KEPT = 16
@@ -279,30 +278,10 @@ def _payloads(
     return payloads
 
 
-@functools.cache
-def _template_json() -> str:
-    return json.dumps(charts.default_template(), cls=DjangoJSONEncoder).translate(
-        JSON_SCRIPT_ESCAPES
-    )
-
-
 def _payload_json(payload: dict) -> str:
-    """The figure's JSON as ``json_script`` writes it, with plotly's default
-    template (most of the text, the same in every figure) encoded once."""
-    layout = payload.get("layout", {})
-    if (
-        list(payload) != ["data", "layout"]
-        or layout.get("template") is not charts.default_template()
-    ):
-        return mark_safe(
-            json.dumps(payload, cls=DjangoJSONEncoder).translate(JSON_SCRIPT_ESCAPES)
-        )
-    rest = {k: v for k, v in layout.items() if k != "template"}
-    head = json.dumps(
-        {"data": payload["data"], "layout": rest}, cls=DjangoJSONEncoder
-    ).translate(JSON_SCRIPT_ESCAPES)
+    """The figure's JSON as ``json_script`` writes it."""
     return mark_safe(
-        f'{head[:-2]}{", " if rest else ""}"template": {_template_json()}}}}}'
+        json.dumps(payload, cls=DjangoJSONEncoder).translate(JSON_SCRIPT_ESCAPES)
     )
 
 

@@ -112,6 +112,12 @@ def test_the_team_report_draws_its_charts_and_fits_a_phone(
         chart = page.locator(f'[data-chart-source="{source}"]')
         assert chart.locator("svg.main-svg").count() >= 1
     assert "Team B" not in page.content()
+    # every figure drawn with plotly's default template, which the page holds once
+    fonts = page.evaluate(
+        "[...document.querySelectorAll('[data-chart-source]')]"
+        ".map(el => el._fullLayout.font.color)"
+    )
+    assert set(fonts) == {"#2a3f5f"}
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "team-report.png"), full_page=True)
 

@@ -14,6 +14,15 @@ def test_figure_payload_is_plain_json():
     assert payload["layout"]["title"]["text"] == "Percentile within the organisation"
 
 
+def test_figure_payloads_leave_the_default_template_to_the_page():
+    frame = pd.DataFrame({"capability": ["A"], "percentile": [50.0]})
+    for fig in (charts.percentile_bars(frame), charts.percentile_bars_spec(frame)):
+        assert "template" not in charts.figure_payload(fig)["layout"]
+    custom = charts.percentile_bars(frame)
+    custom.update_layout(template="plotly_white")
+    assert "template" in charts.figure_payload(custom)["layout"]
+
+
 @pytest.mark.parametrize(
     ("percent", "expected"),
     [

@@ -89,6 +89,18 @@ def test_the_report_shows_targets_and_gaps(client, respondent_a, report_a, org):
     assert grid[1]["target"] is None
 
 
+def test_chart_pages_hold_the_plotly_template_once(client, lead, report_a, org):
+    client.force_login(lead)
+    for url in (
+        report_url(report_a),
+        reverse("benchmarks:team_benchmark", args=[report_a.pk]),
+        dashboard_url(org),
+    ):
+        html = client.get(url).content.decode()
+        assert html.count('<script id="plotly-template"') == 1
+        assert html.count('"template"') == 0, url
+
+
 def test_the_benchmark_names_no_other_team(client, respondent_a, report_a):
     client.force_login(respondent_a)
     for name in ("benchmarks:team_benchmark", "benchmarks:team_report"):

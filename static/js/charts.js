@@ -4,6 +4,9 @@
  * that id holding the figure ({data, layout}). With data-chart-navigate, a click on
  * a point whose customdata is a site path (or [path, ...]) opens that path.
  *
+ * Figures come without plotly's default template: the page holds it once, in the
+ * json_script element "plotly-template", and it is applied to each figure here.
+ *
  * A figure may carry layout.meta.narrow = {layout: {...}, data: [{...}, ...]}:
  * changes merged in when the chart is narrower than NARROW px (a phone). Titles
  * too long for the chart's width are wrapped onto more lines.
@@ -14,6 +17,7 @@
   var NARROW = 480;
   var TITLE_LINE_PX = 22;
   var measure = document.createElement("canvas").getContext("2d");
+  var templateSource = document.getElementById("plotly-template");
 
   function urlOf(point) {
     var data = point && point.customdata;
@@ -91,6 +95,9 @@
           merge(data[i], patch);
         }
       });
+    }
+    if (templateSource && !layout.template) {
+      layout.template = JSON.parse(templateSource.textContent);
     }
     fitTitle(layout, width);
     layout.autosize = true;
