@@ -43,9 +43,9 @@ ROLLUP_FAILED_MSG = "Roll-up of cycle {cycle_id} failed: {error}"
 PREBUILD_ENQUEUE_FAILED_MSG = (
     "Could not enqueue the report prebuild of cycle {cycle_id}: {error}"
 )
-# Reports built per prebuild task: a few seconds of work, so a roll-up queued
+# Reports built per prebuild task: well under a second of work, so a roll-up queued
 # behind it never waits long.
-PREBUILD_BATCH = 50
+PREBUILD_BATCH = 10
 # Seconds to sleep while holding the lock; read at call time, set only by tests
 # that need a slow roll-up (a worker killed mid-task).
 TEST_DELAY_ENV = "ROLLUP_TEST_DELAY_S"
