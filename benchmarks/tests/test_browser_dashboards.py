@@ -57,6 +57,14 @@ def test_the_lead_dashboard_draws_every_chart_and_opens_a_report_on_click(
         chart = page.locator(f'[data-chart-source="{source}"]')
         assert chart.locator("svg.main-svg").count() >= 1
     assert len(heatmap_labels(page)) == 8
+    # hover texts written by charts.js from each cell's score and target
+    texts, scores = page.eval_on_selector(
+        HEATMAP, "el => [el.data[0].text, el.data[0].z]"
+    )
+    assert len(texts) == 8
+    for text, score in zip(texts, scores, strict=True):
+        # the organisation's default target for the first capability is 60%
+        assert text[0] == f"{score[0]:.0f}% · target 60% · gap {60 - score[0]:+.0f}"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
 

@@ -148,11 +148,13 @@ def test_heatmap_rows_keep_frame_order_and_carry_report_urls_and_gaps():
     assert list(heat.y) == ["Retail · Team A", "Retail · Team B"]
     payload = charts.figure_payload(fig)["data"][0]
     assert payload["z"] == [[40.0, 70.0], [None, 80.0]]
-    assert list(heat.customdata[0][0]) == [
-        "/assessments/1/report/",
-        "40% · target 60% · gap +20",
-    ]
-    assert list(heat.customdata[1][0]) == ["/assessments/2/report/", "no score"]
+    # targets per cell; charts.js writes the hover text and opens the row's URL
+    assert payload["customdata"] == [[60.0, None], [60.0, None]]
+    assert payload["meta"] == {
+        "hover": "score-target",
+        "row_urls": ["/assessments/1/report/", "/assessments/2/report/"],
+    }
+    assert payload["hovertemplate"] == "%{y}<br>%{x}: %{text}<extra></extra>"
     assert (heat.zmin, heat.zmax) == (0, 100)
     assert fig.layout.yaxis.autorange == "reversed"
     # capability labels below the cells, clear of the title at the top

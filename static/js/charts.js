@@ -2,7 +2,11 @@
  *
  * Each chart is a <div data-chart-source="id"> next to a json_script element with
  * that id holding the figure ({data, layout}). With data-chart-navigate, a click on
- * a point whose customdata is a site path (or [path, ...]) opens that path.
+ * a point whose customdata is a site path (or [path, ...]) opens that path; in a
+ * trace with meta.row_urls, a click opens the URL of the point's row.
+ *
+ * A trace with meta.hover = "score-target" (the score heatmap) gets its hover text
+ * here, from each cell's score (z) and target (customdata).
  *
  * Figures come without plotly's default template: the page holds it once, in the
  * json_script element "plotly-template", and it is applied to each figure here.
@@ -20,9 +24,40 @@
   var templateSource = document.getElementById("plotly-template");
 
   function urlOf(point) {
-    var data = point && point.customdata;
+    if (!point) {
+      return null;
+    }
+    var data = point.customdata;
+    var meta = point.data && point.data.meta;
+    if (isObject(meta) && Array.isArray(meta.row_urls)) {
+      var index = point.pointIndex !== undefined ? point.pointIndex : point.pointNumber;
+      data = meta.row_urls[Array.isArray(index) ? index[0] : index];
+    }
     var url = Array.isArray(data) ? data[0] : data;
     return typeof url === "string" && url.charAt(0) === "/" && url.charAt(1) !== "/" ? url : null;
+  }
+
+  function missing(value) {
+    return value === null || value === undefined;
+  }
+
+  // "40% \u00b7 target 60% \u00b7 gap +20" per cell, "no score" where there is none.
+  function scoreTargetText(trace) {
+    var targets = trace.customdata || [];
+    trace.text = (trace.z || []).map(function (row, i) {
+      return row.map(function (score, j) {
+        if (missing(score)) {
+          return "no score";
+        }
+        var text = Math.round(score) + "%";
+        var target = targets[i] ? targets[i][j] : null;
+        if (!missing(target)) {
+          var gap = Math.round(target - score);
+          text += " \u00b7 target " + Math.round(target) + "% \u00b7 gap " + (gap >= 0 ? "+" : "") + gap;
+        }
+        return text;
+      });
+    });
   }
 
   function isObject(value) {
@@ -86,6 +121,11 @@
     var figure = JSON.parse(source.textContent);
     var data = figure.data || [];
     var layout = figure.layout || {};
+    data.forEach(function (trace) {
+      if (isObject(trace.meta) && trace.meta.hover === "score-target") {
+        scoreTargetText(trace);
+      }
+    });
     var narrow = isObject(layout.meta) ? layout.meta.narrow : null;
     delete layout.meta;
     if (narrow && width < NARROW) {
