@@ -137,12 +137,12 @@ def get_cycle_for_member(user, pk: int) -> Cycle:
     return cycle
 
 
-def get_assessment_for_user(user, pk: int) -> Assessment:
-    """An assessment the user may read and answer: their team's, or any of a lead's org."""
+def get_assessment_for_user(user, pk: int, queryset=None) -> Assessment:
+    """An assessment the user may read and answer: their team's, or any of a lead's org.
+    ``queryset`` (of assessments) may add annotations a page needs in the same query."""
     assessment = (
-        Assessment.objects.select_related(
-            "cycle__organization", "cycle__framework", "team"
-        )
+        (Assessment.objects.all() if queryset is None else queryset)
+        .select_related("cycle__organization", "cycle__framework", "team")
         .filter(pk=pk)
         .order_by()  # the default ordering would join the team for nothing
         .first()

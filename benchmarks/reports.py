@@ -16,7 +16,7 @@ import pandas as pd
 from django.conf import settings
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Count, F, Max, Subquery
+from django.db.models import Count, F, Max, OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.formats import get_format, localize
@@ -24,7 +24,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
 from assessment import scoring
-from assessment.models import Assessment, Cycle
+from assessment.models import Assessment
 from capabilities.models import Framework
 
 from . import charts, selectors
@@ -422,6 +422,48 @@ def _viewer(enforce_anonymity: bool) -> str:
     return "member" if enforce_anonymity else "lead"
 
 
+# What a report's cache key reads besides the assessment, as annotations of it.
+REPORT_STATE = {
+    "generation": "report_generation",
+    "computed": "report_computed",
+    "history": "report_history",
+    "history_last": "report_history_last",
+}
+
+
+def report_assessments():
+    """Assessments annotated with what their report's cache key reads (the cycle's
+    snapshot, the team's submissions): handed to ``get_assessment_for_user``, the
+    access check and the key cost one query instead of two."""
+    submitted = (
+        Assessment.objects.filter(
+            team_id=OuterRef("team_id"), status=Assessment.Status.SUBMITTED
+        )
+        .order_by()
+        .values("team_id")
+    )
+    return Assessment.objects.annotate(
+        report_generation=F("cycle__rollup__computed_generation"),
+        report_computed=F("cycle__rollup__computed_at"),
+        report_history=Subquery(submitted.annotate(n=Count("id")).values("n")[:1]),
+        report_history_last=Subquery(
+            submitted.annotate(last=Max("submitted_at")).values("last")[:1]
+        ),
+    )
+
+
+def _report_state(assessment) -> dict:
+    """The cycle's snapshot state and the team's submissions: from the annotations
+    of ``report_assessments`` when present, else one query."""
+    if hasattr(assessment, REPORT_STATE["history"]):
+        return {name: getattr(assessment, attr) for name, attr in REPORT_STATE.items()}
+    rows = report_assessments().filter(pk=assessment.pk).order_by()
+    return (
+        rows.values(**{name: F(attr) for name, attr in REPORT_STATE.items()}).first()
+        or {}
+    )
+
+
 def _report_keys_and_state(*, assessment):
     """The report's cache key per kind of viewer ({"member": ..., "lead": ...}) and
     the cycle's snapshot state it read; (None, None) for a draft framework."""
@@ -429,23 +471,7 @@ def _report_keys_and_state(*, assessment):
     framework, organization = cycle.framework, cycle.organization
     if framework.status == Framework.Status.DRAFT:
         return None, None
-    submitted = (
-        Assessment.objects.filter(team_id=team.id, status=Assessment.Status.SUBMITTED)
-        .order_by()
-        .values("team_id")
-    )
-    state = (
-        Cycle.objects.filter(pk=cycle.id)
-        .values(
-            generation=F("rollup__computed_generation"),
-            computed=F("rollup__computed_at"),
-            history=Subquery(submitted.annotate(n=Count("id")).values("n")[:1]),
-            history_last=Subquery(
-                submitted.annotate(last=Max("submitted_at")).values("last")[:1]
-            ),
-        )
-        .first()
-    ) or {}
+    state = _report_state(assessment)
     parts = [
         assessment.status,
         _stamp(assessment.submitted_at),

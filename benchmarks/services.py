@@ -335,9 +335,8 @@ def prebuild_assessments(*, cycle_id: int, after_id: int = 0, limit: int | None 
     """The cycle's submitted assessments after ``after_id``, in id order, with what
     a report reads of them (cycle, organisation, framework, team)."""
     rows = (
-        Assessment.objects.filter(
-            cycle_id=cycle_id, status=Assessment.Status.SUBMITTED, id__gt=after_id
-        )
+        reports.report_assessments()
+        .filter(cycle_id=cycle_id, status=Assessment.Status.SUBMITTED, id__gt=after_id)
         .select_related("cycle__organization", "cycle__framework", "team")
         .order_by("id")
     )

@@ -40,7 +40,9 @@ def _int_or_none(value):
 @login_required
 def team_report(request, pk: int):
     """A team's results: grid, charts, benchmarks, recommendations and trend."""
-    assessment = get_assessment_for_user(request.user, pk)
+    assessment = get_assessment_for_user(
+        request.user, pk, queryset=reports.report_assessments()
+    )
     is_lead = access_for(request.user).leads(assessment.cycle.organization_id)
     context = {"assessment": assessment, "is_lead": is_lead}
     if assessment.is_submitted:
@@ -53,7 +55,9 @@ def team_report(request, pk: int):
 @login_required
 def team_benchmark(request, pk: int):
     """Where the team stands in its organisation and business unit (no team named)."""
-    assessment = get_assessment_for_user(request.user, pk)
+    assessment = get_assessment_for_user(
+        request.user, pk, queryset=reports.report_assessments()
+    )
     is_lead = access_for(request.user).leads(assessment.cycle.organization_id)
     context = {"assessment": assessment, "is_lead": is_lead}
     if assessment.is_submitted:

@@ -18,8 +18,8 @@ from benchmarks.tests.test_services import unreachable_broker  # noqa: F401 - fi
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
 
-# session, user, assessment, memberships, and the report's state
-CACHED_REPORT_QUERIES = 5
+# session, user, the assessment with its report state, memberships
+CACHED_REPORT_QUERIES = 4
 
 
 @pytest.fixture
