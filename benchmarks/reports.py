@@ -786,30 +786,16 @@ def _build_team_report(*, assessment, enforce_anonymity: bool, state=None) -> di
     }
 
 
-def pick_cycle(cycles: pd.DataFrame, cycle_id):
-    """The requested cycle row, else the newest with a computed roll-up, else the
-    newest; None when the organisation has no cycle."""
-    if cycles.empty:
+def pick_cycle(cycles: list[dict], cycle_id):
+    """The requested cycle (from ``selectors.cycles_list``), else the newest with a
+    computed roll-up, else the newest; None when the organisation has no cycle."""
+    if not cycles:
         return None
-    match = cycles[cycles["id"] == cycle_id] if cycle_id is not None else cycles[:0]
-    if match.empty:
-        computed = cycles[cycles["computed_at"].notna()]
-        match = computed if not computed.empty else cycles
-    row = match.iloc[0].to_dict()
-    # plain values: a cycle never rolled up has no state row (NaT/NaN here)
-    computed_at = row["computed_at"]
-    return {
-        **row,
-        "id": int(row["id"]),
-        "framework_id": int(row["framework_id"]),
-        "computed_at": None if pd.isna(computed_at) else computed_at.to_pydatetime(),
-        "generation": 0 if pd.isna(row["generation"]) else int(row["generation"]),
-        "computed_generation": (
-            0
-            if pd.isna(row["computed_generation"])
-            else int(row["computed_generation"])
-        ),
-    }
+    for cycle in cycles:
+        if cycle_id is not None and cycle["id"] == cycle_id:
+            return cycle
+    computed = [cycle for cycle in cycles if cycle["computed_at"] is not None]
+    return (computed or cycles)[0]
 
 
 def org_dashboard_data(*, organization, cycle: dict, unit_id, sort: str) -> dict:

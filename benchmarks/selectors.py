@@ -268,12 +268,20 @@ def recommendations_frame(*, framework_id: int) -> pd.DataFrame:
     return _frame(rows.values(*RECOMMENDATION_FIELDS), RECOMMENDATION_FIELDS)
 
 
-def cycles_frame(*, organization) -> pd.DataFrame:
-    """The organisation's cycles, newest first, with their roll-up state."""
+def cycles_list(*, organization) -> list[dict]:
+    """The organisation's cycles, newest first, with their roll-up state (a plain
+    list: a page reads a handful of rows, where a frame would cost more than the
+    query). A cycle never rolled up has None for computed_at and 0 generations."""
     rows = Cycle.objects.filter(organization=organization).order_by(
         F("opens_on").desc(nulls_last=True), "-id"
     )
-    return _frame(rows.values(*CYCLE_FIELDS), CYCLE_FIELDS)
+    cycles = []
+    for row in rows.values(*CYCLE_FIELDS):
+        cycle = {name: row[field] for field, name in CYCLE_FIELDS.items()}
+        cycle["generation"] = cycle["generation"] or 0
+        cycle["computed_generation"] = cycle["computed_generation"] or 0
+        cycles.append(cycle)
+    return cycles
 
 
 def cycle_completion_get(*, cycle: Cycle | int) -> dict:

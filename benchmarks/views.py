@@ -95,13 +95,9 @@ def _age(computed_at) -> str:
 def org_dashboard(request, slug: str):
     """The lead's view of a cycle: every team, distributions, levels, units, trend."""
     organization = get_organization_for_lead(request.user, slug)
-    cycles = selectors.cycles_frame(organization=organization)
+    cycles = selectors.cycles_list(organization=organization)
     cycle = reports.pick_cycle(cycles, _int_or_none(request.GET.get("cycle")))
-    context = {
-        "organization": organization,
-        "cycles": cycles.to_dict("records"),
-        "cycle": cycle,
-    }
+    context = {"organization": organization, "cycles": cycles, "cycle": cycle}
     if cycle is None:
         return render(request, "benchmarks/org_dashboard.html", context)
     unit_id = _int_or_none(request.GET.get("unit"))
@@ -136,7 +132,7 @@ def org_dashboard(request, slug: str):
 def targets_edit(request, slug: str):
     """Organisation default targets and one team's overrides, per capability."""
     organization = get_organization_for_lead(request.user, slug)
-    cycles = selectors.cycles_frame(organization=organization)
+    cycles = selectors.cycles_list(organization=organization)
     framework_id = _targets_framework_id(cycles)
     teams = selectors.teams_frame(organization=organization)
     team_choices = teams[teams["kind"] == Team.Kind.TEAM][["id", "name"]]
@@ -234,8 +230,8 @@ def targets_edit(request, slug: str):
 
 
 def _targets_framework_id(cycles):
-    if not cycles.empty:
-        return int(cycles.iloc[0]["framework_id"])
+    if cycles:
+        return cycles[0]["framework_id"]
     from capabilities.models import Framework
 
     return (

@@ -86,12 +86,28 @@ def test_team_history_frame_matches_cycles_oldest_first(org, framework, team_a):
     ]
 
 
-def test_cycles_frame_carries_the_rollup_state(cycle, org):
-    frame = selectors.cycles_frame(organization=org)
-    row = frame.iloc[0]
+def test_cycles_list_carries_the_rollup_state(cycle, org):
+    cycles = selectors.cycles_list(organization=org)
+    row = cycles[0]
     assert (row["name"], row["computed_generation"]) == ("2026 H1", 1)
-    assert pick_cycle(frame, None)["id"] == cycle.id
-    assert pick_cycle(frame, 999999)["id"] == cycle.id
+    assert row["computed_at"] is not None
+    assert pick_cycle(cycles, None)["id"] == cycle.id
+    assert pick_cycle(cycles, 999999)["id"] == cycle.id
+    assert pick_cycle([], None) is None
+
+
+def test_pick_cycle_prefers_the_asked_then_the_newest_computed(org, framework):
+    from assessment.tests.factories import make_cycle
+
+    older = make_cycle(organization=org, framework=framework, name="Older")
+    newer = make_cycle(organization=org, framework=framework, name="Newer")
+    cycles = [
+        {"id": newer.id, "computed_at": None},
+        {"id": older.id, "computed_at": "yesterday"},
+    ]
+    assert pick_cycle(cycles, newer.id)["id"] == newer.id
+    assert pick_cycle(cycles, None)["id"] == older.id
+    assert pick_cycle(cycles[:1], None)["id"] == newer.id
 
 
 def test_cycle_completion_counts_submitted_assessments(org, framework, team_a, team_b):
