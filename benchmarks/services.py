@@ -17,6 +17,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Case, F, FloatField, Value, When
 from django.db.models.fields.json import KT
@@ -35,6 +36,7 @@ from capabilities.models import Lens, MaturityLevel
 
 from . import reports, rollups
 from .models import NodeStat, RollupState, TeamRank
+from .targets import targets_version
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +48,10 @@ PREBUILD_ENQUEUE_FAILED_MSG = (
 # Reports built per prebuild task: well under a second of work, so a roll-up queued
 # behind it never waits long.
 PREBUILD_BATCH = 10
+# One batch per snapshot, targets version and position: a second copy of a chain
+# (targets saved one capability at a time, a redelivered task) stops at once.
+PREBUILD_CLAIM_KEY = "benchmarks:prebuild:{cycle}:{computed}:{targets}:{after}"
+PREBUILD_CLAIM_SECONDS = 600
 # Seconds to sleep while holding the lock; read at call time, set only by tests
 # that need a slow roll-up (a worker killed mid-task).
 TEST_DELAY_ENV = "ROLLUP_TEST_DELAY_S"
@@ -58,6 +64,7 @@ STATUS_DEFERRED = "deferred"
 STATUS_SUPERSEDED = "superseded"
 STATUS_DONE = "done"
 STATUS_MORE = "more"
+STATUS_DUPLICATE = "duplicate"
 
 SCORE_FIELDS = (
     "assessment_id",
@@ -352,11 +359,21 @@ def reports_prebuild_batch(
     Stops ("superseded") once the snapshot computed at ``computed_at`` has been
     replaced: the newer roll-up starts its own prebuild. Idempotent: a report
     already in the cache is left as it is."""
-    state = RollupState.objects.filter(cycle_id=cycle_id).first()
+    state = (
+        RollupState.objects.filter(cycle_id=cycle_id).select_related("cycle").first()
+    )
     if state is None or state.computed_at is None:
         return {"status": STATUS_SUPERSEDED, "cycle_id": cycle_id, "built": 0}
     if state.computed_at.isoformat() != computed_at:
         return {"status": STATUS_SUPERSEDED, "cycle_id": cycle_id, "built": 0}
+    claim = PREBUILD_CLAIM_KEY.format(
+        cycle=cycle_id,
+        computed=computed_at,
+        targets=targets_version(organization_id=state.cycle.organization_id),
+        after=after_id,
+    )
+    if not cache.add(claim, 1, PREBUILD_CLAIM_SECONDS):
+        return {"status": STATUS_DUPLICATE, "cycle_id": cycle_id, "built": 0}
     batch = list(
         prebuild_assessments(cycle_id=cycle_id, after_id=after_id, limit=limit)
     )
@@ -370,3 +387,15 @@ def reports_prebuild_batch(
         "built": built,
         "after_id": batch[-1].pk,
     }
+
+
+def prebuild_organization(*, organization_id: int) -> int:
+    """Enqueue the prebuild of every rolled-up cycle of the organisation (its targets
+    changed, so every report did); returns how many chains were enqueued."""
+    states = RollupState.objects.filter(
+        cycle__organization_id=organization_id, computed_at__isnull=False
+    ).order_by("-computed_at")
+    return sum(
+        prebuild_enqueue(state.cycle_id, state.computed_at.isoformat())
+        for state in states
+    )

@@ -8,6 +8,7 @@ dashboard figures that show gaps are rebuilt.
 from decimal import Decimal, InvalidOperation
 
 import pandas as pd
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -33,11 +34,17 @@ def targets_version(*, organization_id: int) -> int:
 
 
 def _bump_version(organization_id: int) -> None:
+    """After commit: a new version for cached figures, and reports rebuilt ahead of
+    their next visit when workers prebuild them."""
     key = TARGETS_VERSION_KEY.format(organization_id=organization_id)
     try:
         cache.incr(key)
     except ValueError:
         cache.set(key, 1, None)
+    if settings.REPORTS_PREBUILD:
+        from .services import prebuild_organization
+
+        prebuild_organization(organization_id=organization_id)
 
 
 def target_percent_clean(value) -> Decimal:

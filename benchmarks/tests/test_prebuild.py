@@ -13,6 +13,7 @@ from assessment.models import Assessment, Target
 from benchmarks import reports, services
 from benchmarks.models import RollupState
 from benchmarks.reports import HIDDEN_GROUP_MSG, team_report_key, team_report_prebuild
+from benchmarks.targets import target_set
 from benchmarks.tests.snapshots import build_snapshot, make_teams
 from benchmarks.tests.test_services import unreachable_broker  # noqa: F401 - fixture
 
@@ -127,6 +128,32 @@ def test_the_last_batch_says_done(report_a, cycle):
         cycle_id=cycle.pk, computed_at=computed_at(cycle), limit=10
     )
     assert result == {"status": services.STATUS_DONE, "cycle_id": cycle.pk, "built": 4}
+
+
+def test_a_second_copy_of_a_batch_stops_at_once(report_a, cycle):
+    kwargs = {"cycle_id": cycle.pk, "computed_at": computed_at(cycle), "limit": 10}
+    assert services.reports_prebuild_batch(**kwargs)["built"] == 4
+    cache.delete(team_report_key(assessment=report_a, enforce_anonymity=True))
+    again = services.reports_prebuild_batch(**kwargs)
+    assert again == {
+        "status": services.STATUS_DUPLICATE,
+        "cycle_id": cycle.pk,
+        "built": 0,
+    }
+
+
+def test_a_target_change_prebuilds_the_reports_again(
+    settings, org, report_a, cycle, django_capture_on_commit_callbacks
+):
+    settings.REPORTS_PREBUILD = True
+    with django_capture_on_commit_callbacks(execute=True):
+        target_set(organization=org, capability_key="cap-0", percent=60)
+        target_set(organization=org, capability_key="cap-1", percent=70)
+    # the reports under the new targets are ready before anyone asks
+    prebuilt = reports._unpack(
+        cache.get(team_report_key(assessment=report_a, enforce_anonymity=True))
+    )
+    assert [row["target"] for row in prebuilt["grid"]] == [60, 70]
 
 
 def test_a_newer_snapshot_supersedes_the_prebuild(report_a, cycle):
