@@ -56,6 +56,9 @@ class Team(models.Model):
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TEAM)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped whenever one of the team's assessments is submitted or reopened: part
+    # of the cache key of its team reports, whose trend spans every cycle.
+    history_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["organization", "name"]

@@ -10,13 +10,20 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import BooleanField, ExpressionWrapper, OuterRef
+from django.db.models import BooleanField, ExpressionWrapper, F, OuterRef
 from django.utils import timezone
 
 from capabilities.models import AnswerOption, Question
 
 from .exceptions import AnswerConflict, IncompleteAssessment
-from .models import Answer, AnswerChange, Assessment, AssessmentReopen, AuditEvent
+from .models import (
+    Answer,
+    AnswerChange,
+    Assessment,
+    AssessmentReopen,
+    AuditEvent,
+    Team,
+)
 from .selectors import (
     ANSWERED_Q,
     cycle_scope_capability_ids,
@@ -400,11 +407,15 @@ def assessment_missing(*, assessment: Assessment) -> list[dict]:
 
 
 def _scores_and_rollup(assessment: Assessment) -> None:
-    """Store the team's capability scores and mark the cycle's roll-up stale."""
+    """Store the team's capability scores, record that the team's history changed
+    (its reports in every cycle show it) and mark the cycle's roll-up stale."""
     from assessment import scores
     from benchmarks import services as benchmark_services
 
     scores.scores_store(assessment=assessment)
+    Team.objects.filter(pk=assessment.team_id).update(
+        history_version=F("history_version") + 1
+    )
     benchmark_services.rollup_mark_stale(cycle=assessment.cycle)
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 from django.conf import settings
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Count, F, Max, OuterRef, Subquery
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.formats import get_format, localize
@@ -45,7 +45,7 @@ DASHBOARD_CACHE_KEY = (
 DASHBOARD_CACHE_SECONDS = 24 * 3600
 # One team report, per viewer kind (leads see groups below the anonymity threshold);
 # ``state`` digests everything else it depends on (see ``team_report_key``).
-REPORT_CACHE_KEY = "benchmarks:report:v2:{assessment}:{viewer}:{state}"
+REPORT_CACHE_KEY = "benchmarks:report:v3:{assessment}:{viewer}:{state}"
 REPORT_CACHE_SECONDS = 24 * 3600
 # Published framework content never changes: its frames are kept per process.
 FRAMEWORK_FRAMES_KEPT = 16
@@ -412,8 +412,8 @@ def team_report_key(*, assessment, enforce_anonymity: bool) -> str | None:
 
     The report changes with the cycle's snapshot (computed generation and time), the
     organisation's targets, the assessment's submission (reopen and submit), the
-    team's submissions in other cycles (its trend), the framework version, and the
-    names and threshold shown on the page."""
+    team's submissions in other cycles (its trend: ``Team.history_version``), the
+    framework version, and the names and threshold shown on the page."""
     keys, _state = _report_keys_and_state(assessment=assessment)
     return keys[_viewer(enforce_anonymity)] if keys else None
 
@@ -422,46 +422,28 @@ def _viewer(enforce_anonymity: bool) -> str:
     return "member" if enforce_anonymity else "lead"
 
 
-# What a report's cache key reads besides the assessment, as annotations of it.
-REPORT_STATE = {
-    "generation": "report_generation",
-    "computed": "report_computed",
-    "history": "report_history",
-    "history_last": "report_history_last",
-}
+# What a report's cache key reads of the cycle's snapshot, as annotations.
+REPORT_STATE = {"generation": "report_generation", "computed": "report_computed"}
 
 
 def report_assessments():
-    """Assessments annotated with what their report's cache key reads (the cycle's
-    snapshot, the team's submissions): handed to ``get_assessment_for_user``, the
-    access check and the key cost one query instead of two."""
-    submitted = (
-        Assessment.objects.filter(
-            team_id=OuterRef("team_id"), status=Assessment.Status.SUBMITTED
-        )
-        .order_by()
-        .values("team_id")
-    )
+    """Assessments annotated with their cycle's snapshot state, which their report's
+    cache key reads: handed to ``get_assessment_for_user``, the access check and
+    the key cost one query instead of two."""
     return Assessment.objects.annotate(
         report_generation=F("cycle__rollup__computed_generation"),
         report_computed=F("cycle__rollup__computed_at"),
-        report_history=Subquery(submitted.annotate(n=Count("id")).values("n")[:1]),
-        report_history_last=Subquery(
-            submitted.annotate(last=Max("submitted_at")).values("last")[:1]
-        ),
     )
 
 
 def _report_state(assessment) -> dict:
-    """The cycle's snapshot state and the team's submissions: from the annotations
-    of ``report_assessments`` when present, else one query."""
-    if hasattr(assessment, REPORT_STATE["history"]):
+    """The cycle's snapshot state: from the annotations of ``report_assessments``
+    when present, else one query."""
+    if hasattr(assessment, REPORT_STATE["computed"]):
         return {name: getattr(assessment, attr) for name, attr in REPORT_STATE.items()}
     rows = report_assessments().filter(pk=assessment.pk).order_by()
-    return (
-        rows.values(**{name: F(attr) for name, attr in REPORT_STATE.items()}).first()
-        or {}
-    )
+    fields = {name: F(attr) for name, attr in REPORT_STATE.items()}
+    return rows.values(**fields).first() or {}
 
 
 def _report_keys_and_state(*, assessment):
@@ -477,8 +459,8 @@ def _report_keys_and_state(*, assessment):
         _stamp(assessment.submitted_at),
         state.get("generation"),
         _stamp(state.get("computed")),
-        state.get("history"),
-        _stamp(state.get("history_last")),
+        # the team's submissions in every cycle (its trend)
+        team.history_version,
         targets_version(organization_id=organization.id),
         framework.id,
         _stamp(framework.created_at),

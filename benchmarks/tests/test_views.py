@@ -246,6 +246,39 @@ def test_reopening_and_submitting_again_rebuilds_the_cached_report(
     assert [row["percent"] for row in grid] == [75, 75]
 
 
+def test_a_change_in_another_cycle_rebuilds_the_cached_trend(
+    client, lead, respondent_a, org, framework, team_a, team_b
+):
+    from assessment.models import Answer
+    from assessment.services import assessment_reopen, assessment_submit
+    from assessment.tests.factories import answer_all, make_cycle
+    from benchmarks.services import rollup_recompute
+
+    cycles = [
+        make_cycle(
+            organization=org, framework=framework, teams=[team_a, team_b], name=name
+        )
+        for name in ("2025", "2026")
+    ]
+    earlier, later = (Assessment.objects.get(cycle=c, team=team_a) for c in cycles)
+    for assessment in (earlier, later):
+        answer_all(assessment, score=1)
+        assessment_submit(assessment=assessment, user=respondent_a)
+    for cycle in cycles:
+        rollup_recompute(cycle_id=cycle.id, force=True)
+    client.force_login(respondent_a)
+    trend = client.get(report_url(later)).context["charts"]["trend"]["rows"]
+    assert ["2025", "Capability 0", 25] in trend
+
+    # the earlier cycle's answers change; the later cycle's snapshot does not
+    assessment_reopen(assessment=earlier, user=lead, reason="Wrong answers")
+    Answer.objects.filter(assessment=earlier).delete()
+    answer_all(earlier, score=3)
+    assessment_submit(assessment=earlier, user=respondent_a)
+    trend = client.get(report_url(later)).context["charts"]["trend"]["rows"]
+    assert ["2025", "Capability 0", 75] in trend
+
+
 def test_the_cached_report_keeps_hidden_groups_from_respondents(
     client, lead, respondent_a, report_a, org
 ):
