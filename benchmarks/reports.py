@@ -47,6 +47,8 @@ DASHBOARD_CACHE_SECONDS = 24 * 3600
 # ``state`` digests everything else it depends on (see ``team_report_key``).
 REPORT_CACHE_KEY = "benchmarks:report:v3:{assessment}:{viewer}:{state}"
 REPORT_CACHE_SECONDS = 24 * 3600
+# Per assessment: the keys of its reports for the latest state stored.
+REPORT_CURRENT_KEY = "benchmarks:report-current:v1:{assessment}"
 # Published framework content never changes: its frames are kept per process.
 FRAMEWORK_FRAMES_KEPT = 16
 _framework_frames: dict = {}
@@ -500,7 +502,7 @@ def team_report_data(*, assessment, enforce_anonymity: bool) -> dict:
             assessment=assessment, enforce_anonymity=enforce_anonymity, state=state
         )
         if key is not None:
-            cache.set(key, _pack(data), REPORT_CACHE_SECONDS)
+            _store_reports(assessment.pk, keys, {key: _pack(data)})
     return data | {
         "report_html": mark_safe(data["report_html"]),
         "benchmarks_html": mark_safe(data["benchmarks_html"]),
@@ -518,23 +520,44 @@ def team_report_prebuild(*, assessment) -> int:
     if keys is None or not assessment.is_submitted:
         return 0
     present = {key for key in keys.values() if cache.has_key(key)}
-    built, member = 0, None
+    built, member, packed = 0, None, {}
     if keys["member"] not in present:
         member = _rendered_team_report(
             assessment=assessment, enforce_anonymity=True, state=state
         )
-        cache.set(keys["member"], _pack(member), REPORT_CACHE_SECONDS)
+        packed[keys["member"]] = _pack(member)
         built += 1
     if keys["lead"] not in present:
+        if member is None:  # cached by a member's visit
+            cached = cache.get(keys["member"])
+            if cached is not None:
+                member, packed[keys["member"]] = _unpack(cached), cached
         if member is not None and report_same_for_leads(member):
-            cache.set(keys["lead"], _pack(member), REPORT_CACHE_SECONDS)
+            packed[keys["lead"]] = packed[keys["member"]]
         else:
             lead = _rendered_team_report(
                 assessment=assessment, enforce_anonymity=False, state=state
             )
-            cache.set(keys["lead"], _pack(lead), REPORT_CACHE_SECONDS)
+            packed[keys["lead"]] = _pack(lead)
             built += 1
+    if packed:
+        _store_reports(assessment.pk, keys, packed)
     return built
+
+
+def _store_reports(assessment_id: int, keys: dict, packed: dict) -> None:
+    """Cache packed reports ({key: bytes}) of one assessment, and drop its reports
+    of an older state: no request asks for those keys again (the state only moves
+    forward), and each roll-up would otherwise leave a full set of reports behind
+    until they expire. ``keys`` are the assessment's keys for the current state."""
+    pointer = REPORT_CURRENT_KEY.format(assessment=assessment_id)
+    previous = cache.get(pointer) or {}
+    cache.set_many(packed, REPORT_CACHE_SECONDS)
+    stale = [key for key in previous.values() if key not in keys.values()]
+    if stale:
+        cache.delete_many(stale)
+    if previous != keys:
+        cache.set(pointer, keys, REPORT_CACHE_SECONDS)
 
 
 def report_same_for_leads(member_data: dict) -> bool:

@@ -95,6 +95,26 @@ def test_groups_hidden_from_members_stay_hidden_in_their_prebuilt_report(
     ]
 
 
+def test_a_new_state_drops_the_reports_of_the_old_one(
+    client, respondent_a, report_a, cycle, with_targets
+):
+    team_report_prebuild(assessment=report_a)
+    old = [
+        team_report_key(assessment=report_a, enforce_anonymity=member)
+        for member in (True, False)
+    ]
+    services.rollup_recompute(cycle_id=cycle.pk, force=True)
+    # a visit stores the member's report of the new snapshot ...
+    client.force_login(respondent_a)
+    assert client.get(report_url(report_a)).status_code == 200
+    new = team_report_key(assessment=report_a, enforce_anonymity=True)
+    assert new not in old
+    assert cache.get(new) is not None
+    # ... and the cache keeps nothing of the old snapshot's reports
+    assert cache.get_many(old) == {}
+    assert team_report_prebuild(assessment=report_a) == 0  # the lead's is shared
+
+
 def test_a_report_already_cached_is_not_built_again(report_a, with_targets):
     assert team_report_prebuild(assessment=report_a) == 1
     assert team_report_prebuild(assessment=report_a) == 0
