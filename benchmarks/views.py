@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 
 from assessment.access import (
     access_for,
@@ -80,17 +79,6 @@ def dashboard_home(request):
     return redirect("benchmarks:org_dashboard", slug=organization.slug)
 
 
-def _age(computed_at) -> str:
-    seconds = max(0, int((timezone.now() - computed_at).total_seconds()))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min"
-    if seconds < 86400:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 86400} days"
-
-
 @login_required
 def org_dashboard(request, slug: str):
     """The lead's view of a cycle: every team, distributions, levels, units, trend."""
@@ -116,13 +104,11 @@ def org_dashboard(request, slug: str):
     )
     if sort not in {key for key, _label in data["sort_options"]}:
         sort = "name"
-    computed_at = cycle["computed_at"]
     context |= {
         "data": data,
         "unit_id": unit_id,
         "sort": sort,
         "completion": selectors.cycle_completion_get(cycle=cycle["id"]),
-        "computed_age": _age(computed_at) if computed_at is not None else None,
         "is_stale": cycle["generation"] > cycle["computed_generation"],
     }
     return render(request, "benchmarks/org_dashboard.html", context)

@@ -173,3 +173,24 @@ def test_a_lead_sets_targets_by_percent_or_level_and_sees_errors_in_place(
     page.reload()
     assert page.evaluate(OVERFLOW) <= 0
     assert page.console_errors == []
+
+
+def test_the_computed_age_keeps_up_on_an_open_page(
+    page, respondent_a, snapshot, team_a
+):
+    """The "computed ... ago" text ticks on: ten minutes later it says so."""
+    from datetime import datetime, timedelta
+
+    from assessment.models import Assessment
+
+    report = Assessment.objects.get(cycle=snapshot, team=team_a)
+    browser_login(page, "alice")
+    page.clock.install(time=datetime.now())
+    page.goto(page.base_url + f"/assessments/{report.pk}/report/")
+    age = page.locator(".computed-note time[data-ago]")
+    assert age.inner_text().endswith(" s")
+    page.clock.fast_forward(int(timedelta(minutes=10).total_seconds() * 1000))
+    page.wait_for_function(
+        "document.querySelector('.computed-note time').textContent === '10 min'"
+    )
+    assert page.console_errors == []

@@ -101,6 +101,20 @@ def test_chart_pages_hold_the_plotly_template_once(client, lead, report_a, org):
         assert html.count('"template"') == 0, url
 
 
+def test_the_report_says_when_its_comparisons_were_computed(
+    client, respondent_a, report_a
+):
+    client.force_login(respondent_a)
+    for name in ("benchmarks:team_report", "benchmarks:team_benchmark"):
+        html = client.get(reverse(name, args=[report_a.pk])).content.decode()
+        assert re.search(
+            r"Comparisons with other teams computed <time data-ago datetime=\"[^\"]+\">"
+            r"\d+ s</time> ago",
+            html,
+        ), name
+        assert "js/ago.js" in html
+
+
 def test_the_benchmark_names_no_other_team(client, respondent_a, report_a):
     client.force_login(respondent_a)
     for name in ("benchmarks:team_benchmark", "benchmarks:team_report"):
