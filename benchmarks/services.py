@@ -325,11 +325,23 @@ def rollup_recompute(
 
 def prebuild_enqueue(cycle_id: int, computed_at: str, after_id: int = 0) -> bool:
     """Send ``prebuild_team_reports``; log and return False if that fails (the
-    reports are then built on their first visit, as without a worker)."""
+    reports are then built on their first visit, as without a worker). With tasks
+    run in-process, the batches run here one after another: a chain of eager tasks
+    would nest one call per batch."""
     from .tasks import prebuild_team_reports
 
     try:
-        prebuild_team_reports.apply_async((cycle_id, computed_at, after_id))
+        if prebuild_team_reports.app.conf.task_always_eager:
+            result = {"status": STATUS_MORE, "after_id": after_id}
+            while result["status"] == STATUS_MORE:
+                result = reports_prebuild_batch(
+                    cycle_id=cycle_id,
+                    computed_at=computed_at,
+                    after_id=result["after_id"],
+                    chain=False,
+                )
+        else:
+            prebuild_team_reports.apply_async((cycle_id, computed_at, after_id))
     except Exception as error:  # noqa: BLE001 - a broker outage must not fail callers
         logger.warning(
             PREBUILD_ENQUEUE_FAILED_MSG.format(cycle_id=cycle_id, error=error)
@@ -351,10 +363,16 @@ def prebuild_assessments(*, cycle_id: int, after_id: int = 0, limit: int | None 
 
 
 def reports_prebuild_batch(
-    *, cycle_id: int, computed_at: str, after_id: int = 0, limit: int = PREBUILD_BATCH
+    *,
+    cycle_id: int,
+    computed_at: str,
+    after_id: int = 0,
+    limit: int | None = None,
+    chain: bool = True,
 ) -> dict:
     """Build the reports of the next ``limit`` submitted assessments of the cycle
-    (see ``reports.team_report_prebuild``) and enqueue the batch after them.
+    (see ``reports.team_report_prebuild``; ``PREBUILD_BATCH`` by default) and, with
+    ``chain``, enqueue the batch after them.
 
     Stops ("superseded") once the snapshot computed at ``computed_at`` has been
     replaced: the newer roll-up starts its own prebuild. Idempotent: a report
@@ -374,13 +392,15 @@ def reports_prebuild_batch(
     )
     if not cache.add(claim, 1, PREBUILD_CLAIM_SECONDS):
         return {"status": STATUS_DUPLICATE, "cycle_id": cycle_id, "built": 0}
+    limit = limit or PREBUILD_BATCH
     batch = list(
         prebuild_assessments(cycle_id=cycle_id, after_id=after_id, limit=limit)
     )
     built = sum(reports.team_report_prebuild(assessment=a) for a in batch)
     if len(batch) < limit:
         return {"status": STATUS_DONE, "cycle_id": cycle_id, "built": built}
-    prebuild_enqueue(cycle_id, computed_at, batch[-1].pk)
+    if chain:
+        prebuild_enqueue(cycle_id, computed_at, batch[-1].pk)
     return {
         "status": STATUS_MORE,
         "cycle_id": cycle_id,

@@ -143,6 +143,29 @@ def test_a_batch_builds_its_share_and_enqueues_the_next(org, framework, team_a):
         cached_html(assessment, member=False)
 
 
+def test_in_process_the_batches_run_in_a_loop_not_nested(
+    org, framework, team_a, monkeypatch
+):
+    teams = [team_a, *make_teams(org, 5)]
+    cycle = build_snapshot(organization=org, framework=framework, teams=teams)
+    monkeypatch.setattr(services, "PREBUILD_BATCH", 2)
+    depths = []
+    batch = services.reports_prebuild_batch
+
+    def counted(**kwargs):
+        import inspect
+
+        depths.append(len(inspect.stack(0)))
+        return batch(**kwargs)
+
+    monkeypatch.setattr(services, "reports_prebuild_batch", counted)
+    assert services.prebuild_enqueue(cycle.pk, computed_at(cycle)) is True
+    assert len(depths) == 4  # 6 assessments, 2 a batch, then an empty one
+    assert len(set(depths)) == 1  # every batch at the same depth
+    for assessment in Assessment.objects.filter(cycle=cycle):
+        cached_html(assessment, member=True)
+
+
 def test_the_last_batch_says_done(report_a, cycle):
     result = services.reports_prebuild_batch(
         cycle_id=cycle.pk, computed_at=computed_at(cycle), limit=10
