@@ -308,7 +308,10 @@ def rollup_recompute(
     ).exists():
         rollup_enqueue(cycle_id, countdown=min_interval_s or None)
     elif settings.REPORTS_PREBUILD:
-        prebuild_enqueue(cycle_id, computed_at.isoformat())
+        # at once, unless a caller's transaction is still open
+        transaction.on_commit(
+            partial(prebuild_enqueue, cycle_id, computed_at.isoformat()), robust=True
+        )
     return {
         "status": STATUS_COMPUTED,
         "cycle_id": cycle_id,

@@ -210,16 +210,28 @@ def test_a_newer_snapshot_supersedes_the_prebuild(report_a, cycle):
     )
 
 
-def test_a_rollup_prebuilds_the_reports_when_switched_on(settings, report_a, cycle):
+def test_a_rollup_prebuilds_the_reports_when_switched_on(
+    settings, report_a, cycle, django_capture_on_commit_callbacks
+):
     settings.REPORTS_PREBUILD = True
-    services.rollup_recompute(cycle_id=cycle.pk, force=True)
+    # enqueued once the roll-up's caller commits
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        services.rollup_recompute(cycle_id=cycle.pk, force=True)
+        assert (
+            cache.get(team_report_key(assessment=report_a, enforce_anonymity=True))
+            is None
+        )
+    assert len(callbacks) == 1
     cached_html(report_a, member=True)
     cached_html(report_a, member=False)
 
 
-def test_a_rollup_builds_no_report_when_switched_off(settings, report_a, cycle):
+def test_a_rollup_builds_no_report_when_switched_off(
+    settings, report_a, cycle, django_capture_on_commit_callbacks
+):
     settings.REPORTS_PREBUILD = False
-    services.rollup_recompute(cycle_id=cycle.pk, force=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.rollup_recompute(cycle_id=cycle.pk, force=True)
     assert (
         cache.get(team_report_key(assessment=report_a, enforce_anonymity=True)) is None
     )
