@@ -42,6 +42,7 @@ FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif
 # Capability names are wrapped to lines of about this many characters on the axes.
 LABEL_WIDTH = 16
 NARROW_LABEL_WIDTH = 10
+NARROW_TEAM_LABEL_WIDTH = 20
 PERCENT_TICKS = [0, 25, 50, 75, 100]
 
 
@@ -523,13 +524,11 @@ def team_heatmap(frame: pd.DataFrame, *, capabilities: list[str]) -> go.Figure:
                     "tickangle": -90,
                     "tickfont": {"size": 10},
                 },
-                "yaxis": {
-                    "tickmode": "array",
-                    "tickvals": list(frame["label"]),
-                    "ticktext": [wrap_label(label, 20) for label in frame["label"]],
-                    "tickfont": {"size": 10},
-                },
+                "yaxis": {"tickfont": {"size": 10}},
             },
+            # charts.js wraps the team names (as wrap_label does) rather than the
+            # figure carrying every name twice more
+            "wrap_y": NARROW_TEAM_LABEL_WIDTH,
             "data": [
                 {
                     "colorbar": {

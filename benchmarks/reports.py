@@ -40,7 +40,7 @@ NO_BUSINESS_UNIT = "No business unit"
 IMPACT_RANK = {"high": 0, "medium": 1, "low": 2}
 # Bump the version when the charts' code changes, so cached figures are rebuilt.
 DASHBOARD_CACHE_KEY = (
-    "benchmarks:dashboard:v4:{cycle}:{unit}:{sort}:{generation}:{computed}:{targets}"
+    "benchmarks:dashboard:v5:{cycle}:{unit}:{sort}:{generation}:{computed}:{targets}"
 )
 DASHBOARD_CACHE_SECONDS = 24 * 3600
 # One team report, per viewer kind (leads see groups below the anonymity threshold);

@@ -3,6 +3,7 @@
 import pytest
 from django.core.cache import cache
 
+from benchmarks.charts import wrap_label
 from conftest import ARTIFACTS, browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -72,6 +73,12 @@ def test_the_lead_dashboard_draws_every_chart_and_opens_a_report_on_click(
     page.reload()
     wait_for_charts(page)
     assert page.evaluate(OVERFLOW) <= 0
+    # on a phone, team names wrapped by charts.js as wrap_label would
+    labels, ticks = page.eval_on_selector(
+        HEATMAP, "el => [el.data[0].y, el._fullLayout.yaxis.ticktext]"
+    )
+    assert ticks == [wrap_label(label, 20) for label in labels]
+    assert any("<br>" in tick for tick in ticks)
     page.set_viewport_size({"width": 1280, "height": 900})
     page.reload()
     wait_for_charts(page)

@@ -160,6 +160,10 @@ def test_heatmap_rows_keep_frame_order_and_carry_report_urls_and_gaps():
     # capability labels below the cells, clear of the title at the top
     assert fig.layout.xaxis.side == "bottom"
     assert list(fig.layout.xaxis.tickvals) == ["A", "B"]
+    # on a phone, charts.js wraps the team names: not sent twice more
+    narrow = fig.layout.meta["narrow"]
+    assert narrow["wrap_y"] == 20
+    assert "tickvals" not in narrow["layout"]["yaxis"]
 
 
 def test_capability_boxes_use_precomputed_quartiles_and_mark_the_team():

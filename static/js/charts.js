@@ -12,7 +12,9 @@
  * json_script element "plotly-template", and it is applied to each figure here.
  *
  * A figure may carry layout.meta.narrow = {layout: {...}, data: [{...}, ...]}:
- * changes merged in when the chart is narrower than NARROW px (a phone). Titles
+ * changes merged in when the chart is narrower than NARROW px (a phone); with
+ * wrap_y: N, the first trace's y labels become the y ticks, wrapped at N characters
+ * (as benchmarks.charts.wrap_label does). Titles
  * too long for the chart's width are wrapped onto more lines.
  */
 (function () {
@@ -76,6 +78,23 @@
     return target;
   }
 
+  // `text` with <br> between words so that no line is much over `width` characters.
+  function wrapLabel(text, width) {
+    var lines = [];
+    String(text).split(/\s+/).forEach(function (word) {
+      var last = lines.length - 1;
+      if (!word) {
+        return;
+      }
+      if (last >= 0 && lines[last].length + 1 + word.length <= width) {
+        lines[last] += " " + word;
+      } else {
+        lines.push(word);
+      }
+    });
+    return lines.join("<br>");
+  }
+
   // Words of `text` in lines no wider than `width` px in the given canvas font.
   function wrapWords(text, width, font) {
     var lines = [];
@@ -135,6 +154,15 @@
           merge(data[i], patch);
         }
       });
+      if (narrow.wrap_y && data[0] && Array.isArray(data[0].y)) {
+        layout.yaxis = merge(layout.yaxis || {}, {
+          tickmode: "array",
+          tickvals: data[0].y,
+          ticktext: data[0].y.map(function (label) {
+            return wrapLabel(label, narrow.wrap_y);
+          })
+        });
+      }
     }
     if (templateSource && !layout.template) {
       layout.template = JSON.parse(templateSource.textContent);
