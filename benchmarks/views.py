@@ -36,9 +36,9 @@ def _int_or_none(value):
         return None
 
 
-@login_required
-def team_report(request, pk: int):
-    """A team's results: grid, charts, benchmarks, recommendations and trend."""
+def _team_report_context(request, pk: int) -> dict:
+    """The assessment (404 outside the user's reach) and, once submitted, its report
+    as this user sees it: leads see groups below the anonymity threshold."""
     assessment = get_assessment_for_user(
         request.user, pk, queryset=reports.report_assessments()
     )
@@ -48,21 +48,20 @@ def team_report(request, pk: int):
         context |= reports.team_report_data(
             assessment=assessment, enforce_anonymity=not is_lead
         )
+    return context
+
+
+@login_required
+def team_report(request, pk: int):
+    """A team's results: grid, charts, benchmarks, recommendations and trend."""
+    context = _team_report_context(request, pk)
     return render(request, "benchmarks/team_report.html", context)
 
 
 @login_required
 def team_benchmark(request, pk: int):
     """Where the team stands in its organisation and business unit (no team named)."""
-    assessment = get_assessment_for_user(
-        request.user, pk, queryset=reports.report_assessments()
-    )
-    is_lead = access_for(request.user).leads(assessment.cycle.organization_id)
-    context = {"assessment": assessment, "is_lead": is_lead}
-    if assessment.is_submitted:
-        context |= reports.team_report_data(
-            assessment=assessment, enforce_anonymity=not is_lead
-        )
+    context = _team_report_context(request, pk)
     return render(request, "benchmarks/team_benchmark.html", context)
 
 
