@@ -69,7 +69,14 @@ def test_the_lead_dashboard_draws_every_chart_and_opens_a_report_on_click(
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
 
+    # narrowed without a reload: the heatmap switches to its phone layout, cleanly
     page.set_viewport_size({"width": 375, "height": 800})
+    page.wait_for_function(
+        "() => { const ticks = document.querySelector('#chart-heatmap-chart')"
+        "._fullLayout.yaxis.ticktext; return !!ticks && ticks.some(t => t.includes('<br>')); }"
+    )
+    page.wait_for_timeout(500)
+    assert page.console_errors == []
     page.reload()
     wait_for_charts(page)
     assert page.evaluate(OVERFLOW) <= 0

@@ -173,15 +173,10 @@
     return { data: data, layout: layout, key: (width < NARROW) + "|" + (layout.title && layout.title.text) };
   }
 
-  function draw(el) {
-    var source = document.getElementById(el.getAttribute("data-chart-source"));
-    if (!source || !window.Plotly) {
-      return;
-    }
-    var figure = figureFor(source, el.clientWidth);
-    var drawn = figure.key;
-    window.Plotly.newPlot(el, figure.data, figure.layout, {
-      responsive: true,
+  // Draw (or draw again, from scratch) the figure in `el`; marks it ready once drawn.
+  function plot(el, figure) {
+    el.removeAttribute("data-chart-ready");
+    return window.Plotly.newPlot(el, figure.data, figure.layout, {
       displaylogo: false
     }).then(function () {
       if (el.hasAttribute("data-chart-navigate")) {
@@ -194,17 +189,36 @@
       }
       el.setAttribute("data-chart-ready", "true");
     });
+  }
 
-    // Redraw only when the width crosses into or out of the phone layout, or the
-    // title needs another number of lines; plotly itself follows other resizes.
+  function draw(el) {
+    var source = document.getElementById(el.getAttribute("data-chart-source"));
+    if (!source || !window.Plotly) {
+      return;
+    }
+    var figure = figureFor(source, el.clientWidth);
+    var drawn = figure.key;
+    plot(el, figure);
+
+    // Follow resizes here rather than with plotly's own `responsive` handler, which
+    // resized a desktop layout (long labels, wide margins) to a phone's width and
+    // left the axes no room ("axis scaling" errors). When the width crosses into or
+    // out of the phone layout, or the title needs another number of lines, the chart
+    // is drawn afresh, as on a page load (Plotly.react kept the old margins and hit
+    // the same error); other resizes only resize.
     var timer = null;
     window.addEventListener("resize", function () {
       window.clearTimeout(timer);
       timer = window.setTimeout(function () {
+        if (el.getAttribute("data-chart-ready") !== "true" || !el.clientWidth) {
+          return;
+        }
         var next = figureFor(source, el.clientWidth);
-        if (next.key !== drawn && el.getAttribute("data-chart-ready") === "true") {
+        if (next.key !== drawn) {
           drawn = next.key;
-          window.Plotly.react(el, next.data, next.layout);
+          plot(el, next);
+        } else {
+          window.Plotly.Plots.resize(el);
         }
       }, 200);
     });
