@@ -16,8 +16,10 @@ from .env import (
     env_bool,
     env_broker_url,
     env_database,
+    env_header,
     env_int,
     env_list,
+    env_networks,
     env_redis_url,
     missing,
 )
@@ -41,6 +43,10 @@ if not DEBUG:
 if not SECRET_KEY:
     SECRET_KEY = "dev-only-insecure-key-never-use-in-production"  # noqa: S105
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# The reverse proxies in front of the portal: only their TRUSTED_PROXY_HEADER is
+# believed when finding the client's address (sign-in lockouts, API throttles).
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
+TRUSTED_PROXY_HEADER = env_header("TRUSTED_PROXY_HEADER", "X-Forwarded-For")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -189,14 +195,20 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 DEMO_PASSWORD = env("DEMO_PASSWORD", "finops-demo")
 AUTHENTICATION_BACKENDS = [
-    # Counts failed sign-ins and locks out a username+address after AXES_FAILURE_LIMIT.
+    # Refuses sign-ins from a locked-out username+address or address (see lockout.py).
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Failures of one username from one address before that pair is locked out...
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+# ...and failures from one address, any usernames, before the address is.
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 20)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HANDLER = "finops_portal.lockout.LockoutHandler"
+AXES_LOCKOUT_CALLABLE = "finops_portal.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "finops_portal.client_ip.client_ip"
+AXES_USERNAME_CALLABLE = "finops_portal.lockout.username_key"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 LOGIN_URL = "login"
