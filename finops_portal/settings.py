@@ -176,6 +176,11 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.2,
     "interval_max": 0.5,
 }
+# Each worker sends these at start-up and every WORKER_SWEEP_SECONDS (0: never), so
+# the work of a worker killed mid-task is picked up within a minute, even without
+# beat (see finops_portal/celery.py).
+WORKER_SWEEP_TASKS = ["benchmarks.tasks.rollup_sweep_stale"]
+WORKER_SWEEP_SECONDS = env_int("WORKER_SWEEP_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
     # https://crontab.guru/#*_*_*_*_* : every minute
     "sweep-stale-rollups": {
