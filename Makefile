@@ -57,19 +57,19 @@ check: lint test
 
 stack: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/finops_portal
 stack: export CELERY_BROKER_URL ?= redis://127.0.0.1:6379/0
+# Each process starts through bin/start, as in the Dockerfile and compose.yaml.
 stack: install
 	$(PY) manage.py ensure_database
-	$(PY) manage.py migrate --no-input
+	PYTHON=$(PY) bin/start release
 	$(PY) manage.py setup_portal
-	$(PY) manage.py collectstatic --no-input --verbosity 0
 	@echo "FinOps maturity portal (gunicorn, Celery worker and beat): http://$(HOST):$(PORT)/"
 	$(VENV)/bin/honcho start --port $(PORT)
 
 worker: install
-	$(VENV)/bin/celery -A finops_portal worker --loglevel=INFO
+	PYTHON=$(PY) bin/start worker
 
 beat: install
-	$(VENV)/bin/celery -A finops_portal beat --loglevel=INFO
+	PYTHON=$(PY) bin/start beat
 
 bench: install-dev
 	$(PY) bench/run_all.py $(BENCH_ARGS)
