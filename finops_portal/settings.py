@@ -11,6 +11,8 @@ from pathlib import Path
 
 from celery.schedules import crontab
 
+from sso.config import oidc_providers_from_env
+
 from .env import (
     env,
     env_bool,
@@ -65,6 +67,7 @@ INSTALLED_APPS = [
     "capabilities",
     "assessment",
     "benchmarks",
+    "sso",
 ]
 
 MIDDLEWARE = [
@@ -77,6 +80,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "finops_portal.middleware.SecurityHeadersMiddleware",
+    # After SecurityHeadersMiddleware, so it sees the response first: a single
+    # sign-on session's pages let the sign-out form redirect to the provider.
+    "sso.middleware.LogoutFormActionMiddleware",
     # Last, as django-axes requires: it turns lockouts into a response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -202,8 +208,14 @@ DEMO_PASSWORD = env("DEMO_PASSWORD", "finops-demo")
 AUTHENTICATION_BACKENDS = [
     # Refuses sign-ins from a locked-out username+address or address (see lockout.py).
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Passwords, unless the user's organisation signs in only with single sign-on.
+    "sso.backends.PasswordBackend",
+    # OpenID Connect sign-in through the providers of OIDC_PROVIDERS.
+    "sso.backends.OidcBackend",
 ]
+# Identity providers for single sign-on (sso/config.py says which variables).
+SSO_PROVIDERS = oidc_providers_from_env()
+OIDC_TIMEOUT_SECONDS = env_int("OIDC_TIMEOUT_SECONDS", 10)
 # Failures of one username from one address before that pair is locked out...
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 # ...and failures from one address, any usernames, before the address is.

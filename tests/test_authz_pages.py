@@ -90,6 +90,10 @@ POLICY = {
     "benchmarks:export_team_scores": (ORG_LEAD, [GET]),
     "benchmarks:export_rollup": (ORG_LEAD, [GET]),
     "tokens": (SIGNED_IN, [GET, POST]),
+    # Single sign-on: starting one with a provider that no organisation uses is
+    # 404 for everyone; a callback without a pending sign-in is refused (400).
+    "sso:start": (dict.fromkeys(PERSONAS, 404), [GET]),
+    "sso:callback": (PUBLIC, [GET]),
     "token_revoke": (TOKEN_OWNER, [POST]),
     # The API's description is public; its data is not.
     "api-schema": (PUBLIC, [GET]),
@@ -186,6 +190,7 @@ def _kwargs(name: str, path: str, w: dict) -> dict:
         "capability_key": w["capability"].key,
         "action": "close",
         "fmt": "csv",
+        "provider_key": "nowhere",
     }
     if name == "token_revoke":
         values["pk"] = w["token_pk"]
