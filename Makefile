@@ -6,11 +6,12 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install install-dev run setup test test-fast lint format check stack worker beat bench clean
+.PHONY: help install install-dev run oidc-demo setup test test-fast lint format check stack worker beat bench clean
 
 help:
 	@echo "make run    - the portal with demo data on SQLite at http://$(HOST):$(PORT)"
 	@echo "make test   - the whole test suite (PostgreSQL/Redis when DATABASE_URL/CELERY_BROKER_URL are set)"
+	@echo "make oidc-demo - make run, with single sign-on through a local OpenID Connect provider"
 	@echo "make stack  - PostgreSQL + Redis + gunicorn + Celery worker and beat (honcho)"
 	@echo "make lint   - ruff, Django checks, missing migrations"
 	@echo "make bench  - every benchmark in bench/, one table"
@@ -38,6 +39,10 @@ setup: install
 run: setup
 	@$(EMBEDDED) $(PY) manage.py demo_banner --url http://$(HOST):$(PORT)/
 	$(EMBEDDED) $(PY) manage.py runserver $(HOST):$(PORT)
+
+# make run plus a local OpenID Connect provider on IDP_PORT (8001) to sign in with.
+oidc-demo: setup install-dev
+	$(EMBEDDED) PYTHON=$(PY) HOST=$(HOST) PORT=$(PORT) bin/oidc-demo
 
 # The test settings, whatever DJANGO_SETTINGS_MODULE the shell exports.
 test: install-dev

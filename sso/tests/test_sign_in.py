@@ -147,3 +147,19 @@ def test_the_sign_in_page_offers_the_organisations_provider(http, live_server, s
     page = http.get(f"{live_server.url}/accounts/login/")
     assert 'href="/accounts/sso/local/"' in page.text
     assert "Sign in with Org One (local)" in page.text
+
+
+def test_single_sign_on_works_with_sign_in_throttling_on(
+    http, live_server, sso_org, settings
+):
+    settings.AXES_ENABLED = True
+    response = sign_in_over_http(http, live_server.url, "local", "rosa")
+    assert response.status_code == 200
+    refused = sign_in_over_http(
+        httpx.Client(timeout=20), live_server.url, "local", "max"
+    )
+    assert refused.status_code == 403
+    from axes.models import AccessAttempt
+
+    # The refusal counts as a failed sign-in of the address, with no username.
+    assert AccessAttempt.objects.get().username is None
