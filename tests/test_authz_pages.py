@@ -82,6 +82,8 @@ POLICY = {
     "assessment:lead_member_remove": (ORG_LEAD, [GET, POST]),
     "assessment:lead_cycles": (ORG_LEAD, [GET, POST]),
     "assessment:lead_audit": (ORG_LEAD, [GET]),
+    # An invitation's page opens only with its link's key: 404 for any other.
+    "assessment:invitation": (dict.fromkeys(PERSONAS, 404), [GET, POST]),
     "benchmarks:team_report": (TEAM_A, [GET]),
     "benchmarks:team_benchmark": (TEAM_A, [GET]),
     "benchmarks:dashboard_home": (ANY_LEAD, [GET]),
@@ -191,6 +193,7 @@ def _kwargs(name: str, path: str, w: dict) -> dict:
         "action": "close",
         "fmt": "csv",
         "provider_key": "nowhere",
+        "key": "not-an-invitation-key",
     }
     if name == "token_revoke":
         values["pk"] = w["token_pk"]
