@@ -17,7 +17,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from assessment.access import access_for
-from assessment.models import Assessment, AuditEvent, Cycle, Membership
+from assessment.invitations import organization_affiliate, pending_invitation_for
+from assessment.models import Affiliation, Assessment, AuditEvent, Cycle, Membership
 
 from . import claims as rules
 from .models import ManagedMembership, RoleMapping, SsoConnection, SsoIdentity
@@ -236,7 +237,9 @@ def _is_last_lead(membership: Membership) -> bool:
 
 def sso_sign_in(*, provider: Provider, claims: dict) -> SignIn:
     """The portal user for verified ``claims`` of ``provider``, with the roles the
-    organisation's groups grant; SignInRefused (and nothing written) otherwise."""
+    organisation's groups grant, recorded as one of the organisation's people;
+    SignInRefused (and nothing written) if they end up with no role there (unless
+    an invitation to the organisation waits for their address)."""
     email = rules.normalise_email(claims.get("email"))
     if not email:
         raise SignInRefused(NO_EMAIL_MSG.format(provider=provider.name), "no_email")
@@ -263,10 +266,18 @@ def sso_sign_in(*, provider: Provider, claims: dict) -> SignIn:
                     user_id=user.id,
                     issuer=provider.issuer,
                 )
+            organization_affiliate(
+                organization=connection.organization,
+                user=user,
+                source=Affiliation.Source.SSO,
+            )
             _sync_memberships(user=user, connection=connection, grants=grants)
+            # Someone invited by a lead may sign in to accept the invitation.
             if not Membership.objects.filter(
                 user=user, organization=connection.organization
-            ).exists():
+            ).exists() and not pending_invitation_for(
+                organization=connection.organization, email=email
+            ):
                 raise SignInRefused(
                     NO_ROLE_MSG.format(
                         email=email,

@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import RequestFactory
 
-from assessment.models import AuditEvent, Membership
+from assessment.models import Affiliation, AuditEvent, Membership
 from sso.backends import OidcBackend
 from sso.models import ManagedMembership, RoleMapping, SsoConnection, SsoIdentity
 from sso.providers import Provider
@@ -152,6 +152,27 @@ def test_claims_that_do_not_name_a_member_are_refused(connection, extra, reason)
         sso_sign_in(provider=PROVIDER, claims={**claims(), **extra})
     assert refused.value.reason == reason
     assert not get_user_model().objects.exists()
+
+
+def test_a_sign_in_records_the_person_as_one_of_the_organisations(connection):
+    user = sso_sign_in(provider=PROVIDER, claims=claims()).user
+    assert Affiliation.objects.get(user=user).source == "sso"
+
+
+def test_someone_invited_may_sign_in_without_a_group_to_accept(connection, lead):
+    from assessment.invitations import invitation_create
+
+    invitation_create(
+        organization=connection.organization,
+        email="rosa@org-one.example",
+        role="respondent",
+        team=None,
+        by=lead,
+        site_url="https://finops.example.com",
+    )
+    user = sso_sign_in(provider=PROVIDER, claims=claims(groups=["marketing"])).user
+    assert roles(user) == []
+    assert Affiliation.objects.filter(user=user).exists()
 
 
 def test_a_disabled_connection_signs_nobody_in(connection):
