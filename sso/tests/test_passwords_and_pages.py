@@ -104,3 +104,37 @@ def test_sign_out_without_single_sign_on_returns_to_the_sign_in_page(
     assert response["Location"] == "/accounts/login/"
     assert "_auth_user_id" not in client.session
     assert client.get("/accounts/logout/").status_code == 405
+
+
+def test_administrators_edit_connections_and_mappings_in_the_admin(
+    client, sso_only, staff, lead, team_a
+):
+    client.force_login(lead)
+    assert client.get("/admin/sso/ssoconnection/").status_code == 302
+    client.force_login(staff)
+    assert client.get("/admin/sso/ssoconnection/").status_code == 200
+    page = client.get(f"/admin/sso/ssoconnection/{sso_only.pk}/change/")
+    assert page.status_code == 200
+    assert "Role mappings" in page.content.decode()
+    response = client.post(
+        f"/admin/sso/ssoconnection/{sso_only.pk}/change/",
+        {
+            "organization": sso_only.organization_id,
+            "provider": "entra",
+            "email_domains": "org-one.example",
+            "groups_claim": "roles",
+            "enabled": "on",
+            "role_mappings-TOTAL_FORMS": "1",
+            "role_mappings-INITIAL_FORMS": "0",
+            "role_mappings-MIN_NUM_FORMS": "0",
+            "role_mappings-MAX_NUM_FORMS": "1000",
+            "role_mappings-0-group": "FinOps.Respondent.TeamA",
+            "role_mappings-0-role": "respondent",
+            "role_mappings-0-team": team_a.pk,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    sso_only.refresh_from_db()
+    assert sso_only.groups_claim == "roles"
+    assert sso_only.password_sign_in is False  # left unticked
+    assert sso_only.role_mappings.get().team == team_a
