@@ -119,12 +119,16 @@ def client(client_id: str, fault: str | None = None) -> dict:
 
 
 def sign_in_over_http(
-    http: httpx.Client, portal: str, provider_key: str, username: str
+    http: httpx.Client, portal: str, provider_key: str, username: str, next_url=""
 ):
     """Drive a sign-in as a browser would, without one: start at the portal, sign
     in at the provider's form, follow the redirects back. Returns the portal's
     last answer (the landing page, or the refusal)."""
-    response = http.get(f"{portal}/accounts/sso/{provider_key}/", follow_redirects=True)
+    response = http.get(
+        f"{portal}/accounts/sso/{provider_key}/",
+        params={"next": next_url} if next_url else None,
+        follow_redirects=True,
+    )
     if "Local identity provider" not in response.text:
         return response  # still signed in at the provider: straight back
     form_url = str(response.url)

@@ -163,3 +163,40 @@ def test_single_sign_on_works_with_sign_in_throttling_on(
 
     # The refusal counts as a failed sign-in of the address, with no username.
     assert AccessAttempt.objects.get().username is None
+
+
+def test_an_invited_person_signs_in_with_the_provider_and_accepts(
+    http, live_server, sso_org, team_b, lead, django_capture_on_commit_callbacks
+):
+    """max's groups give no role; a lead's invitation lets him in to accept it."""
+    import re
+
+    from django.core import mail
+
+    from assessment.invitations import invitation_create
+
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation_create(
+            organization=sso_org,
+            email="max@org-one.example",
+            role="respondent",
+            team=team_b,
+            by=lead,
+            site_url=live_server.url,
+        )
+    link = re.search(r"(/invitations/[^/\s]+/)", mail.outbox[-1].body)[1]
+    page = http.get(live_server.url + link)
+    assert "Sign in to accept" in page.text
+    response = sign_in_over_http(http, live_server.url, "local", "max", next_url=link)
+    assert response.url.path == link
+    assert "Accept and join" in response.text
+    accepted = http.post(
+        live_server.url + link,
+        data={"csrfmiddlewaretoken": http.cookies["csrftoken"], "accept": "1"},
+        headers={"Referer": live_server.url + link},
+        follow_redirects=True,
+    )
+    assert accepted.status_code == 200
+    assert "You joined Org One as Respondent of Team B." in accepted.text
+    user = get_user_model().objects.get(email="max@org-one.example")
+    assert Membership.objects.get(user=user).team == team_b
