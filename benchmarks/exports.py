@@ -1,27 +1,19 @@
-"""CSV and XLSX exports of a cycle: team scores and the roll-up snapshot.
+"""The tables of a cycle's exports: team scores and the roll-up snapshot.
 
-One query for the rows of each sheet (plus the framework's lens and level names).
-Every text cell that a spreadsheet would read as a formula
-(starting with = + - @, a tab or a carriage return) is prefixed with a single quote,
-in both formats.
+One query for the rows of each sheet (plus the framework's lens and level names);
+``finops_portal.cells`` writes them as CSV or XLSX, safe against formulas.
 """
 
-import csv
-import io
 import math
 
 from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from openpyxl import Workbook
 
 from assessment.models import Assessment, CapabilityScore, Cycle, Target
 from capabilities.models import Lens, MaturityLevel
 
 from .models import NodeStat
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ROLLUP_HEADERS = [
     "node",
     "capability",
@@ -33,16 +25,6 @@ ROLLUP_HEADERS = [
     "min",
     "max",
 ]
-
-
-def safe_cell(value):
-    """``value`` made safe for a spreadsheet: text that starts like a formula gets a
-    leading single quote; numbers pass through; NaN becomes empty."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def export_filename(*, cycle: Cycle, kind: str, fmt: str) -> str:
@@ -171,25 +153,3 @@ def rollup_table(*, cycle: Cycle) -> tuple[list[str], list[list]]:
             ]
         )
     return headers, table
-
-
-def to_csv(headers: list[str], rows: list[list]) -> bytes:
-    """UTF-8 CSV (with a BOM, so spreadsheet programs read the accents right)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([safe_cell(h) for h in headers])
-    for row in rows:
-        writer.writerow([safe_cell(v) for v in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def to_xlsx(headers: list[str], rows: list[list], *, title: str) -> bytes:
-    """One-sheet workbook; text cells written as plain strings, never formulas."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    sheet.append([safe_cell(h) for h in headers])
-    for row in rows:
-        sheet.append([safe_cell(v) for v in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()

@@ -96,7 +96,7 @@ CYCLE_FIELDS = {
     "framework_id": "framework_id",
     "rollup__computed_at": "computed_at",
     "rollup__computed_generation": "computed_generation",
-    "rollup__generation": "generation",
+    "scores_generation": "generation",
 }
 
 

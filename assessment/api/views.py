@@ -6,11 +6,10 @@ Every object is fetched through ``assessment.access`` (anything out of reach is 
 ``finops_portal.api.exception_handler``.
 """
 
-from collections import defaultdict
 from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -26,6 +25,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 
 from assessment import cycles as cycle_services
+from assessment import organizations, selectors
 from assessment import services as answer_services
 from assessment.access import (
     access_for,
@@ -34,6 +34,7 @@ from assessment.access import (
     get_organization_for_member,
     get_team_for_user,
 )
+from assessment.answer_refs import QuestionNotFound, resolve_answer, resolve_answers
 from assessment.models import (
     Answer,
     AnswerChange,
@@ -43,8 +44,8 @@ from assessment.models import (
     Organization,
     Team,
 )
-from assessment.selectors import ANSWERED_Q, answer_history, assessment_progress
-from capabilities.models import AnswerOption, Capability, Framework, Question
+from assessment.selectors import answer_history, assessment_progress
+from capabilities.models import Capability, Framework, Question
 
 from . import serializers as s
 from .filters import (
@@ -58,9 +59,6 @@ from .filters import (
 NOT_LEAD_MSG = "Only a lead of the organisation may do this."
 NO_SUCH_TEAM_MSG = "No such team in this organisation."
 NO_SUCH_FRAMEWORK_MSG = "No such framework."
-NO_SUCH_QUESTION_MSG = "No such question in this assessment's framework."
-AMBIGUOUS_QUESTION_MSG = "Several questions have this key; use the question id."
-NO_OPTION_WITH_SCORE_MSG = "This question has no option scored {score}."
 ORGANIZATION_REQUIRED_MSG = "Give the organisation's slug."
 
 NOT_FOUND_RESPONSE = OpenApiResponse(description="Not found, or out of your reach.")
@@ -192,7 +190,7 @@ class TeamViewSet(
         data = _valid(s.TeamCreateSerializer, request.data)
         organization = get_organization_for_member(request.user, data["organization"])
         require_lead(request.user, organization.id)
-        team = cycle_services.team_create(
+        team = organizations.team_create(
             organization=organization,
             name=data["name"],
             kind=data["kind"],
@@ -218,7 +216,7 @@ class TeamViewSet(
                 move["parent"] = _team_in(
                     team.organization_id, data["parent"], "parent"
                 )
-        team = cycle_services.team_update(
+        team = organizations.team_update(
             team=team,
             name=data.get("name"),
             kind=data.get("kind"),
@@ -234,7 +232,7 @@ class TeamViewSet(
     def destroy(self, request, pk=None):
         team = self.get_object()
         require_lead(request.user, team.organization_id)
-        cycle_services.team_delete(team=team, user=request.user)
+        organizations.team_delete(team=team, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -257,7 +255,7 @@ class TeamViewSet(
             raise ValidationError({"organization": [ORGANIZATION_REQUIRED_MSG]})
         organization = get_organization_for_member(request.user, slug)
         require_lead(request.user, organization.id)
-        nodes = cycle_services.team_tree(organization=organization)
+        nodes = selectors.team_tree(organization=organization)
         page = self.paginate_queryset(nodes)
         return self.get_paginated_response(
             s.TeamTreeNodeSerializer(page, many=True).data
@@ -306,7 +304,7 @@ class MembershipViewSet(
         organization = get_organization_for_member(request.user, data["organization"])
         require_lead(request.user, organization.id)
         with api_field_names():
-            membership = cycle_services.membership_add(
+            membership = organizations.membership_add(
                 organization=organization,
                 identifier=data["user"],
                 role=data["role"],
@@ -326,7 +324,7 @@ class MembershipViewSet(
         membership = self.get_object()
         require_lead(request.user, membership.organization_id)
         data = _valid(s.MembershipUpdateSerializer, request.data)
-        membership = cycle_services.membership_update_role(
+        membership = organizations.membership_update_role(
             membership=membership, role=data["role"], by=request.user
         )
         return Response(s.MembershipSerializer(membership).data)
@@ -338,7 +336,7 @@ class MembershipViewSet(
     def destroy(self, request, pk=None):
         membership = self.get_object()
         require_lead(request.user, membership.organization_id)
-        cycle_services.membership_remove(membership=membership, by=request.user)
+        organizations.membership_remove(membership=membership, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -475,7 +473,7 @@ class CycleViewSet(
     def completion(self, request, pk=None):
         cycle = get_cycle_for_member(request.user, pk)
         require_lead(request.user, cycle.organization_id)
-        rows = cycle_services.cycle_completion(cycle=cycle)
+        rows = selectors.cycle_completion(cycle=cycle)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(
             s.CompletionRowSerializer(page, many=True).data
@@ -483,47 +481,6 @@ class CycleViewSet(
 
 
 # --- assessments --------------------------------------------------------------------
-
-
-def progress_by_assessment(assessments: list[Assessment]) -> dict[int, dict]:
-    """Answered of total questions in scope for each assessment (three queries)."""
-    if not assessments:
-        return {}
-    cycle_ids = {a.cycle_id for a in assessments}
-    scope: dict[int, set[int]] = defaultdict(set)
-    for cycle_id, capability_id in Cycle.capabilities.through.objects.filter(
-        cycle_id__in=cycle_ids
-    ).values_list("cycle_id", "capability_id"):
-        scope[cycle_id].add(capability_id)
-    per_capability: dict[int, dict[int, int]] = defaultdict(dict)
-    for framework_id, capability_id, n in (
-        Question.objects.filter(
-            capability__framework_id__in={a.cycle.framework_id for a in assessments}
-        )
-        .values_list("capability__framework_id", "capability_id")
-        .annotate(n=Count("id"))
-    ):
-        per_capability[framework_id][capability_id] = n
-    answered: dict[int, dict[int, int]] = defaultdict(dict)
-    for assessment_id, capability_id, n in (
-        Answer.objects.filter(assessment__in=[a.pk for a in assessments])
-        .filter(ANSWERED_Q)
-        .values_list("assessment_id", "question__capability_id")
-        .annotate(n=Count("id"))
-    ):
-        answered[assessment_id][capability_id] = n
-    progress = {}
-    for a in assessments:
-        counts = per_capability[a.cycle.framework_id]
-        in_scope = scope.get(a.cycle_id) or set(counts)
-        done = sum(n for cap, n in answered[a.pk].items() if cap in in_scope)
-        total = sum(counts.get(cap, 0) for cap in in_scope)
-        progress[a.pk] = {
-            "answered": done,
-            "total": total,
-            "percent": done * 100 // total if total else 0,
-        }
-    return progress
 
 
 @extend_schema_view(
@@ -565,7 +522,7 @@ class AssessmentViewSet(
 
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        progress = progress_by_assessment(page)
+        progress = selectors.assessments_progress(page)
         for assessment in page:
             assessment.progress = progress[assessment.pk]
         return self.get_paginated_response(s.AssessmentSerializer(page, many=True).data)
@@ -613,73 +570,15 @@ class AssessmentViewSet(
 # --- answers ------------------------------------------------------------------------
 
 
-def _framework_questions(assessment: Assessment):
-    return Question.objects.filter(
-        capability__framework_id=assessment.cycle.framework_id
-    ).select_related("capability")
-
-
-MAX_ID = 2**63 - 1
-
-
-def _as_id(ref: str) -> int | None:
-    """The id a path or body reference names, or None when it is a key."""
-    if ref.isascii() and ref.isdigit() and int(ref) <= MAX_ID:
-        return int(ref)
-    return None
-
-
 def question_for(assessment: Assessment, ref: str) -> Question:
     """A question of the assessment's framework by id or key; 404 otherwise."""
-    questions = _framework_questions(assessment)
-    pk = _as_id(ref)
-    if pk is not None:
-        found = list(questions.filter(pk=pk))
-    else:
-        found = list(questions.filter(key=ref)[:2])
-    if len(found) > 1:
-        raise ValidationError({"question": [AMBIGUOUS_QUESTION_MSG]})
-    if not found:
-        raise Http404
-    return found[0]
-
-
-def _option_for(question: Question, data: dict, options_by_id: dict, prefix=""):
-    """The option an input chose by id or by score (None for none)."""
-    if data.get("option_id") is not None:
-        option = options_by_id.get(data["option_id"])
-        if option is None:
-            raise ValidationError(
-                {f"{prefix}option_id": [answer_services.OPTION_UNKNOWN_MSG]}
-            )
-        return option
-    if data.get("option_score") is not None:
-        option = next(
-            (o for o in question.api_options if o.score == data["option_score"]), None
+    try:
+        question, _option = resolve_answer(
+            question=ref, framework_id=assessment.cycle.framework_id
         )
-        if option is None:
-            raise ValidationError(
-                {
-                    f"{prefix}option_score": [
-                        NO_OPTION_WITH_SCORE_MSG.format(score=data["option_score"])
-                    ]
-                }
-            )
-        return option
-    return None
-
-
-def _load_options(questions: list[Question], items: list[dict]) -> dict:
-    """Attach the questions' options when an item chose by score; return the options
-    chosen by id. At most two queries, none when no item chose an option."""
-    if any(item.get("option_score") is not None for item in items):
-        options = defaultdict(list)
-        for option in AnswerOption.objects.filter(question__in=questions):
-            options[option.question_id].append(option)
-        for question in questions:
-            question.api_options = options[question.pk]
-    ids = [item["option_id"] for item in items if item.get("option_id") is not None]
-    return AnswerOption.objects.in_bulk(ids) if ids else {}
+    except QuestionNotFound:
+        raise Http404 from None
+    return question
 
 
 def _answer_kwargs(data: dict) -> dict:
@@ -776,13 +675,20 @@ class AnswerViewSet(viewsets.GenericViewSet):
     def update(self, request, assessment_pk=None, question=None):
         assessment = self.assessment()
         data = _valid(s.AnswerUpsertSerializer, request.data)
-        question = question_for(assessment, question)
-        options_by_id = _load_options([question], [data])
+        try:
+            question, option = resolve_answer(
+                question=question,
+                framework_id=assessment.cycle.framework_id,
+                option_id=data.get("option_id"),
+                option_score=data.get("option_score"),
+            )
+        except QuestionNotFound:
+            raise Http404 from None
         answer = answer_services.answer_record(
             assessment=assessment,
             question=question,
             user=request.user,
-            option=_option_for(question, data, options_by_id),
+            option=option,
             **_answer_kwargs(data),
         )
         return Response(s.AnswerSerializer(answer).data)
@@ -807,36 +713,18 @@ class AnswerViewSet(viewsets.GenericViewSet):
         serializer = s.BulkAnswersSerializer(data=request.data)
         if not serializer.is_valid():
             raise DRFValidationError(_flat_item_errors(serializer.errors))
-        items = serializer.validated_data["items"]
-        refs = {item["question"] for item in items}
-        ids = {_as_id(ref) for ref in refs} - {None}
-        keys = {ref for ref in refs if _as_id(ref) is None}
-        by_id, by_key = {}, defaultdict(list)
-        for question in _framework_questions(assessment).filter(
-            Q(pk__in=ids) | Q(key__in=keys)
-        ):
-            by_id[question.pk] = question
-            by_key[question.key].append(question)
-        options_by_id = _load_options(list(by_id.values()), items)
-        resolved = []
-        for index, item in enumerate(items):
-            prefix = f"items[{index}]."
-            pk = _as_id(item["question"])
-            if pk is not None:
-                matches = [by_id[pk]] if pk in by_id else []
-            else:
-                matches = by_key.get(item["question"], [])
-            if len(matches) != 1:
-                message = AMBIGUOUS_QUESTION_MSG if matches else NO_SUCH_QUESTION_MSG
-                raise ValidationError({f"{prefix}question": [message]})
-            question = matches[0]
-            resolved.append(
-                {
-                    "question": question,
-                    "option": _option_for(question, item, options_by_id, prefix),
-                    **_answer_kwargs(item),
-                }
-            )
+        items = resolve_answers(
+            items=serializer.validated_data["items"],
+            framework_id=assessment.cycle.framework_id,
+        )
+        resolved = [
+            {
+                "question": item["question"],
+                "option": item["option"],
+                **_answer_kwargs(item),
+            }
+            for item in items
+        ]
         answers = answer_services.answers_bulk_record(
             assessment=assessment, user=request.user, items=resolved
         )

@@ -17,6 +17,7 @@ from drf_spectacular.utils import (
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.response import Response
 
+from assessment import targets as target_services
 from assessment.access import (
     access_for,
     get_assessment_for_user,
@@ -32,9 +33,8 @@ from assessment.api.views import (
 )
 from assessment.models import Assessment, CapabilityScore, Target, Team
 from assessment.scoring import target_progress
-from benchmarks import targets as target_services
+from benchmarks.anonymity import anonymity_split_rows, hidden_message
 from benchmarks.models import NodeStat, RollupState
-from benchmarks.reports import HIDDEN_GROUP_MSG
 
 from . import serializers as s
 from .filters import TargetFilter, TeamScoreFilter
@@ -164,15 +164,14 @@ class CycleBenchmarksView(generics.GenericAPIView):
         group = node.name if node is not None else ORGANISATION_GROUP
         hidden = []
         if not is_lead:
+            rows, hidden_rows = anonymity_split_rows(rows, k=k)
             hidden = [
                 {
                     "capability": row["capability__key"],
-                    "reason": HIDDEN_GROUP_MSG.format(k=k, group=group),
+                    "reason": hidden_message(group=group, k=k, fully=not rows),
                 }
-                for row in rows
-                if row["n"] < k
+                for row in hidden_rows
             ]
-            rows = [row for row in rows if row["n"] >= k]
         for row in rows:
             row["capability"] = row.pop("capability__key")
             row["capability_name"] = row.pop("capability__name")
