@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from capabilities import selectors as capability_selectors
 from capabilities.models import Framework, Lens
+from finops_portal.formats import time_ago
 
 from . import cycles, organizations, selectors
 from .access import (
@@ -59,18 +60,6 @@ CYCLE_CREATED_MSG = "Planned cycle “{name}”. Open it when the teams should s
 CYCLE_OPENED_MSG = "Opened “{name}”: every team in scope can now answer."
 CYCLE_CLOSED_MSG = "Closed “{name}”."
 REOPENED_MSG = "Reopened the assessment of {team}."
-
-
-def time_ago(value, now) -> str:
-    """A short "3 h ago" for the completion board."""
-    seconds = max(0, int((now - value).total_seconds()))
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{seconds // 60} min ago"
-    if seconds < 86400:
-        return f"{seconds // 3600} h ago"
-    return f"{seconds // 86400} d ago"
 
 
 def _get_team_for_lead(request, org, team_id: int) -> Team:

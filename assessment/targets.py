@@ -61,14 +61,15 @@ def resolve_targets(pairs: pd.DataFrame, targets: pd.DataFrame) -> pd.Series:
 
 
 def target_percent_sql(
-    *,
-    organization_id,
-    team_id=OuterRef("assessment__team_id"),
-    capability_key=OuterRef("capability__key"),
+    *, organization_id, team_id=None, capability_key=None
 ) -> Coalesce:
     """SQL for ``resolve_targets``'s rule, to annotate a query: the team's target
     for the capability, else the default (NULL without either). The references
     default to a ``CapabilityScore`` query's team and capability key."""
+    if team_id is None:
+        team_id = OuterRef("assessment__team_id")
+    if capability_key is None:
+        capability_key = OuterRef("capability__key")
     targets = Target.objects.filter(
         organization_id=organization_id, capability_key=capability_key
     ).order_by()

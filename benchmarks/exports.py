@@ -6,11 +6,11 @@ One query for the rows of each sheet (plus the framework's lens and level names)
 
 import math
 
-from django.db.models import F, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import F
 
-from assessment.models import Assessment, CapabilityScore, Cycle, Target
-from capabilities.models import Lens, MaturityLevel
+from assessment.models import Assessment, CapabilityScore, Cycle
+from assessment.targets import target_percent_sql
+from capabilities.selectors import framework_lenses, framework_levels
 
 from .models import NodeStat
 
@@ -40,30 +40,12 @@ def _round(value, digits: int = 2):
 
 
 def _lens_keys(cycle: Cycle) -> list[str]:
-    return list(
-        Lens.objects.filter(framework_id=cycle.framework_id)
-        .order_by("order", "id")
-        .values_list("key", flat=True)
-    )
+    return [lens["key"] for lens in framework_lenses(framework_id=cycle.framework_id)]
 
 
 def _level_pairs(cycle: Cycle) -> list[tuple[str, str]]:
-    return list(
-        MaturityLevel.objects.filter(framework_id=cycle.framework_id)
-        .order_by("min_percent")
-        .values_list("key", "name")
-    )
-
-
-def _target_expression(cycle: Cycle):
-    """The team's target for the row's capability, else the organisation default."""
-    targets = Target.objects.filter(
-        organization_id=cycle.organization_id,
-        capability_key=OuterRef("capability__key"),
-    )
-    team = targets.filter(team_id=OuterRef("assessment__team_id")).values("percent")
-    default = targets.filter(team__isnull=True).values("percent")
-    return Coalesce(Subquery(team[:1]), Subquery(default[:1]))
+    levels = framework_levels(framework_id=cycle.framework_id)
+    return [(level["key"], level["name"]) for level in levels]
 
 
 def team_scores_table(*, cycle: Cycle) -> tuple[list[str], list[list]]:
@@ -75,7 +57,7 @@ def team_scores_table(*, cycle: Cycle) -> tuple[list[str], list[list]]:
         CapabilityScore.objects.filter(
             assessment__cycle=cycle, assessment__status=Assessment.Status.SUBMITTED
         )
-        .annotate(target=_target_expression(cycle))
+        .annotate(target=target_percent_sql(organization_id=cycle.organization_id))
         .order_by("assessment__team__name", "capability__order")
         .values_list(
             "assessment__team__name",

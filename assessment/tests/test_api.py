@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 
 from assessment import answer_refs, services
 from assessment.answer_refs import AMBIGUOUS_QUESTION_MSG, NO_OPTION_WITH_SCORE_MSG
-from assessment.api.views import NO_SUCH_TEAM_MSG, NOT_LEAD_MSG
+from assessment.api.common import NO_SUCH_TEAM_MSG, NOT_LEAD_MSG
 from assessment.cycles import CYCLE_NAME_TAKEN_MSG, TEAMS_OTHER_ORG_MSG
 from assessment.exceptions import ANSWER_CONFLICT_MSG, INCOMPLETE_ASSESSMENT_MSG
 from assessment.models import (

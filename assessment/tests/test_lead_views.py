@@ -12,7 +12,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from assessment import cycles, organizations, selectors
-from assessment.lead_views import time_ago
 from assessment.models import (
     Assessment,
     AssessmentReopen,
@@ -22,6 +21,7 @@ from assessment.models import (
 )
 from capabilities.tests.factories import make_framework
 from finops_portal.audit import AuditEvent
+from finops_portal.formats import time_ago
 
 pytestmark = pytest.mark.django_db
 

@@ -24,7 +24,7 @@ from assessment.access import (
     get_cycle_for_member,
     get_organization_for_member,
 )
-from assessment.api.views import (
+from assessment.api.common import (
     BAD_REQUEST_RESPONSE,
     FORBIDDEN_RESPONSE,
     NO_SUCH_TEAM_MSG,
@@ -78,22 +78,15 @@ class AssessmentScoresView(generics.ListAPIView):
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
-        team_targets = self._targets()
+        targets = target_services.team_targets(
+            organization_id=self.assessment.cycle.organization_id,
+            team_id=self.assessment.team_id,
+        )
         for row in page:
-            row.target = team_targets.get(row.capability.key)
+            row.target = targets.get(row.capability.key)
             gap, progress = target_progress(row.percent, row.target)
             row.gap, row.progress_to_target = gap, progress
         return self.get_paginated_response(s.ScoreSerializer(page, many=True).data)
-
-    def _targets(self) -> dict[str, float]:
-        """Capability key -> target percent: the team's override, else the default."""
-        rows = Target.objects.filter(
-            Q(team__isnull=True) | Q(team_id=self.assessment.team_id),
-            organization_id=self.assessment.cycle.organization_id,
-        ).values_list("team_id", "capability_key", "percent")
-        # Defaults first, so a team's own target overwrites the default.
-        ordered = sorted(rows, key=lambda row: row[0] is not None)
-        return {key: float(percent) for _team, key, percent in ordered}
 
 
 def _node_for(cycle, raw: str | None, *, is_lead: bool) -> Team | None:
