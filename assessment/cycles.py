@@ -377,4 +377,9 @@ def cycle_scores_changed(*, cycle_id: int) -> None:
         scores_generation=F("scores_generation") + 1,
         scores_changed_at=timezone.now(),
     )
-    transaction.on_commit(partial(enqueue, ROLLUP_TASK, cycle_id), robust=True)
+    transaction.on_commit(
+        partial(
+            enqueue, ROLLUP_TASK, cycle_id, what=f"the roll-up of cycle {cycle_id}"
+        ),
+        robust=True,
+    )

@@ -81,7 +81,12 @@ PREBUILD_TASK = "benchmarks.tasks.prebuild_team_reports"
 
 def rollup_enqueue(cycle_id: int, countdown: float | None = None) -> bool:
     """Send ``rollup_cycle(cycle_id)``; False (logged) if the broker refused it."""
-    return enqueue(ROLLUP_TASK, cycle_id, countdown=countdown)
+    return enqueue(
+        ROLLUP_TASK,
+        cycle_id,
+        countdown=countdown,
+        what=f"the roll-up of cycle {cycle_id}",
+    )
 
 
 def rollup_stale_cycle_ids() -> list[int]:
@@ -314,7 +319,13 @@ def prebuild_enqueue(cycle_id: int, computed_at: str, after_id: int = 0) -> bool
     run in-process, the batches run here one after another: a chain of eager tasks
     would nest one call per batch."""
     if not task_named(PREBUILD_TASK).app.conf.task_always_eager:
-        return enqueue(PREBUILD_TASK, cycle_id, computed_at, after_id)
+        return enqueue(
+            PREBUILD_TASK,
+            cycle_id,
+            computed_at,
+            after_id,
+            what=f"the report prebuild of cycle {cycle_id}",
+        )
     result = {"status": STATUS_MORE, "after_id": after_id}
     while result["status"] == STATUS_MORE:
         result = reports_prebuild_batch(

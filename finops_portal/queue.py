@@ -12,7 +12,7 @@ import logging
 from .celery import app
 
 logger = logging.getLogger(__name__)
-ENQUEUE_FAILED_MSG = "Could not enqueue {name}{args}: {error}"
+ENQUEUE_FAILED_MSG = "Could not enqueue {what}: {error}"
 
 
 def task_named(name: str):
@@ -25,12 +25,19 @@ def task_named(name: str):
     return task
 
 
-def enqueue(name: str, *args, countdown: float | None = None, **kwargs) -> bool:
-    """Send task ``name`` with ``args``/``kwargs``; False (and a warning in the log)
-    when the broker refused it."""
+def enqueue(
+    name: str,
+    *args,
+    countdown: float | None = None,
+    what: str | None = None,
+    **kwargs,
+) -> bool:
+    """Send task ``name`` with ``args``/``kwargs``; False (and a warning in the log
+    naming ``what`` was not sent) when the broker refused it."""
     try:
         task_named(name).apply_async(args, kwargs or None, countdown=countdown)
     except Exception as error:  # noqa: BLE001 - a broker outage must not fail callers
-        logger.warning(ENQUEUE_FAILED_MSG.format(name=name, args=args, error=error))
+        what = what or f"{name}{args}"
+        logger.warning(ENQUEUE_FAILED_MSG.format(what=what, error=error))
         return False
     return True

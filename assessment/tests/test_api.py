@@ -21,8 +21,8 @@ from assessment.organizations import NO_USER_MSG
 from assessment.tests.factories import answer_all, make_cycle
 from capabilities.models import AnswerOption, Question
 from finops_portal.api import UNKNOWN_FIELDS_MSG
-from finops_portal.tests.api_support import *  # noqa: F403
-from finops_portal.tests.api_support import client_for
+from tests.api_support import *  # noqa: F403
+from tests.api_support import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -73,3 +73,39 @@ def test_the_message_says_whether_a_group_is_hidden_whole_or_in_part():
     assert hidden_message(
         group="Retail", k=5, fully=False
     ) == PARTLY_HIDDEN_GROUP_MSG.format(k=5, group="Retail")
+
+
+# --- the pages and the API apply it alike -------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_report_and_the_api_hide_the_same_small_row(
+    client, respondent_a, report_a, org
+):
+    """Two teams submitted; for cap-1 one of them marked everything N/A, so the
+    organisation's cap-1 figure counts 1 team, below k = 2."""
+    from django.urls import reverse
+
+    from tests.api_support import client_for
+
+    org.anonymity_threshold = 2
+    org.save()
+    cycle = report_a.cycle
+    cycle.node_stats.filter(node__isnull=True, capability__key="cap-1").update(n=1)
+
+    body = client_for(respondent_a).get(f"/api/v1/cycles/{cycle.pk}/benchmarks/").json()
+    assert [row["capability"] for row in body["results"]] == [None, "cap-0"]
+    partly = PARTLY_HIDDEN_GROUP_MSG.format(k=2, group="the organisation")
+    assert body["hidden"] == [{"capability": "cap-1", "reason": partly}]
+
+    client.force_login(respondent_a)
+    page = client.get(reverse("benchmarks:team_benchmark", args=[report_a.pk]))
+    html = page.content.decode()
+    assert PARTLY_HIDDEN_GROUP_MSG.format(k=2, group="Org One") in html
+    shown = {
+        row[0]
+        for chart in page.context["benchmarks"]
+        if chart["group"] == "Org One"
+        for row in chart["rows"]
+    }
+    assert shown == {"Capability 0"}

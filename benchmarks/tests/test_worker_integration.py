@@ -54,7 +54,8 @@ def submit(assessment):
 
 
 def state_of(cycle):
-    return RollupState.objects.get(cycle=cycle)
+    """The cycle's roll-up state (a row with nothing computed before the first run)."""
+    return RollupState.objects.get_or_create(cycle=cycle)[0]
 
 
 def wait_until_fresh(cycle, timeout=TIMEOUT, workers=()):

@@ -9,8 +9,8 @@ from rest_framework.test import APIClient
 
 from finops_portal.api import INVALID_TOKEN_MSG, MALFORMED_TOKEN_MSG
 from finops_portal.models import PersonalToken, hash_token_key
-from finops_portal.tests.api_support import *  # noqa: F403
-from finops_portal.tests.api_support import client_for, token_for
+from tests.api_support import *  # noqa: F403
+from tests.api_support import client_for, token_for
 from finops_portal.tokens import (
     BAD_CREDENTIALS_MSG,
     TOKEN_NAME_TAKEN_MSG,
