@@ -48,7 +48,9 @@ def _migrate(*targets) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_moving_audit_events_and_generations_keeps_every_row(shipped_framework, lead, org):
+def test_moving_audit_events_and_generations_keeps_every_row(
+    shipped_framework, lead, org
+):
     from assessment.targets import target_set
 
     call_command("seed_demo", "--password", "pw-demo-1", stdout=StringIO())
@@ -62,16 +64,20 @@ def test_moving_audit_events_and_generations_keeps_every_row(shipped_framework, 
     generations = _rows("SELECT id, scores_generation FROM assessment_cycle")
     assert counts["assessment_answer"] > 1000
     assert counts["benchmarks_nodestat"] > 0
-    assert events and any(org_id == org.pk for _id, org_id, *_ in events)
+    assert events
+    assert any(org_id == org.pk for _id, org_id, *_ in events)
     assert any(generation > 0 for _id, generation in generations)
 
     try:
         _migrate(*BEFORE_THE_MOVES)
         # the old layout holds the same rows
-        assert _rows(
-            "SELECT id, organization_id, actor_id, action, summary "
-            "FROM assessment_auditevent"
-        ) == events
+        assert (
+            _rows(
+                "SELECT id, organization_id, actor_id, action, summary "
+                "FROM assessment_auditevent"
+            )
+            == events
+        )
         old = _rows("SELECT cycle_id, generation FROM benchmarks_rollupstate")
         assert old == [(pk, g) for pk, g in generations if g > 0]
     finally:
