@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install install-dev run setup test test-fast lint format check stack worker beat bench clean
+.PHONY: help install install-dev run setup test test-fast lint format hooks check stack worker beat bench clean
 
 help:
 	@echo "make run    - the portal with demo data on SQLite at http://$(HOST):$(PORT)"
@@ -46,12 +46,17 @@ test: install-dev
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/djlint --lint templates $(wildcard */templates)
+	DJANGO_SETTINGS_MODULE=finops_portal.settings_test $(VENV)/bin/mypy
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 
 format: install-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+hooks: install-dev
+	$(VENV)/bin/pre-commit install
 
 check: lint test
 

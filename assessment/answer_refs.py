@@ -82,8 +82,7 @@ def resolve_answer(
             )
         ):
             return option.question, option
-    found = _find_questions([question], framework_id)
-    matches = found.get(question, [])
+    matches = _find_questions([question], framework_id).get(question, [])
     if len(matches) > 1:
         raise ValidationError({"question": [AMBIGUOUS_QUESTION_MSG]})
     if not matches:
@@ -116,7 +115,7 @@ def resolve_answers(
             message = AMBIGUOUS_QUESTION_MSG if matches else NO_SUCH_QUESTION_MSG
             raise ValidationError({f"items[{index}].question": [message]})
         questions.append(matches[0])
-    choices = []
+    choices: list = []
     for item in items:
         option = item.get("option")
         if isinstance(option, AnswerOption):
@@ -176,7 +175,7 @@ def _resolve(
     if ids or by_score:
         found = AnswerOption.objects.filter(Q(pk__in=ids) | Q(question__in=by_score))
         options = {option.pk: option for option in found.order_by()}
-    result = []
+    result: list[tuple[Question, AnswerOption | None]] = []
     for index, (question, choice) in enumerate(zip(questions, choices, strict=True)):
         where = prefix.format(index=index)
         if isinstance(choice, AnswerOption):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 
 from finops_portal.audit import AuditEvent, audit_record
 
@@ -97,7 +97,7 @@ def organization_delete(*, organization: Organization) -> None:
     answers = (
         f"SELECT id FROM {Answer._meta.db_table} WHERE assessment_id IN ({assessments})"
     )
-    statements = [
+    statements: list[tuple[type[models.Model], str]] = [
         (AnswerChange, f"answer_id IN ({answers})"),
         (Answer, f"assessment_id IN ({assessments})"),
         (CapabilityScore, f"assessment_id IN ({assessments})"),
@@ -385,7 +385,7 @@ def membership_remove(*, membership: Membership, by=None) -> None:
     if _is_last_lead(membership):
         raise ValidationError(LAST_LEAD_MSG)
     org, username = membership.organization, membership.user.username
-    where = membership.team.name if membership.team_id else org.name
+    where = membership.team.name if membership.team is not None else org.name
     pk = membership.pk
     membership.delete()
     audit_record(

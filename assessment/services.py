@@ -73,7 +73,7 @@ def answer_values(answer: Answer | None) -> dict:
     if answer is None or answer.pk is None:
         return dict(_EMPTY_VALUES)
     return {
-        "option_score": answer.option.score if answer.option_id else None,
+        "option_score": answer.option.score if answer.option is not None else None,
         "option_id": answer.option_id,
         "not_applicable": answer.not_applicable,
         "comment": answer.comment,
@@ -259,7 +259,7 @@ def _touch(assessment: Assessment) -> None:
     """Start the assessment and stamp its activity (to the minute: autosave sends
     many saves a minute, and one write of the stamp is enough)."""
     now = timezone.now()
-    fields = {"last_activity_at": now}
+    fields: dict[str, object] = {"last_activity_at": now}
     if assessment.status == Assessment.Status.NOT_STARTED:
         fields["status"] = Assessment.Status.IN_PROGRESS
     elif (
@@ -308,7 +308,7 @@ def answer_record(
     _check_writable(locked)
     answer, changed = _record_one(
         assessment=assessment,
-        in_scope=locked.question_in_scope,
+        in_scope=locked.question_in_scope,  # type: ignore[attr-defined]  # annotated
         question=question,
         user=user,
         option=option,

@@ -100,7 +100,8 @@ def team_targets(*, organization_id: int, team_id: int) -> dict[str, float]:
         .order_by()
         .values_list("team_id", "capability_key", "percent")
     )
-    defaults, own = {}, {}
+    defaults: dict[str, float] = {}
+    own: dict[str, float] = {}
     for row_team, key, percent in rows:
         (defaults if row_team is None else own)[key] = float(percent)
     return defaults | own

@@ -10,7 +10,8 @@ The SQL counterpart, for a request that must not read the whole tree, is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 
 class Tree:
@@ -63,7 +64,7 @@ class Tree:
         return chain
 
     def walk(
-        self, sort_key: Callable[[int], Hashable] | None = None
+        self, sort_key: Callable[[int], Any] | None = None
     ) -> Iterator[tuple[int, int]]:
         """Depth-first ``(node, depth)``, parents before children; siblings in
         ``sort_key`` order (else in the order the links came in)."""

@@ -42,7 +42,8 @@ def anonymity_split(
 def anonymity_split_rows(rows: Iterable[dict], *, k: int) -> tuple[list, list]:
     """``rows`` (dicts with an ``n``) split into those a respondent may see and
     those hidden from them, each in order."""
-    visible, hidden = [], []
+    visible: list[dict] = []
+    hidden: list[dict] = []
     for row in rows:
         (visible if is_visible(row["n"], k) else hidden).append(row)
     return visible, hidden

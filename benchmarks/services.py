@@ -326,7 +326,7 @@ def prebuild_enqueue(cycle_id: int, computed_at: str, after_id: int = 0) -> bool
             after_id,
             what=f"the report prebuild of cycle {cycle_id}",
         )
-    result = {"status": STATUS_MORE, "after_id": after_id}
+    result: dict = {"status": STATUS_MORE, "after_id": after_id}
     while result["status"] == STATUS_MORE:
         result = reports_prebuild_batch(
             cycle_id=cycle_id,
@@ -410,4 +410,5 @@ def prebuild_organization(*, organization_id: int) -> int:
     return sum(
         prebuild_enqueue(state.cycle_id, state.computed_at.isoformat())
         for state in states
+        if state.computed_at is not None
     )

@@ -269,7 +269,7 @@ def framework_load_shipped(
     for path in sorted(directory.glob("*.yaml")):
         document = framework_parse(path.read_bytes())
         existing = Framework.objects.filter(
-            slug=document.get("slug"), version=document.get("version")
+            slug=str(document.get("slug")), version=document.get("version") or 0
         ).first()
         if existing is not None:
             results.append((existing, False))

@@ -281,13 +281,13 @@ def bulk_insert(model, fields: Sequence[str], rows: Iterable[Sequence]) -> int:
     json_at = [
         i for i, f in enumerate(model_fields) if f.get_internal_type() == "JSONField"
     ]
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+    copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(meta.db_table),
         sql.SQL(", ").join(sql.Identifier(f.column) for f in model_fields),
     )
     dumps = json.dumps
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-        _log_query(statement.as_string(cursor.cursor))
+    with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
+        _log_query(copy_sql.as_string(cursor.cursor))
         for row in rows:
             if json_at:
                 row = list(row)

@@ -106,7 +106,7 @@ def event_dispatch(*, event_id: int) -> str:
     Returns "dispatched", "done" (already dispatched, or being dispatched by another
     worker) or "failed" (a handler raised: the error is kept, and the sweeper tries
     again later)."""
-    current = {"handler": None, "topic": None}
+    current: dict[str, str | None] = {"handler": None, "topic": None}
     try:
         with transaction.atomic():
             rows = Event.objects.filter(pk=event_id, dispatched_at__isnull=True)
