@@ -145,6 +145,22 @@ def shipped_framework(db):
     return next(fw for fw, _imported in results if fw.slug == SHIPPED_SLUG)
 
 
+# --- tasks ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def eager_tasks():
+    """Tasks run in-process, as on the embedded default (``make run``). Off
+    otherwise: a test of a task calls it, and a test of enqueueing captures the
+    on-commit callbacks; only tests of the in-process path itself use this."""
+    from finops_portal.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
 # --- a real Celery worker -----------------------------------------------------------
 
 

@@ -17,7 +17,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from capabilities.models import Capability, Framework, Lens
+from capabilities.models import Capability, Framework
+from capabilities.selectors import framework_lenses
 from finops_portal.audit import audit_record
 from finops_portal.events import event_publish
 from finops_portal.queue import enqueue
@@ -78,11 +79,7 @@ def _parse_lens_weights(*, framework: Framework, lens_weights) -> dict:
         return {}
     if not isinstance(lens_weights, dict):
         raise ValidationError({"lens_weights": LENS_WEIGHTS_NOT_A_MAPPING_MSG})
-    known = list(
-        Lens.objects.filter(framework=framework)
-        .order_by("order", "id")
-        .values_list("key", flat=True)
-    )
+    known = [lens["key"] for lens in framework_lenses(framework_id=framework.pk)]
     unknown = sorted(set(lens_weights) - set(known))
     if unknown:
         raise ValidationError(

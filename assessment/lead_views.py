@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from capabilities import selectors as capability_selectors
-from capabilities.models import Framework, Lens
+from capabilities.models import Framework
 from finops_portal.formats import time_ago
 
 from . import cycles, organizations, selectors
@@ -316,13 +316,7 @@ def _cycle_form(request, org, cycle=None):
     nodes = selectors.team_tree(organization=org)
     teams = [n.team for n in nodes if not n.is_business_unit]
     grouped = capabilities_by_framework(frameworks)
-    lens_keys = list(
-        dict.fromkeys(
-            Lens.objects.filter(framework__in=frameworks)
-            .order_by("order", "id")
-            .values_list("key", flat=True)
-        )
-    )
+    lens_keys = capability_selectors.lens_keys_of(frameworks=frameworks)
     kwargs = {
         "frameworks": frameworks,
         "teams": teams,

@@ -78,6 +78,12 @@ def framework_levels(*, framework_id: int) -> list[dict]:
     ]
 
 
+def lens_keys_of(*, frameworks) -> list[str]:
+    """The lens keys of several frameworks, in lens order, each once (one query)."""
+    rows = Lens.objects.filter(framework__in=frameworks).order_by("order", "id")
+    return list(dict.fromkeys(rows.values_list("key", flat=True)))
+
+
 def lens_weights(lenses: list[dict]) -> dict[str, float]:
     """Lens key -> default weight, in lens order (from ``framework_lenses``)."""
     return {lens["key"]: lens["weight"] for lens in lenses}

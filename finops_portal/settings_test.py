@@ -1,7 +1,9 @@
 """Test settings: the real settings, made fast and deterministic.
 
-Tasks run in-process by default; tests that need a real worker start one (see the
-``celery_worker`` fixture in ``conftest.py``) and switch the app to the broker.
+Tasks do not run by themselves: a test of a task calls it, a test of enqueueing
+captures the on-commit callbacks, tests of the in-process path (the embedded
+default) use the ``eager_tasks`` fixture, and tests that need a real worker start
+one (the ``start_worker`` fixture in ``conftest.py``).
 """
 
 from .settings import *  # noqa: F403
@@ -10,7 +12,7 @@ from .settings import TASK_BROKER_CONFIGURED  # noqa: F401
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_EAGER_PROPAGATES = True
 # In-process, a prebuild would run inside every submit; its tests switch it on.
 REPORTS_PREBUILD = False

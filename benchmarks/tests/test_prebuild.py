@@ -130,6 +130,7 @@ def test_a_report_not_submitted_is_not_prebuilt(org, framework, team_a, team_b):
     assert team_report_prebuild(assessment=draft) == 0
 
 
+@pytest.mark.usefixtures("eager_tasks")
 def test_a_batch_builds_its_share_and_enqueues_the_next(org, framework, team_a):
     teams = [team_a, *make_teams(org, 4)]
     cycle = build_snapshot(organization=org, framework=framework, teams=teams)
@@ -145,6 +146,7 @@ def test_a_batch_builds_its_share_and_enqueues_the_next(org, framework, team_a):
         cached_html(assessment, member=False)
 
 
+@pytest.mark.usefixtures("eager_tasks")
 def test_in_process_the_batches_run_in_a_loop_not_nested(
     org, framework, team_a, monkeypatch
 ):
@@ -187,6 +189,7 @@ def test_a_second_copy_of_a_batch_stops_at_once(report_a, cycle):
     }
 
 
+@pytest.mark.usefixtures("eager_tasks")
 def test_a_target_change_prebuilds_the_reports_again(
     settings, org, report_a, cycle, django_capture_on_commit_callbacks
 ):
@@ -212,6 +215,7 @@ def test_a_newer_snapshot_supersedes_the_prebuild(report_a, cycle):
     )
 
 
+@pytest.mark.usefixtures("eager_tasks")
 def test_a_rollup_prebuilds_the_reports_when_switched_on(
     settings, report_a, cycle, django_capture_on_commit_callbacks
 ):

@@ -87,6 +87,7 @@ def test_cycle_scores_changed_enqueues_only_after_commit(
     assert not RollupState.objects.filter(cycle=cycle).exists()
 
 
+@pytest.mark.usefixtures("eager_tasks")
 def test_the_enqueued_rollup_runs_in_process_without_a_broker(
     cycle, team_a, django_capture_on_commit_callbacks
 ):
@@ -269,6 +270,7 @@ def test_rollup_recompute_queries_do_not_grow_with_teams(
         rollup_recompute(cycle_id=cycle.pk, force=True)
 
 
+@pytest.mark.usefixtures("eager_tasks")
 def test_rollup_sweep_enqueues_every_stale_cycle(cycle, team_a, org, framework):
     submit(cycle, team_a, 3)
     fresh = Cycle.objects.create(organization=org, framework=framework, name="Fresh")

@@ -57,6 +57,7 @@ def test_rollup_sweep_stale_has_the_name_beat_schedules():
     assert rollup_sweep_stale.name in scheduled
 
 
+@pytest.mark.usefixtures("eager_tasks")
 def test_rollup_sweep_stale_catches_up_stale_cycles(cycle, team_a):
     submit(cycle, team_a, 4)
     cycle_scores_changed(cycle_id=cycle.pk)  # its on_commit never fires inside the test

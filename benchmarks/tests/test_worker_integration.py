@@ -55,7 +55,7 @@ def submit(assessment):
 
 def state_of(cycle):
     """The cycle's roll-up state (a row with nothing computed before the first run)."""
-    return RollupState.objects.get_or_create(cycle=cycle)[0]
+    return RollupState.objects.get_or_create(cycle_id=cycle.pk)[0]
 
 
 def wait_until_fresh(cycle, timeout=TIMEOUT, workers=()):

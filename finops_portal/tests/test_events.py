@@ -32,6 +32,7 @@ def test_an_event_without_subscribers_is_not_written():
     assert not Event.objects.exists()
 
 
+@pytest.mark.usefixtures("eager_tasks")
 def test_an_event_is_dispatched_after_commit(seen, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         event = event_publish(topic=TOPIC, organization_id=7, payload={"id": 3})
@@ -80,6 +81,7 @@ def test_a_failing_handler_keeps_the_event_for_the_sweeper(seen):
     assert "broken" in event.last_error
 
 
+@pytest.mark.usefixtures("eager_tasks")
 def test_the_sweeper_dispatches_what_was_left_behind(seen):
     old = event_publish(topic=TOPIC, payload={"n": 1})
     young = event_publish(topic=TOPIC, payload={"n": 2})
