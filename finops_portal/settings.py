@@ -309,5 +309,14 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # In-process tasks (no broker) would log every run into the page's request
+        # log; a worker logs them as usual.
+        **(
+            {}
+            if TASK_BROKER_CONFIGURED
+            else {"celery.app.trace": {"level": env("LOG_LEVEL_TASKS", "WARNING")}}
+        ),
+    },
 }
