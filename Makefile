@@ -21,8 +21,15 @@ $(VENV)/.installed: requirements.txt
 	$(PIP) install --quiet -r requirements.txt
 	touch $@
 
+# axe-core for the browser suite's accessibility checks, from the npm registry
+# (served to the page from this file, never from a CDN); skipped without npm.
+AXE_VERSION := 4.14.1
+
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(PIP) install --quiet -r requirements-dev.txt
+	@if command -v npm >/dev/null 2>&1; then \
+		npm install --no-audit --no-fund --silent --prefix $(VENV)/node axe-core@$(AXE_VERSION); \
+	else echo "npm not found: the accessibility checks will be skipped"; fi
 	touch $@
 
 install: $(VENV)/.installed

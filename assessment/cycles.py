@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import partial
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -362,6 +363,31 @@ def cycle_close(*, cycle: Cycle, user=None) -> Cycle:
         payload={"cycle_id": cycle.id},
     )
     return cycle
+
+
+DUE_PLANNED = "planned"
+DUE_OPEN = "open"
+DUE_TODAY = "due_today"
+DUE_OVERDUE = "overdue"
+DUE_CLOSED = "closed"
+
+
+def organization_today(organization: Organization, now=None) -> date:
+    """The date it is now in the organisation's time zone (what "due today" means)."""
+    moment = now or timezone.now()
+    return moment.astimezone(ZoneInfo(organization.time_zone or "UTC")).date()
+
+
+def cycle_due_state(cycle: Cycle, today: date) -> str:
+    """Where a cycle stands against its due date on ``today`` (the organisation's
+    date): planned, open, due_today, overdue (open past its due date) or closed."""
+    if cycle.status == Cycle.Status.CLOSED:
+        return DUE_CLOSED
+    if cycle.status == Cycle.Status.PLANNED:
+        return DUE_PLANNED
+    if cycle.closes_on is None or today < cycle.closes_on:
+        return DUE_OPEN
+    return DUE_TODAY if today == cycle.closes_on else DUE_OVERDUE
 
 
 def cycle_scores_changed(*, cycle_id: int) -> None:

@@ -4,12 +4,25 @@ Answers are the one thing that must never be lost: each has a version for
 optimistic concurrency and every change is kept in ``AnswerChange``.
 """
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
 from capabilities.models import AnswerOption, Capability, Framework, Question
+
+TIME_ZONE_MSG = "Enter a time zone name such as Europe/Paris or America/New_York."
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name this machine knows."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(TIME_ZONE_MSG) from None
 
 
 def counts_as_answered(
@@ -40,6 +53,13 @@ class Organization(models.Model):
         help_text="Benchmark groups with fewer teams than this are hidden from respondents.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text='Decides when a due date is "today" and how dates are shown '
+        '(an IANA name such as "Europe/Paris").',
+    )
     # Bumped by every change of the organisation's targets: part of the cache keys
     # of figures that show gaps (see ``targets``).
     targets_version = models.PositiveIntegerField(default=0, editable=False)

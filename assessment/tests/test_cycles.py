@@ -734,3 +734,41 @@ def test_audit_event_list_is_newest_first_and_per_org(org, other_org, lead):
 
     assert summaries == ["Added team Second", "Added team First"]
     assert Organization.objects.count() == 2
+
+
+# --- due dates ----------------------------------------------------------------------
+
+
+def test_today_is_the_organisations_date(org):
+    from datetime import UTC, datetime
+
+    late_evening = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
+    org.time_zone = "Asia/Tokyo"
+    assert cycles.organization_today(org, late_evening) == date(2026, 3, 2)
+    org.time_zone = "America/New_York"
+    assert cycles.organization_today(org, late_evening) == date(2026, 3, 1)
+
+
+@pytest.mark.parametrize(
+    ("status", "closes_on", "state"),
+    [
+        ("planned", date(2026, 3, 1), "planned"),
+        ("open", None, "open"),
+        ("open", date(2026, 3, 2), "open"),
+        ("open", date(2026, 3, 1), "due_today"),
+        ("open", date(2026, 2, 28), "overdue"),
+        ("closed", date(2026, 2, 28), "closed"),
+    ],
+)
+def test_cycle_due_state(status, closes_on, state):
+    cycle = Cycle(status=status, closes_on=closes_on)
+    assert cycles.cycle_due_state(cycle, date(2026, 3, 1)) == state
+
+
+def test_an_unknown_time_zone_is_refused(org):
+    from assessment.models import TIME_ZONE_MSG
+
+    org.time_zone = "Mars/Olympus_Mons"
+    with pytest.raises(ValidationError) as error:
+        org.full_clean()
+    assert error.value.message_dict == {"time_zone": [TIME_ZONE_MSG]}
