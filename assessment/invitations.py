@@ -28,7 +28,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from .models import Affiliation, AuditEvent, Invitation, Membership, Organization, Team
+from finops_portal.audit import audit_record
+
+from .models import Affiliation, Invitation, Membership, Organization, Team
 
 logger = logging.getLogger(__name__)
 
@@ -44,16 +46,6 @@ INVITATION_SEND_FAILED_MSG = "Could not send the invitation to %s: %s"
 
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
-
-
-def _audit(*, organization, actor, action: str, summary: str, **detail) -> None:
-    AuditEvent.objects.create(
-        organization=organization,
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        action=action,
-        summary=summary[:500],
-        detail=detail,
-    )
 
 
 # --- who belongs --------------------------------------------------------------------
@@ -131,7 +123,7 @@ def invitation_create(
     invitation.key_hash = hash_key(key)
     invitation.expires_at = expires_at
     invitation.save()
-    _audit(
+    audit_record(
         organization=organization,
         actor=by,
         action="invitation.send",
@@ -223,7 +215,7 @@ def invitation_accept(*, invitation: Invitation, user) -> Membership:
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
-    _audit(
+    audit_record(
         organization=organization,
         actor=user,
         action="invitation.accept",
@@ -241,7 +233,7 @@ def invitation_revoke(*, invitation: Invitation, by=None) -> None:
     """Delete a pending invitation: its link stops working."""
     organization, email, pk = invitation.organization, invitation.email, invitation.pk
     invitation.delete()
-    _audit(
+    audit_record(
         organization=organization,
         actor=by,
         action="invitation.revoke",

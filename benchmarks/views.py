@@ -20,9 +20,15 @@ from assessment.access import (
     get_organization_for_lead,
 )
 from assessment.models import Organization, Team
+from assessment.targets import (
+    target_clear,
+    target_percent_clean,
+    target_set,
+    targets_frame,
+)
+from finops_portal import cells
 
-from . import exports, reports, selectors
-from .targets import target_clear, target_percent_clean, target_set, targets_frame
+from . import exports, report_cache, reports, selectors
 
 TARGETS_SAVED_MSG = "Targets saved."
 EXPORT_FORMATS = {"csv", "xlsx"}
@@ -40,7 +46,7 @@ def _team_report_context(request, pk: int) -> dict:
     """The assessment (404 outside the user's reach) and, once submitted, its report
     as this user sees it: leads see groups below the anonymity threshold."""
     assessment = get_assessment_for_user(
-        request.user, pk, queryset=reports.report_assessments()
+        request.user, pk, queryset=report_cache.report_assessments()
     )
     is_lead = access_for(request.user).leads(assessment.cycle.organization_id)
     context = {"assessment": assessment, "is_lead": is_lead}
@@ -265,12 +271,12 @@ def _export(request, pk: int, fmt: str, kind: str, table_for):
     filename = exports.export_filename(cycle=cycle, kind=kind, fmt=fmt)
     if fmt == "csv":
         response = HttpResponse(
-            exports.to_csv(headers, rows), content_type=exports.CSV_CONTENT_TYPE
+            cells.to_csv(headers, rows), content_type=cells.CSV_CONTENT_TYPE
         )
     else:
         response = HttpResponse(
-            exports.to_xlsx(headers, rows, title=kind),
-            content_type=exports.XLSX_CONTENT_TYPE,
+            cells.to_xlsx(headers, rows, title=kind),
+            content_type=cells.XLSX_CONTENT_TYPE,
         )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -1,12 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from assessment.views import home
 from sso import views as sso_views
 
 from . import tokens, views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     # Sign-in and sign-out come from the sso app: the sign-in page offers the
     # organisations' identity providers, sign-out ends the provider's session too.

@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from assessment.access import access_for
 from assessment.invitations import organization_affiliate, pending_invitation_for
-from assessment.models import Affiliation, Assessment, AuditEvent, Cycle, Membership
+from assessment.models import Affiliation, Assessment, Cycle, Membership
+from finops_portal.audit import audit_record
 
 from . import claims as rules
 from .models import ManagedMembership, RoleMapping, SsoConnection, SsoIdentity
@@ -69,16 +70,6 @@ class SignIn:
     user: object
     connection: SsoConnection
     created: bool
-
-
-def _audit(*, organization, actor, action: str, summary: str, **detail) -> None:
-    AuditEvent.objects.create(
-        organization=organization,
-        actor=actor,
-        action=action,
-        summary=summary[:500],
-        detail=detail,
-    )
 
 
 def connection_for(*, provider: Provider, email: str) -> SsoConnection:
@@ -179,7 +170,7 @@ def _sync_memberships(*, user, connection: SsoConnection, grants: dict) -> None:
                 membership=membership, connection=connection
             )
             where = membership.team.name if membership.team_id else org.name
-            _audit(
+            audit_record(
                 organization=org,
                 actor=user,
                 action=AUDIT_GRANTED,
@@ -195,7 +186,7 @@ def _sync_memberships(*, user, connection: SsoConnection, grants: dict) -> None:
             old = membership.role
             membership.role = role
             membership.save(update_fields=["role"])
-            _audit(
+            audit_record(
                 organization=org,
                 actor=user,
                 action=AUDIT_ROLE,
@@ -214,7 +205,7 @@ def _sync_memberships(*, user, connection: SsoConnection, grants: dict) -> None:
         where = membership.team.name if membership.team_id else org.name
         pk = membership.pk
         membership.delete()
-        _audit(
+        audit_record(
             organization=org,
             actor=user,
             action=AUDIT_REVOKED,
@@ -258,7 +249,7 @@ def sso_sign_in(*, provider: Provider, claims: dict) -> SignIn:
         with transaction.atomic():
             user, created = _user_for(provider=provider, claims=claims, email=email)
             if created:
-                _audit(
+                audit_record(
                     organization=connection.organization,
                     actor=None,
                     action=AUDIT_USER_CREATED,

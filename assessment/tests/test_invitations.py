@@ -18,7 +18,8 @@ from assessment.invitations import (
     organization_people,
     pending_invitations,
 )
-from assessment.models import Affiliation, AuditEvent, Invitation, Membership
+from assessment.models import Affiliation, Invitation, Membership
+from finops_portal.audit import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import RequestFactory
 
-from assessment.models import Affiliation, AuditEvent, Membership
+from assessment.models import Affiliation, Membership
+from finops_portal.audit import AuditEvent
 from sso.backends import OidcBackend
 from sso.models import ManagedMembership, RoleMapping, SsoConnection, SsoIdentity
 from sso.providers import Provider
