@@ -77,17 +77,26 @@ def organization_affiliate(*, organization: Organization, user, source: str) -> 
 # --- invitations --------------------------------------------------------------------
 
 
+def pending_invitations_everywhere() -> QuerySet[Invitation]:
+    """Invitations not yet accepted nor expired, of every organisation."""
+    return Invitation.objects.filter(
+        accepted_at__isnull=True, expires_at__gt=timezone.now()
+    )
+
+
 def pending_invitations(*, organization: Organization) -> QuerySet[Invitation]:
     """The organisation's invitations not yet accepted nor expired, newest first."""
     return (
-        Invitation.objects.filter(
-            organization=organization,
-            accepted_at__isnull=True,
-            expires_at__gt=timezone.now(),
-        )
+        pending_invitations_everywhere()
+        .filter(organization=organization)
         .select_related("team", "invited_by")
         .order_by("-created_at")
     )
+
+
+def site_url_for(request) -> str:
+    """The portal's address for links in emails: PORTAL_URL, else the request's."""
+    return settings.PORTAL_URL or request.build_absolute_uri("/")
 
 
 def accept_url(*, key: str, site_url: str) -> str:

@@ -56,3 +56,17 @@ def test_a_refused_sign_in_shows_why_in_the_browser(page, idp, sso_org):
     assert "none of your groups (all-staff, marketing)" in page.content()
     page.click("text=Back to sign in")
     page.wait_for_url("**/accounts/login/")
+
+
+def test_the_sign_in_and_refusal_pages_pass_the_accessibility_check(page, idp, sso_org):
+    from conftest import axe_violations
+
+    page.goto(page.base_url + "/accounts/login/")
+    assert page.is_visible("text=Sign in with Org One (local)")
+    assert axe_violations(page) == []
+    page.click("text=Sign in with Org One (local)")
+    _sign_in_at_the_provider(page, "gina")
+    assert page.is_visible("h1:has-text('Sign-in refused')")
+    assert axe_violations(page) == []
+    page.set_viewport_size({"width": 390, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
