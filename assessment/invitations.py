@@ -120,8 +120,8 @@ def invitation_create(
     key = secrets.token_urlsafe(KEY_BYTES)
     expires_at = timezone.now() + timedelta(days=INVITATION_DAYS)
     invitation = (
-        pending_invitations(organization=organization)
-        .filter(email=email, team=team)
+        pending_invitations_everywhere()
+        .filter(organization=organization, email=email, team=team)
         .select_for_update()
         .first()
     )

@@ -1,5 +1,5 @@
-"""Authentication backends: OpenID Connect sign-in (mozilla-django-oidc, one
-instance per configured provider) and password sign-in that an organisation can
+"""Authentication backends: OpenID Connect sign-in (mozilla-django-oidc, set up
+for the provider of each sign-in) and password sign-in that an organisation can
 switch off.
 
 mozilla-django-oidc does the authorization-code exchange (with PKCE), keeps

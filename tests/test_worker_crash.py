@@ -20,16 +20,15 @@ SLOW_ROLLUP_S = "90"  # below the task time limits
 
 
 def _held_by_a_worker(cycle_id: int) -> bool:
-    """True while another connection holds the cycle's roll-up lock."""
+    """True while another connection holds the cycle's roll-up lock (its state row,
+    which the roll-up creates before it locks it)."""
     from benchmarks.models import RollupState
 
     with transaction.atomic():
-        free = (
-            RollupState.objects.filter(cycle_id=cycle_id)
-            .select_for_update(skip_locked=True)
-            .exists()
-        )
-    return not free
+        rows = RollupState.objects.filter(cycle_id=cycle_id)
+        exists = rows.exists()
+        free = rows.select_for_update(skip_locked=True).exists()
+    return exists and not free
 
 
 def _wait(condition, timeout: float, what: str, logs) -> float:
@@ -65,9 +64,15 @@ def _slow_roll_up_in_progress(org, teams, framework, user, start_worker):
 def _complete(cycle) -> bool:
     from benchmarks.models import NodeStat, RollupState
 
-    state = RollupState.objects.get(cycle=cycle)
+    state = RollupState.objects.filter(cycle=cycle).select_related("cycle").first()
     overall = NodeStat.objects.filter(cycle=cycle, node=None, capability=None).first()
-    return not state.is_stale and overall is not None and overall.n == 2
+    return (
+        state is not None
+        and state.computed_at is not None
+        and not state.is_stale
+        and overall is not None
+        and overall.n == 2
+    )
 
 
 @pytest.mark.django_db(transaction=True)
