@@ -209,3 +209,15 @@ def test_unsigned_and_hmac_id_tokens_are_refused_before_any_key_is_fetched(alg):
         backend.verify_token(_unsigned_token(alg), nonce="n")
     assert refused.value.reason == "algorithm"
     assert backend.request.sso_refusal is refused.value
+
+
+def test_deleting_the_organisation_takes_its_single_sign_on_along(connection, lead):
+    from assessment.organizations import organization_delete
+
+    user = sso_sign_in(provider=PROVIDER, claims=claims(groups=["team-a"])).user
+    organization_delete(organization=connection.organization)
+    assert not SsoConnection.objects.exists()
+    assert not ManagedMembership.objects.exists()
+    assert not Membership.objects.filter(user=user).exists()
+    # The person's account and provider link stay: other organisations may use them.
+    assert SsoIdentity.objects.get().user == user
