@@ -183,8 +183,11 @@ class WorkerProcess:
 
     def __init__(self, env: dict, name: str, concurrency: int = 1):
         self.env, self.name, self.concurrency = env, name, concurrency
-        self.log_path = ARTIFACTS / f"worker-{name}.log"
+        # one log per test process (pytest-xdist runs several at once)
+        process = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        self.log_path = ARTIFACTS / f"worker-{process}-{name}.log"
         self.proc: subprocess.Popen | None = None
+        self.process = process
 
     def start(self, wait: float = 30) -> "WorkerProcess":
         ARTIFACTS.mkdir(exist_ok=True)
@@ -200,7 +203,7 @@ class WorkerProcess:
                 "--loglevel=INFO",
                 f"--concurrency={self.concurrency}",
                 "--pool=prefork",
-                f"--hostname={self.name}@%h",
+                f"--hostname={self.name}-{self.process}@%h",
                 "--without-gossip",
                 "--without-mingle",
             ],

@@ -20,6 +20,8 @@ if _XDIST and TASK_BROKER_CONFIGURED and CELERY_BROKER_URL.startswith("redis"):
     CELERY_BROKER_URL = f"{_base}/{int(_db or 0) + 1 + int(_XDIST.group(1))}"
     # results (and the workers' cache) on the same database as the broker
     REDIS_URL = CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+    # Celery reads these variables before its configuration: keep them in step
+    os.environ["CELERY_BROKER_URL"] = os.environ["REDIS_URL"] = CELERY_BROKER_URL
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
