@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "capabilities",
     "assessment",
     "benchmarks",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -182,6 +183,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "finops_portal.tasks.events_sweep",
         "schedule": crontab(minute="*"),
     },
+    # https://crontab.guru/#*_*_*_*_* : every minute (cycles open, close, remind)
+    "notifications-schedule-tick": {
+        "task": "notifications.tasks.schedule_tick",
+        "schedule": crontab(minute="*"),
+    },
+    # https://crontab.guru/#*_*_*_*_* : every minute (mails a lost message left queued)
+    "notifications-deliveries-sweep": {
+        "task": "notifications.tasks.deliveries_sweep",
+        "schedule": crontab(minute="*"),
+    },
 }
 
 # --- Auth -----------------------------------------------------------------------
@@ -208,6 +219,36 @@ AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Email (invitations) ------------------------------------------------------------
+# SMTP when EMAIL_HOST is set; otherwise, in development, emails are printed.
+EMAIL_HOST = env("EMAIL_HOST")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env_int("EMAIL_PORT", 587)
+    EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+    EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
+    EMAIL_TIMEOUT = 10
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env(
+    "DEFAULT_FROM_EMAIL", "FinOps maturity portal <noreply@localhost>"
+)
+# The portal's public address for links in emails; empty: the requesting address.
+PORTAL_URL = env("PORTAL_URL").rstrip("/")
+
+# --- Notifications (invitations, reminders, digests; see notifications/) -------------
+# Mails per recipient domain and period ("600/min", "20/s", "5000/h"), across workers.
+NOTIFICATIONS_DOMAIN_RATE = env("NOTIFICATIONS_DOMAIN_RATE", "600/min")
+# Tries of one mail on SMTP errors, the first retry after NOTIFICATIONS_RETRY_SECONDS,
+# doubling each time.
+NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 5)
+NOTIFICATIONS_RETRY_SECONDS = env_int("NOTIFICATIONS_RETRY_SECONDS", 60)
+# A mail claimed by a worker that died is handed to another after this.
+NOTIFICATIONS_CLAIM_LEASE_SECONDS = env_int("NOTIFICATIONS_CLAIM_LEASE_SECONDS", 300)
+# How long an unsubscribe link in a mail works.
+NOTIFICATIONS_UNSUBSCRIBE_DAYS = env_int("NOTIFICATIONS_UNSUBSCRIBE_DAYS", 180)
 
 # --- REST framework -------------------------------------------------------------
 REST_FRAMEWORK = {
