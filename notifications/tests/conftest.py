@@ -13,9 +13,7 @@ import pytest
 @pytest.fixture
 def cycle(org, framework, team_a, team_b, respondent_a, respondent_b, lead):
     """An open cycle of teams A and B (assessments created, no event sent)."""
-    from datetime import date
-
-    from django.utils import timezone
+    from datetime import UTC, date, datetime
 
     from assessment.models import Assessment, Cycle
 
@@ -26,7 +24,7 @@ def cycle(org, framework, team_a, team_b, respondent_a, respondent_b, lead):
         status=Cycle.Status.OPEN,
         opens_on=date(2026, 10, 5),
         closes_on=date(2026, 11, 20),
-        opened_at=timezone.now(),
+        opened_at=datetime(2026, 10, 5, 8, 0, tzinfo=UTC),
     )
     cycle.teams.set([team_a, team_b])
     Assessment.objects.create(cycle=cycle, team=team_a)
