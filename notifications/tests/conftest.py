@@ -52,18 +52,24 @@ def planned_cycle(org, framework, team_a, team_b, respondent_a, respondent_b, le
 
 class Recorder:
     """An aiosmtpd handler that keeps every message it accepts, and can refuse some
-    recipients (5xx), fail for a while (4xx) or wait before answering RCPT."""
+    recipients (5xx), fail for a while (4xx), or signal when the ``pause_at``-th
+    RCPT starts and hold it ``hold`` seconds (to kill a sender mid-conversation)."""
 
     def __init__(self):
         self.messages: list[email.message.EmailMessage] = []
         self.refuse: set[str] = set()
         self.tempfail_times = 0
-        self.rcpt_delay = 0.0
+        self.rcpt_seen = 0
+        self.pause_at = 0
+        self.hold = 0.0
+        self.reached = threading.Event()
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if self.rcpt_delay:
-            await asyncio.sleep(self.rcpt_delay)
+        self.rcpt_seen += 1
+        if self.pause_at and self.rcpt_seen == self.pause_at:
+            self.reached.set()
+            await asyncio.sleep(self.hold)
         if address in self.refuse:
             return "550 5.1.1 No such user here"
         with self.lock:
