@@ -91,6 +91,20 @@ class BatchContext:
     assessments: dict[int, Assessment] = field(default_factory=dict)
     progress: dict[int, dict] = field(default_factory=dict)
     cycles: dict[int, dict] = field(default_factory=dict)
+    unsubscribe_urls: dict[int, str] = field(default_factory=dict)
+    todays: dict[int, date] = field(default_factory=dict)
+
+    def unsubscribe_url(self, row: Delivery) -> str:
+        if row.pk not in self.unsubscribe_urls:
+            self.unsubscribe_urls[row.pk] = unsubscribe_url(
+                user_id=row.user_id, category=row.category
+            )
+        return self.unsubscribe_urls[row.pk]
+
+    def today(self, organization) -> date:
+        if organization.pk not in self.todays:
+            self.todays[organization.pk] = organization_today(organization)
+        return self.todays[organization.pk]
 
     @classmethod
     def load(cls, rows: list[Delivery]) -> BatchContext:
@@ -165,14 +179,14 @@ def _context(row: Delivery, batch: BatchContext, *, strict: bool = True) -> dict
         "name": name,
         "portal_url": portal_url(),
         "category_label": Category(row.category).label,
-        "unsubscribe_url": unsubscribe_url(user_id=row.user_id, category=row.category),
+        "unsubscribe_url": batch.unsubscribe_url(row),
         "preferences_url": absolute(reverse("notifications:preferences")),
         "cycle": cycle,
         "organization": org,
         **row.context,
     }
     if org is not None and cycle is not None:
-        today = organization_today(org)
+        today = batch.today(org)
         base.update(
             {
                 "due_date": show_date(cycle.closes_on),
@@ -262,7 +276,7 @@ def build(row: Delivery, batch: BatchContext) -> EmailMultiAlternatives | None:
     if rendered is None:
         return None
     subject, text, html = rendered
-    unsubscribe = unsubscribe_url(user_id=row.user_id, category=row.category)
+    unsubscribe = batch.unsubscribe_urls[row.pk]
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,

@@ -49,7 +49,6 @@ def planned_cycle(org, framework, team_a, team_b, respondent_a, respondent_b, le
     return cycle
 
 
-
 class Recorder:
     """An aiosmtpd handler that keeps every message it accepts, and can refuse some
     recipients (5xx), fail for a while (4xx), or signal when the ``pause_at``-th
@@ -80,7 +79,9 @@ class Recorder:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        message = email.message_from_bytes(
+            envelope.content, policy=email.policy.default
+        )
         with self.lock:
             self.messages.append(message)
         return "250 Message accepted for delivery"

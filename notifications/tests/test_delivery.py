@@ -39,7 +39,8 @@ def test_the_server_receives_both_parts_with_links_and_unsubscribe(
     assert message.get_content_type() == "multipart/alternative"
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
-    assert "/assessments/" in text and "/assessments/" in html
+    assert "/assessments/" in text
+    assert "/assessments/" in html
     link = str(message["List-Unsubscribe"]).strip().strip("<>")
     path = link.removeprefix("http://127.0.0.1:8000")
     assert client.get(path).status_code == 200
@@ -91,7 +92,9 @@ def test_a_server_that_is_down_is_retried_then_logged_as_failed(
     assert second.failed == 2
     rows = Delivery.objects.all()
     assert {r.status for r in rows} == {Delivery.Status.FAILED}
-    assert all("Gave up after 2 attempts: ConnectionRefusedError" in r.last_error for r in rows)
+    assert all(
+        "Gave up after 2 attempts: ConnectionRefusedError" in r.last_error for r in rows
+    )
 
 
 def test_the_domain_rate_defers_what_is_over_it(
@@ -135,7 +138,8 @@ def test_the_sweeper_hands_back_mails_a_dead_worker_left_claimed(
 
 
 @pytest.mark.parametrize(
-    ("value", "parsed"), [("600/min", (600, 60)), ("20/s", (20, 1)), ("5000/h", (5000, 3600))]
+    ("value", "parsed"),
+    [("600/min", (600, 60)), ("20/s", (20, 1)), ("5000/h", (5000, 3600))],
 )
 def test_parse_rate(value, parsed):
     assert parse_rate(value) == parsed
@@ -161,7 +165,9 @@ def test_a_forged_token_is_refused():
     payload, stamp, signature = token.split(":")
     someone_else = signing.b64_encode(b'{"u":8,"c":"reminder"}').decode()
     forged = f"{someone_else}:{stamp}:{signature}"
-    other_key = signing.dumps({"u": 7, "c": "digest"}, key="guessed", salt="notifications.unsubscribe")
+    other_key = signing.dumps(
+        {"u": 7, "c": "digest"}, key="guessed", salt="notifications.unsubscribe"
+    )
     tampered = f"{payload}:{stamp}:{signature[:-2]}xx"
     for bad in (forged, other_key, tampered, "nonsense", ""):
         with pytest.raises(BadLink) as error:
@@ -175,7 +181,10 @@ def test_an_expired_token_is_refused(settings):
         token = unsubscribe_token(user_id=7, category="reminder")
     with time_machine.travel("2026-01-30 12:00Z", tick=False):
         assert unsubscribe_read(token).user_id == 7
-    with time_machine.travel("2026-02-01 12:00Z", tick=False), pytest.raises(BadLink) as error:
+    with (
+        time_machine.travel("2026-02-01 12:00Z", tick=False),
+        pytest.raises(BadLink) as error,
+    ):
         unsubscribe_read(token)
     assert error.value.message == LINK_EXPIRED_MSG
 
@@ -184,7 +193,9 @@ def test_the_unsubscribe_page_refuses_a_forged_link_and_changes_nothing(
     client, respondent_a
 ):
     token = unsubscribe_token(user_id=respondent_a.pk, category="reminder")
-    response = client.post(f"/notifications/unsubscribe/{token}x/", {"action": "unsubscribe"})
+    response = client.post(
+        f"/notifications/unsubscribe/{token}x/", {"action": "unsubscribe"}
+    )
     assert response.status_code == 400
     assert "This unsubscribe link is not valid" in response.content.decode()
     assert not Preference.objects.exists()
@@ -193,7 +204,9 @@ def test_the_unsubscribe_page_refuses_a_forged_link_and_changes_nothing(
 def test_the_unsubscribe_page_refuses_an_expired_link(client, respondent_a):
     with time_machine.travel("2025-01-01 12:00Z", tick=False):
         token = unsubscribe_token(user_id=respondent_a.pk, category="reminder")
-    response = client.post(f"/notifications/unsubscribe/{token}/", {"action": "unsubscribe"})
+    response = client.post(
+        f"/notifications/unsubscribe/{token}/", {"action": "unsubscribe"}
+    )
     assert response.status_code == 400
     assert "expired" in response.content.decode()
     assert not Preference.objects.exists()
@@ -202,7 +215,10 @@ def test_the_unsubscribe_page_refuses_an_expired_link(client, respondent_a):
 def test_unsubscribing_from_a_category_keeps_the_others(client, respondent_a):
     token = unsubscribe_token(user_id=respondent_a.pk, category="reminder")
     page = client.get(f"/notifications/unsubscribe/{token}/")
-    assert "Mails about <strong>reminders before and after the due date</strong> are on" in page.content.decode()
+    assert (
+        "Mails about <strong>reminders before and after the due date</strong> are on"
+        in page.content.decode()
+    )
     assert not Preference.objects.exists()  # a GET (a mail scanner) changes nothing
     client.post(f"/notifications/unsubscribe/{token}/", {"action": "unsubscribe"})
     from notifications.selectors import preferences_of

@@ -23,7 +23,12 @@ def _open(cycle, user, capture):
 
 
 def test_opening_a_cycle_invites_every_respondent_with_a_link_to_their_questionnaire(
-    cycle, lead, respondent_a, respondent_b, eager_tasks, django_capture_on_commit_callbacks
+    cycle,
+    lead,
+    respondent_a,
+    respondent_b,
+    eager_tasks,
+    django_capture_on_commit_callbacks,
 ):
     _open(cycle, lead, django_capture_on_commit_callbacks)
     assert sorted(m.to[0] for m in mail.outbox) == [
@@ -33,7 +38,9 @@ def test_opening_a_cycle_invites_every_respondent_with_a_link_to_their_questionn
     alice = next(m for m in mail.outbox if m.to == ["alice@example.com"])
     a = Assessment.objects.get(cycle=cycle, team__name="Team A")
     assert f"/assessments/{a.pk}/" in alice.body
-    assert alice.subject == "2026 Q4: your team's FinOps assessment is open (due 20 Nov)"
+    assert (
+        alice.subject == "2026 Q4: your team's FinOps assessment is open (due 20 Nov)"
+    )
     html = alice.alternatives[0][0]
     assert f"/assessments/{a.pk}/" in html
     assert "/notifications/unsubscribe/" in alice.extra_headers["List-Unsubscribe"]
@@ -96,7 +103,12 @@ def test_a_person_who_unsubscribed_gets_the_notice_but_no_mail(
 
 
 def test_a_reopen_reaches_the_team_with_its_reason(
-    cycle, lead, respondent_a, respondent_b, eager_tasks, django_capture_on_commit_callbacks
+    cycle,
+    lead,
+    respondent_a,
+    respondent_b,
+    eager_tasks,
+    django_capture_on_commit_callbacks,
 ):
     a = Assessment.objects.get(cycle=cycle, team__name="Team A")
     Assessment.objects.filter(pk=a.pk).update(status="submitted")
@@ -121,7 +133,7 @@ def test_a_submission_tells_the_rest_of_the_team_and_the_leads(
     from conftest import _member
     from finops_portal.events import event_publish
 
-    teammate = _member("tom", team_a.organization, "respondent", team_a)
+    _member("tom", team_a.organization, "respondent", team_a)
     a = Assessment.objects.get(cycle=cycle, team=team_a)
     with django_capture_on_commit_callbacks(execute=True):
         event_publish(

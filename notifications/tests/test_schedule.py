@@ -45,11 +45,29 @@ def test_steps_before_and_overdue_in_order():
 def test_only_the_latest_step_is_current():
     plan = Plan(days_before=(7, 1), overdue_every=7)
     opened = date(2026, 10, 5)
-    assert current_step(due_on=DUE, plan=plan, today=date(2026, 11, 12), opened_on=opened) is None
-    assert current_step(due_on=DUE, plan=plan, today=date(2026, 11, 13), opened_on=opened).key == "before-7"
+    assert (
+        current_step(due_on=DUE, plan=plan, today=date(2026, 11, 12), opened_on=opened)
+        is None
+    )
+    assert (
+        current_step(
+            due_on=DUE, plan=plan, today=date(2026, 11, 13), opened_on=opened
+        ).key
+        == "before-7"
+    )
     # beat was down on the 19th: the 20th sends before-1, not both
-    assert current_step(due_on=DUE, plan=plan, today=date(2026, 11, 20), opened_on=opened).key == "before-1"
-    assert current_step(due_on=DUE, plan=plan, today=date(2026, 11, 27), opened_on=opened).key == "overdue-1"
+    assert (
+        current_step(
+            due_on=DUE, plan=plan, today=date(2026, 11, 20), opened_on=opened
+        ).key
+        == "before-1"
+    )
+    assert (
+        current_step(
+            due_on=DUE, plan=plan, today=date(2026, 11, 27), opened_on=opened
+        ).key
+        == "overdue-1"
+    )
 
 
 def test_steps_on_or_before_the_opening_day_are_left_out():
@@ -95,10 +113,19 @@ def test_timeline_lists_what_happens_when():
     )
     assert events == [
         (date(2026, 10, 5), "cycle opens, invitations go out"),
-        (date(2026, 11, 13), "reminder to teams not submitted (7 days before the due date)"),
+        (
+            date(2026, 11, 13),
+            "reminder to teams not submitted (7 days before the due date)",
+        ),
         (DUE, "due date"),
-        (date(2026, 11, 21), "overdue reminder to teams not submitted (overdue reminder 1)"),
-        (date(2026, 11, 28), "overdue reminder to teams not submitted (overdue reminder 2)"),
+        (
+            date(2026, 11, 21),
+            "overdue reminder to teams not submitted (overdue reminder 1)",
+        ),
+        (
+            date(2026, 11, 28),
+            "overdue reminder to teams not submitted (overdue reminder 2)",
+        ),
         (date(2026, 12, 1), "cycle closes by itself"),
     ]
 
@@ -137,13 +164,20 @@ def test_a_cycle_opens_at_midnight_in_its_organisations_time_zone(
     org.time_zone = "Asia/Tokyo"  # UTC+9: 11 Jan starts at 15:00 UTC on the 10th
     org.save()
     _schedule(planned_cycle)
-    before = _tick(datetime(2027, 1, 10, 14, 59, tzinfo=UTC), django_capture_on_commit_callbacks)
+    before = _tick(
+        datetime(2027, 1, 10, 14, 59, tzinfo=UTC), django_capture_on_commit_callbacks
+    )
     planned_cycle.refresh_from_db()
     assert (before.opened, planned_cycle.status) == ([], "planned")
-    after = _tick(datetime(2027, 1, 10, 15, 0, tzinfo=UTC), django_capture_on_commit_callbacks)
+    after = _tick(
+        datetime(2027, 1, 10, 15, 0, tzinfo=UTC), django_capture_on_commit_callbacks
+    )
     planned_cycle.refresh_from_db()
     assert (after.opened, planned_cycle.status) == ([planned_cycle.pk], "open")
-    assert sorted(m.to[0] for m in mail.outbox) == ["alice@example.com", "bob@example.com"]
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "alice@example.com",
+        "bob@example.com",
+    ]
 
 
 @pytest.mark.django_db
@@ -160,12 +194,18 @@ def test_the_due_day_reminder_follows_new_yorks_midnight(
     _schedule(cycle, days_before=[0], overdue_every=0)
     with time_machine.travel(datetime(2026, 11, 20, 4, 59, tzinfo=UTC), tick=False):
         assert cycle_due_state(cycle, organization_today(org)) == "open"
-    quiet = _tick(datetime(2026, 11, 20, 4, 59, tzinfo=UTC), django_capture_on_commit_callbacks)
+    quiet = _tick(
+        datetime(2026, 11, 20, 4, 59, tzinfo=UTC), django_capture_on_commit_callbacks
+    )
     assert (quiet.reminded, mail.outbox) == ([], [])
     with time_machine.travel(datetime(2026, 11, 20, 5, 0, tzinfo=UTC), tick=False):
         assert cycle_due_state(cycle, organization_today(org)) == "due_today"
-    sent = _tick(datetime(2026, 11, 20, 5, 0, tzinfo=UTC), django_capture_on_commit_callbacks)
-    again = _tick(datetime(2026, 11, 20, 5, 1, tzinfo=UTC), django_capture_on_commit_callbacks)
+    sent = _tick(
+        datetime(2026, 11, 20, 5, 0, tzinfo=UTC), django_capture_on_commit_callbacks
+    )
+    again = _tick(
+        datetime(2026, 11, 20, 5, 1, tzinfo=UTC), django_capture_on_commit_callbacks
+    )
     assert sent.reminded == [(cycle.pk, "before-0")]
     assert again.reminded == []
     assert len(mail.outbox) == 2
@@ -179,16 +219,24 @@ def test_overdue_reminders_come_weekly_and_the_cycle_closes_after_its_grace(
     org.time_zone = "Europe/Paris"  # UTC+1 in November
     org.save()
     _schedule(cycle, days_before=[], overdue_every=7, auto_close=True, grace_days=8)
-    first = _tick(datetime(2026, 11, 20, 23, 0, tzinfo=UTC), django_capture_on_commit_callbacks)
+    first = _tick(
+        datetime(2026, 11, 20, 23, 0, tzinfo=UTC), django_capture_on_commit_callbacks
+    )
     assert first.reminded == [(cycle.pk, "overdue-1")]  # 00:00 on the 21st in Paris
     assert "overdue by 1 day" in mail.outbox[0].subject
     _tick(datetime(2026, 11, 27, 12, 0, tzinfo=UTC), django_capture_on_commit_callbacks)
     assert len(mail.outbox) == 2  # nothing new between the weekly steps
-    second = _tick(datetime(2026, 11, 28, 0, 0, tzinfo=UTC), django_capture_on_commit_callbacks)
+    second = _tick(
+        datetime(2026, 11, 28, 0, 0, tzinfo=UTC), django_capture_on_commit_callbacks
+    )
     assert second.reminded == [(cycle.pk, "overdue-2")]
-    open_still = _tick(datetime(2026, 11, 28, 22, 59, tzinfo=UTC), django_capture_on_commit_callbacks)
+    open_still = _tick(
+        datetime(2026, 11, 28, 22, 59, tzinfo=UTC), django_capture_on_commit_callbacks
+    )
     assert open_still.closed == []
-    closed = _tick(datetime(2026, 11, 28, 23, 0, tzinfo=UTC), django_capture_on_commit_callbacks)
+    closed = _tick(
+        datetime(2026, 11, 28, 23, 0, tzinfo=UTC), django_capture_on_commit_callbacks
+    )
     cycle.refresh_from_db()
     assert (closed.closed, cycle.status) == ([cycle.pk], "closed")
 
@@ -200,8 +248,12 @@ def test_reminders_wait_for_the_send_hour(
     org.time_zone = "Europe/Paris"
     org.save()
     _schedule(cycle, days_before=[1], overdue_every=0, send_hour=9)
-    early = _tick(datetime(2026, 11, 19, 7, 59, tzinfo=UTC), django_capture_on_commit_callbacks)
-    on_time = _tick(datetime(2026, 11, 19, 8, 0, tzinfo=UTC), django_capture_on_commit_callbacks)
+    early = _tick(
+        datetime(2026, 11, 19, 7, 59, tzinfo=UTC), django_capture_on_commit_callbacks
+    )
+    on_time = _tick(
+        datetime(2026, 11, 19, 8, 0, tzinfo=UTC), django_capture_on_commit_callbacks
+    )
     assert (early.reminded, on_time.reminded) == ([], [(cycle.pk, "before-1")])
 
 
@@ -210,14 +262,21 @@ def test_a_weekly_digest_goes_to_leads_on_monday(
     cycle, org, lead, eager_tasks, django_capture_on_commit_callbacks
 ):
     _schedule(cycle, days_before=[], overdue_every=0, digest="weekly", send_hour=8)
-    sunday = _tick(datetime(2026, 11, 15, 12, 0, tzinfo=UTC), django_capture_on_commit_callbacks)
-    monday = _tick(datetime(2026, 11, 16, 8, 0, tzinfo=UTC), django_capture_on_commit_callbacks)
-    again = _tick(datetime(2026, 11, 16, 9, 0, tzinfo=UTC), django_capture_on_commit_callbacks)
+    sunday = _tick(
+        datetime(2026, 11, 15, 12, 0, tzinfo=UTC), django_capture_on_commit_callbacks
+    )
+    monday = _tick(
+        datetime(2026, 11, 16, 8, 0, tzinfo=UTC), django_capture_on_commit_callbacks
+    )
+    again = _tick(
+        datetime(2026, 11, 16, 9, 0, tzinfo=UTC), django_capture_on_commit_callbacks
+    )
     assert (sunday.digests, monday.digests, again.digests) == ([], [cycle.pk], [])
     (digest,) = mail.outbox
     assert digest.to == ["lena@example.com"]
     assert digest.subject == "2026 Q4: 0 of 2 teams submitted"
-    assert "Team A" in digest.body and "Team B" in digest.body
+    assert "Team A" in digest.body
+    assert "Team B" in digest.body
 
 
 @pytest.mark.django_db

@@ -75,7 +75,9 @@ def _wait_for(predicate, what, workers, timeout=TIMEOUT):
 
 def _keys(handler, prefix):
     return Counter(
-        str(m["To"]) for m in handler.messages if str(m["X-Portal-Key"]).startswith(prefix)
+        str(m["To"])
+        for m in handler.messages
+        if str(m["X-Portal-Key"]).startswith(prefix)
     )
 
 
@@ -96,8 +98,10 @@ def test_a_worker_sends_every_invitation_once_with_links_and_unsubscribe(
     assessment = Assessment.objects.get(cycle=cycle, team__name="Squad 007")
     text = message.get_body(("plain",)).get_content()
     assert f"http://portal.test/assessments/{assessment.pk}/" in text
-    assert str(message["List-Unsubscribe"]).strip().startswith(
-        "<http://portal.test/notifications/unsubscribe/"
+    assert (
+        str(message["List-Unsubscribe"])
+        .strip()
+        .startswith("<http://portal.test/notifications/unsubscribe/")
     )
     assert message["Message-ID"].endswith("@portal.test>")
     sent = Delivery.objects.filter(cycle=cycle, status=Delivery.Status.SENT).count()
@@ -165,5 +169,7 @@ def test_a_worker_killed_mid_batch_leaves_one_reminder_per_person(
     reminders = Counter(str(m["To"]) for m in recorder.messages)
     assert len(reminders) == people
     assert set(reminders.values()) == {1}
-    statuses = set(Delivery.objects.filter(cycle=cycle).values_list("status", flat=True))
+    statuses = set(
+        Delivery.objects.filter(cycle=cycle).values_list("status", flat=True)
+    )
     assert statuses == {Delivery.Status.SENT}
