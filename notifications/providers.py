@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
 from assessment.access import access_for
 from assessment.cycles import DUE_OVERDUE, cycle_due_state, organization_today
@@ -33,6 +34,11 @@ def completion_board_column(request, *, cycle: Cycle, rows) -> SlotColumn | None
     reach = selectors.board_reach(cycle=cycle)
     row_schedule = services.schedule_for(cycle=cycle)
     late = [r for r in rows if r["status"] != "submitted"]
+    with timezone.override(cycle.organization.time_zone):
+        return _column(request, cycle, rows, today, state, reach, row_schedule, late)
+
+
+def _column(request, cycle, rows, today, state, reach, row_schedule, late):
     cells = {}
     for r in rows:
         cells[r["assessment_id"]] = render_to_string(

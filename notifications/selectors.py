@@ -136,6 +136,17 @@ def schedule_of(*, cycle: Cycle) -> CycleSchedule | None:
     return CycleSchedule.objects.filter(cycle=cycle).first()
 
 
+def time_zone_of(*, user) -> str:
+    """The time zone a person's dates are shown in: their (first) organisation's."""
+    found = (
+        Membership.objects.filter(user=user)
+        .order_by("organization_id")
+        .values_list("organization__time_zone", flat=True)
+        .first()
+    )
+    return found or "UTC"
+
+
 def unread_count(*, user) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
 

@@ -14,6 +14,7 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
@@ -81,11 +82,16 @@ def inbox(request):
     page = Paginator(
         selectors.notification_list(user=request.user), INBOX_PAGE_SIZE
     ).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "notifications/inbox.html",
-        {"page": page, "unread": selectors.unread_count(user=request.user)},
-    )
+    with timezone.override(selectors.time_zone_of(user=request.user)):
+        return render(
+            request,
+            "notifications/inbox.html",
+            {
+                "page": page,
+                "unread": selectors.unread_count(user=request.user),
+                "time_zone": selectors.time_zone_of(user=request.user),
+            },
+        )
 
 
 @login_required
@@ -202,6 +208,11 @@ def cycle_schedule(request, cycle_id: int):
                 messages.success(request, SCHEDULE_SAVED_MSG.format(name=cycle.name))
                 return redirect("notifications:cycle_schedule", cycle.pk)
         status = 400
+    with timezone.override(cycle.organization.time_zone):
+        return _render_schedule(request, cycle, form, row, status)
+
+
+def _render_schedule(request, cycle, form, row, status):
     return render(
         request,
         "notifications/lead/schedule.html",
@@ -337,6 +348,11 @@ def org_deliveries(request, org_slug: str):
             f'attachment; filename="deliveries-{org.slug}.csv"'
         )
         return response
+    with timezone.override(org.time_zone):
+        return _render_deliveries(request, org, rows, cycle_id, status, category)
+
+
+def _render_deliveries(request, org, rows, cycle_id, status, category):
     page = Paginator(rows, DELIVERY_PAGE_SIZE).get_page(request.GET.get("page"))
     cycles = list(org.cycles.order_by("-created_at").values_list("id", "name"))
     query = request.GET.copy()
