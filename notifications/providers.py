@@ -4,7 +4,8 @@ and a section of the lead's organisation page."""
 
 from __future__ import annotations
 
-from django.template.loader import render_to_string
+from django.middleware.csrf import get_token
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -31,7 +32,7 @@ def completion_board_column(request, *, cycle: Cycle, rows) -> SlotColumn | None
         return None
     today = organization_today(cycle.organization)
     state = cycle_due_state(cycle, today)
-    reach = selectors.board_reach(cycle=cycle)
+    reach = selectors.board_reach(cycle=cycle, team_ids=[r["team_id"] for r in rows])
     row_schedule = services.schedule_for(cycle=cycle)
     late = [r for r in rows if r["status"] != "submitted"]
     with timezone.override(cycle.organization.time_zone):
@@ -39,18 +40,21 @@ def completion_board_column(request, *, cycle: Cycle, rows) -> SlotColumn | None
 
 
 def _column(request, cycle, rows, today, state, reach, row_schedule, late):
+    # Rendered without the request: context processors (the navigation's) would
+    # run once per row. The form's CSRF token is passed in instead.
+    token = get_token(request)
+    cell = get_template("notifications/_board_cell.html")
     cells = {}
     for r in rows:
-        cells[r["assessment_id"]] = render_to_string(
-            "notifications/_board_cell.html",
+        cells[r["assessment_id"]] = cell.render(
             {
                 "row": r,
                 "cycle": cycle,
                 "reach": reach.get(r["team_id"]),
                 "overdue": state == DUE_OVERDUE and r["status"] != "submitted",
                 "can_remind": cycle.is_open and r["status"] != "submitted",
-            },
-            request=request,
+                "csrf_token": token,
+            }
         )
     step = None
     if cycle.is_open and row_schedule.pk:
@@ -72,8 +76,8 @@ def _column(request, cycle, rows, today, state, reach, row_schedule, late):
             "schedule": row_schedule,
             "next_step": step,
             "no_address": sum(len(v.no_address) for v in reach.values()),
+            "csrf_token": token,
         },
-        request=request,
     )
     return SlotColumn(heading="Reminders", cells=cells, toolbar_html=toolbar)
 
@@ -90,5 +94,4 @@ def lead_home_section(request, *, organization) -> str | None:
             "today": organization_today(organization),
             "counts": counts,
         },
-        request=request,
     )

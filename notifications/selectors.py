@@ -7,7 +7,8 @@ people.
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max, QuerySet
+from django.core.cache import cache
+from django.db.models import Count, Exists, Max, OuterRef, QuerySet
 
 from assessment.models import Assessment, Cycle, Membership
 
@@ -147,8 +148,19 @@ def time_zone_of(*, user) -> str:
     return found or "UTC"
 
 
+UNREAD_KEY = "notifications:unread:{user_id}"
+UNREAD_TTL = 300
+
+
 def unread_count(*, user) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    """The person's unread notices; cached (every page's navigation shows it), and
+    forgotten by whatever adds or reads notices (``services.unread_forget``)."""
+    key = UNREAD_KEY.format(user_id=user.pk)
+    count = cache.get(key)
+    if count is None:
+        count = Notification.objects.filter(user=user, read_at__isnull=True).count()
+        cache.set(key, count, UNREAD_TTL)
+    return count
 
 
 def notification_list(*, user) -> QuerySet[Notification]:
@@ -194,20 +206,20 @@ class TeamReach:
     last_reminded_at: object = None
 
 
-def board_reach(*, cycle: Cycle) -> dict[int, TeamReach]:
-    """Team id -> ``TeamReach`` for the cycle's teams. Three queries."""
-    team_ids = list(
-        Assessment.objects.filter(cycle=cycle).values_list("team_id", flat=True)
-    )
+def board_reach(*, cycle: Cycle, team_ids: list[int]) -> dict[int, TeamReach]:
+    """Team id -> ``TeamReach`` for these teams of the cycle. Two queries."""
     members = list(
         Membership.objects.filter(
             role=Membership.Role.RESPONDENT, team_id__in=team_ids, user__is_active=True
-        ).values_list("team_id", "user_id", "user__username", "user__email")
-    )
-    refused = set(
-        Delivery.objects.filter(
-            user_id__in={m[1] for m in members}, status=Delivery.Status.BOUNCED
-        ).values_list("user_id", flat=True)
+        )
+        .annotate(
+            refused=Exists(
+                Delivery.objects.filter(
+                    user_id=OuterRef("user_id"), status=Delivery.Status.BOUNCED
+                )
+            )
+        )
+        .values_list("team_id", "user_id", "user__username", "user__email", "refused")
     )
     last = dict(
         Delivery.objects.filter(
@@ -219,12 +231,12 @@ def board_reach(*, cycle: Cycle) -> dict[int, TeamReach]:
         .values_list("user_id", "at")
     )
     reach: dict[int, TeamReach] = defaultdict(TeamReach)
-    for team_id, user_id, username, email in members:
+    for team_id, user_id, username, email, refused in members:
         entry = reach[team_id]
         entry.people += 1
         if not (email or "").strip():
             entry.no_address.append(username)
-        elif user_id in refused:
+        elif refused:
             entry.refused.append(username)
         at = last.get(user_id)
         if at and (entry.last_reminded_at is None or at > entry.last_reminded_at):

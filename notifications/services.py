@@ -14,6 +14,7 @@ from datetime import datetime
 from functools import partial
 from zoneinfo import ZoneInfo
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -28,7 +29,6 @@ from finops_portal.queue import enqueue
 from . import schedule, selectors
 from .models import (
     DEFAULT_DAYS_BEFORE,
-    TRANSACTIONAL,
     Category,
     CycleSchedule,
     Delivery,
@@ -52,17 +52,6 @@ TEAM_NOT_IN_CYCLE_MSG = "This team is not in the cycle."
 TEAM_SUBMITTED_MSG = "{team} has submitted already: nobody to remind."
 SCHEDULE_CLOSED_MSG = "A closed cycle's schedule cannot change."
 TIME_ZONE_SAVED_SUMMARY = "Time zone set to {time_zone}"
-
-# Mail kinds (templates ``notifications/email/<kind>.*``) and their categories.
-KINDS = {
-    "invitation": Category.INVITATION,
-    "reminder": Category.REMINDER,
-    "digest": Category.DIGEST,
-    "reopen": Category.REOPEN,
-    "submission": Category.SUBMISSION,
-    "notice": None,  # a generic notice: its category comes with it
-}
-
 
 # --- schedules -------------------------------------------------------------------------
 
@@ -295,6 +284,16 @@ def _notices(rows: list[Notification]) -> None:
     Notification.objects.bulk_create(
         rows, ignore_conflicts=True, batch_size=INSERT_BATCH
     )
+    unread_forget(user_ids={row.user_id for row in rows})
+
+
+def unread_forget(*, user_ids) -> None:
+    """Drop the cached unread counts of these people (after commit: a page read
+    in between would cache the old count again)."""
+    keys = [selectors.UNREAD_KEY.format(user_id=pk) for pk in user_ids]
+    if keys:
+        cache.delete_many(keys)
+        transaction.on_commit(partial(cache.delete_many, keys), robust=True)
 
 
 def _questionnaire_path(assessment_id: int) -> str:
@@ -663,14 +662,13 @@ def notification_read(*, user, pk: int) -> Notification | None:
     if found is not None and found.read_at is None:
         found.read_at = timezone.now()
         found.save(update_fields=["read_at"])
+        unread_forget(user_ids=[user.pk])
     return found
 
 
 def notifications_read_all(*, user) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).update(
+    done = Notification.objects.filter(user=user, read_at__isnull=True).update(
         read_at=timezone.now()
     )
-
-
-def is_transactional(category: str) -> bool:
-    return category in TRANSACTIONAL
+    unread_forget(user_ids=[user.pk])
+    return done
