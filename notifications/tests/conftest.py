@@ -118,3 +118,14 @@ def smtp_settings(settings, smtp_server):
     settings.EMAIL_USE_TLS = False
     settings.EMAIL_TIMEOUT = 5
     return smtp_server
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Cached unread counts and domain rates are per person and domain: a test's
+    ids can be an earlier test's, so each starts with an empty cache."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
