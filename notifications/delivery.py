@@ -59,21 +59,44 @@ def parse_rate(value: str) -> tuple[int, int]:
     return int(match.group(1)), PERIODS[match.group(2)]
 
 
-def rate_take(domain: str, *, now: float) -> float:
-    """Take one mail of ``domain``'s allowance: 0 when it may go now, else the
-    seconds until the next window. Shared by every worker through the cache."""
+def rate_take(domain: str, count: int, *, now: float) -> tuple[int, float]:
+    """Take up to ``count`` mails of ``domain``'s allowance in the current window,
+    shared by every worker through the cache: (how many may go now, seconds until
+    the next window for the rest). One increment per domain and batch."""
     limit, period = parse_rate(settings.NOTIFICATIONS_DOMAIN_RATE)
     window = int(now // period)
     key = f"notifications:rate:{domain}:{window}"
     cache.add(key, 0, timeout=period * 2)
     try:
-        used = cache.incr(key)
+        used = cache.incr(key, count)
     except ValueError:  # expired between add and incr, or the cache is down
-        cache.add(key, 1, timeout=period * 2)
-        used = 1
-    if used <= limit:
-        return 0.0
-    return (window + 1) * period - now
+        cache.add(key, count, timeout=period * 2)
+        used = count
+    allowed = max(0, min(count, limit - (used - count)))
+    return allowed, (window + 1) * period - now
+
+
+class Allowance:
+    """The batch's share of each domain's rate, taken once per domain."""
+
+    def __init__(self, rows: list[Delivery], now: float):
+        self.now = now
+        self.wanted: dict[str, int] = {}
+        for row in rows:
+            self.wanted[row.domain] = self.wanted.get(row.domain, 0) + 1
+        self.left: dict[str, int] = {}
+        self.wait: dict[str, float] = {}
+
+    def take(self, domain: str) -> float:
+        """0 when one more mail to ``domain`` may go now, else seconds to wait."""
+        if domain not in self.left:
+            self.left[domain], self.wait[domain] = rate_take(
+                domain, self.wanted.get(domain, 1), now=self.now
+            )
+        if self.left[domain] > 0:
+            self.left[domain] -= 1
+            return 0.0
+        return self.wait[domain]
 
 
 def _retry_delay(attempts: int) -> timedelta:
@@ -172,6 +195,7 @@ def _send_rows(rows, off, context, clock, now, result, retry):
     """Send each claimed row over one connection (reopened after an error);
     returns the connection left open."""
     connection = None
+    allowance = Allowance(rows, clock)
     try:
         for row in rows:
             if (row.user_id, row.category) in off:
@@ -191,7 +215,7 @@ def _send_rows(rows, off, context, clock, now, result, retry):
                 )
                 result.skipped += 1
                 continue
-            wait = rate_take(row.domain, now=clock)
+            wait = allowance.take(row.domain)
             if wait:
                 _defer(row, now + timedelta(seconds=wait), attempt_used=False)
                 result.deferred += 1
