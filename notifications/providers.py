@@ -25,6 +25,12 @@ def nav_links(request, *, access) -> list[NavLink]:
     return [NavLink(label, reverse("notifications:inbox"), "member")]
 
 
+def unread_count_warm(sender, request, user, **kwargs) -> None:
+    """At sign-in, count the person's unread notices into the cache, so that the
+    pages after it show the count without a query of their own."""
+    selectors.unread_count(user=user, fresh=True)
+
+
 def completion_board_column(request, *, cycle: Cycle, rows) -> SlotColumn | None:
     """A "Reminders" column (who has no address, last reminder, "remind now") and a
     toolbar (due state, next step, remind all late teams, schedule, previews)."""

@@ -149,14 +149,15 @@ def time_zone_of(*, user) -> str:
 
 
 UNREAD_KEY = "notifications:unread:{user_id}"
-UNREAD_TTL = 300
+UNREAD_TTL = 24 * 3600
 
 
-def unread_count(*, user) -> int:
-    """The person's unread notices; cached (every page's navigation shows it), and
-    forgotten by whatever adds or reads notices (``services.unread_forget``)."""
+def unread_count(*, user, fresh: bool = False) -> int:
+    """The person's unread notices. Every page's navigation shows it, so it is
+    kept in the cache: filled at sign-in, forgotten by whatever adds or reads
+    notices (``services.unread_forget``), counted again only after that."""
     key = UNREAD_KEY.format(user_id=user.pk)
-    count = cache.get(key)
+    count = None if fresh else cache.get(key)
     if count is None:
         count = Notification.objects.filter(user=user, read_at__isnull=True).count()
         cache.set(key, count, UNREAD_TTL)
