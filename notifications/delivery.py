@@ -192,9 +192,12 @@ def deliveries_send(*, ids: list[int], now: datetime | None = None) -> BatchResu
 
 
 def _send_rows(rows, off, context, clock, now, result, retry):
-    """Send each claimed row over one connection (reopened after an error);
-    returns the connection left open."""
-    connection = None
+    """Send each claimed row over one SMTP connection (reopened after an error);
+    returns the connection left open. A server that cannot be reached fails the
+    rest of the batch at once (each retried later) instead of waiting out a
+    time-out per mail."""
+    smtp = None
+    down = ""
     allowance = Allowance(rows, clock)
     try:
         for row in rows:
@@ -206,7 +209,20 @@ def _send_rows(rows, off, context, clock, now, result, retry):
                 )
                 result.skipped += 1
                 continue
-            message = mail_messages.build(row, context)
+            if down:
+                _transient(row, down, result, now, retry)
+                continue
+            try:
+                message = mail_messages.build(row, context)
+            except Exception as error:  # noqa: BLE001 - one broken mail must not stop the batch
+                logger.exception("Mail %s could not be rendered", row.pk)
+                _finish(
+                    row,
+                    status=Delivery.Status.FAILED,
+                    last_error=f"Could not be written: {error}"[:2000],
+                )
+                result.failed += 1
+                continue
             if message is None:
                 _finish(
                     row,
@@ -222,22 +238,28 @@ def _send_rows(rows, off, context, clock, now, result, retry):
                 retry.append(row.pk)
                 result.retry_in = min(result.retry_in or wait, wait)
                 continue
+            if smtp is None:
+                try:
+                    smtp = get_connection(fail_silently=False)
+                    smtp.open()
+                except TRANSIENT_ERRORS as error:
+                    smtp = _reset(smtp)
+                    down = f"{type(error).__name__}: {error}"
+                    _transient(row, down, result, now, retry)
+                    continue
             try:
-                if connection is None:
-                    connection = get_connection(fail_silently=False)
-                    connection.open()
-                message.connection = connection
-                connection.send_messages([message])
+                message.connection = smtp
+                smtp.send_messages([message])
             except smtplib.SMTPRecipientsRefused as error:
                 code, reason = next(iter(error.recipients.values()), (550, b""))
                 _refused(row, code, reason, result, now, retry)
-                connection = _reset(connection)
+                smtp = _reset(smtp)
             except smtplib.SMTPResponseException as error:
                 _refused(row, error.smtp_code, error.smtp_error, result, now, retry)
-                connection = _reset(connection)
+                smtp = _reset(smtp)
             except TRANSIENT_ERRORS as error:
                 _transient(row, f"{type(error).__name__}: {error}", result, now, retry)
-                connection = _reset(connection)
+                smtp = _reset(smtp)
             else:
                 _finish(
                     row,
@@ -248,9 +270,9 @@ def _send_rows(rows, off, context, clock, now, result, retry):
                 )
                 result.sent += 1
     except BaseException:
-        _reset(connection)
+        _reset(smtp)
         raise
-    return connection
+    return smtp
 
 
 def _refused(row, code, reason, result, now, retry) -> None:

@@ -226,3 +226,24 @@ def test_unsubscribing_from_a_category_keeps_the_others(client, respondent_a):
     prefs = preferences_of(user=respondent_a)
     assert prefs["reminder"] is False
     assert prefs["invitation"] is True
+
+
+def test_a_mail_that_cannot_be_written_fails_alone(
+    cycle, smtp_settings, respondent_a, django_capture_on_commit_callbacks
+):
+    queued = _queue(cycle, django_capture_on_commit_callbacks)
+    broken = Delivery.objects.create(
+        key="broken",
+        kind="no-such-kind",
+        category="reminder",
+        user=respondent_a,
+        organization_id=cycle.organization_id,
+        cycle=cycle,
+        to_address="alice@example.com",
+        domain="example.com",
+    )
+    result = deliveries_send(ids=[broken.pk, *queued.ids])
+    assert (result.sent, result.failed) == (2, 1)
+    broken.refresh_from_db()
+    assert broken.status == Delivery.Status.FAILED
+    assert broken.last_error.startswith("Could not be written:")
