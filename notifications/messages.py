@@ -251,11 +251,11 @@ def render(
 ) -> tuple[str, str, str] | None:
     """(subject, text, html) of a mail, in the organisation's time zone; None when
     the mail has no reason to go any more (``strict``: the preview shows it anyway)."""
-    context = _context(row, batch, strict=strict)
-    if context is None:
-        return None
-    org = context.get("organization")
+    org = row.cycle.organization if row.cycle is not None else None
     with timezone.override(org.time_zone if org else "UTC"):
+        context = _context(row, batch, strict=strict)
+        if context is None:
+            return None
         subject = render_to_string(
             f"notifications/email/{row.kind}.subject.txt", context
         )
