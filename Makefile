@@ -6,11 +6,12 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install install-dev run setup test test-fast lint format hooks check stack worker beat bench clean
+.PHONY: help install install-dev run oidc-demo setup test test-fast lint format hooks check stack worker beat bench clean
 
 help:
 	@echo "make run    - the portal with demo data on SQLite at http://$(HOST):$(PORT)"
 	@echo "make test   - the whole test suite (PostgreSQL/Redis when DATABASE_URL/CELERY_BROKER_URL are set)"
+	@echo "make oidc-demo - make run, with single sign-on through a local OpenID Connect provider"
 	@echo "make stack  - PostgreSQL + Redis + gunicorn + Celery worker and beat (honcho)"
 	@echo "make lint   - ruff, Django checks, missing migrations"
 	@echo "make bench  - every benchmark in bench/, one table"
@@ -46,6 +47,10 @@ run: setup
 	@$(EMBEDDED) $(PY) manage.py demo_banner --url http://$(HOST):$(PORT)/
 	$(EMBEDDED) $(PY) manage.py runserver $(HOST):$(PORT)
 
+# make run plus a local OpenID Connect provider on IDP_PORT (8001) to sign in with.
+oidc-demo: setup install-dev
+	$(EMBEDDED) PYTHON=$(PY) HOST=$(HOST) PORT=$(PORT) bin/oidc-demo
+
 # The test settings, whatever DJANGO_SETTINGS_MODULE the shell exports.
 test: install-dev
 	DJANGO_SETTINGS_MODULE=finops_portal.settings_test $(PY) -m pytest $(PYTEST_ARGS)
@@ -69,19 +74,19 @@ check: lint test
 
 stack: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/finops_portal
 stack: export CELERY_BROKER_URL ?= redis://127.0.0.1:6379/0
+# Each process starts through bin/start, as in the Dockerfile and compose.yaml.
 stack: install
 	$(PY) manage.py ensure_database
-	$(PY) manage.py migrate --no-input
+	PYTHON=$(PY) bin/start release
 	$(PY) manage.py setup_portal
-	$(PY) manage.py collectstatic --no-input --verbosity 0
 	@echo "FinOps maturity portal (gunicorn, Celery worker and beat): http://$(HOST):$(PORT)/"
 	$(VENV)/bin/honcho start --port $(PORT)
 
 worker: install
-	$(VENV)/bin/celery -A finops_portal worker --loglevel=INFO
+	PYTHON=$(PY) bin/start worker
 
 beat: install
-	$(VENV)/bin/celery -A finops_portal beat --loglevel=INFO
+	PYTHON=$(PY) bin/start beat
 
 bench: install-dev
 	$(PY) bench/run_all.py $(BENCH_ARGS)

@@ -73,7 +73,8 @@ class MemberAddForm(forms.Form):
     identifier = forms.CharField(
         label="Username or email",
         max_length=254,
-        help_text="The person must already have an account.",
+        help_text="Someone of your organisation, by username or email; or the email "
+        "address of someone new, who gets an invitation to accept.",
     )
     role = forms.ChoiceField(
         choices=Membership.Role.choices, initial=Membership.Role.RESPONDENT

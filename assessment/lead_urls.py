@@ -50,6 +50,11 @@ urlpatterns: list = [
         lead_views.lead_member_remove,
         name="lead_member_remove",
     ),
+    path(
+        "lead/<slug:org_slug>/invitations/<int:invitation_id>/revoke/",
+        lead_views.lead_invitation_revoke,
+        name="lead_invitation_revoke",
+    ),
     path("lead/<slug:org_slug>/cycles/", lead_views.lead_cycles, name="lead_cycles"),
     path("lead/<slug:org_slug>/audit/", lead_views.lead_audit, name="lead_audit"),
 ]

@@ -19,7 +19,7 @@ from capabilities import selectors as capability_selectors
 from capabilities.models import Framework
 from finops_portal.formats import time_ago
 
-from . import cycles, organizations, selectors
+from . import cycles, invitations, organizations, selectors
 from .access import (
     access_for,
     get_assessment_for_user,
@@ -39,7 +39,7 @@ from .forms import (
     capabilities_by_framework,
     lens_preset_of,
 )
-from .models import Assessment, Cycle, Membership, Team
+from .models import Assessment, Cycle, Invitation, Membership, Team
 from .slots import COMPLETION_BOARD, LEAD_HOME_SECTIONS
 
 AUDIT_PAGE_SIZE = 50
@@ -57,6 +57,11 @@ TEAM_DELETED_MSG = "Deleted “{name}”."
 MEMBER_ADDED_MSG = "Added {user}."
 MEMBER_ROLE_MSG = "{user} is now {role}."
 MEMBER_REMOVED_MSG = "Removed {user}."
+INVITATION_SENT_MSG = (
+    "Invitation sent to {email}: they join when they accept it (the link works for "
+    "{days} days)."
+)
+INVITATION_REVOKED_MSG = "Withdrew the invitation of {email}: its link no longer works."
 CYCLE_UPDATED_MSG = "Saved “{name}”."
 CYCLE_CREATED_MSG = "Planned cycle “{name}”. Open it when the teams should start."
 CYCLE_OPENED_MSG = "Opened “{name}”: every team in scope can now answer."
@@ -227,25 +232,31 @@ def lead_members(request, org_slug: str):
     if request.method == "POST":
         if form.is_valid():
             try:
-                membership = organizations.membership_add(
+                added = organizations.membership_add(
                     organization=org,
                     identifier=form.cleaned_data["identifier"],
                     role=form.cleaned_data["role"],
                     team=form.cleaned_data["team"],
                     by=request.user,
+                    site_url=invitations.site_url_for(request),
                 )
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(
-                    request, MEMBER_ADDED_MSG.format(user=membership.user.username)
-                )
+                if isinstance(added, Invitation):
+                    message = INVITATION_SENT_MSG.format(
+                        email=added.email, days=invitations.INVITATION_DAYS
+                    )
+                else:
+                    message = MEMBER_ADDED_MSG.format(user=added.user.username)
+                messages.success(request, message)
                 return redirect("assessment:lead_members", org.slug)
         status = 400
     context = {
         "org": org,
         "section": "members",
         "memberships": selectors.membership_list(organization=org),
+        "invitations": invitations.pending_invitations(organization=org),
         "form": form,
         "role_choices": Membership.Role.choices,
     }
@@ -307,6 +318,19 @@ def lead_member_remove(request, org_slug: str, membership_id: int):
             "cancel_url": reverse("assessment:lead_members", args=[org.slug]),
         },
     )
+
+
+@login_required
+@require_POST
+def lead_invitation_revoke(request, org_slug: str, invitation_id: int):
+    org = get_organization_for_lead(request.user, org_slug)
+    invitation = get_object_or_404(
+        invitations.pending_invitations(organization=org), pk=invitation_id
+    )
+    email = invitation.email
+    invitations.invitation_revoke(invitation=invitation, by=request.user)
+    messages.success(request, INVITATION_REVOKED_MSG.format(email=email))
+    return redirect("assessment:lead_members", org.slug)
 
 
 # --- cycles -----------------------------------------------------------------------

@@ -436,3 +436,84 @@ class CapabilityScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assessment}: {self.capability} {self.percent}"
+
+
+class Affiliation(models.Model):
+    """A person known to belong to an organisation, whether or not they hold a role
+    in it now: they signed in through its single sign-on, accepted one of its
+    invitations, or held a role in it. A lead gives roles only to the
+    organisation's people (these, and current members); anyone else is invited."""
+
+    class Source(models.TextChoices):
+        MEMBERSHIP = "membership", "Held a role"
+        INVITATION = "invitation", "Accepted an invitation"
+        SSO = "sso", "Signed in through the organisation's single sign-on"
+        CREATED = "created", "Account created for the organisation"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="affiliations"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="affiliations"
+    )
+    source = models.CharField(max_length=16, choices=Source.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organization", "user"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "user"], name="affiliation_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} of {self.organization} ({self.get_source_display()})"
+
+
+class Invitation(models.Model):
+    """An invitation, sent to an email address, to take a role in an organisation.
+    The person opens the link, signs in or creates an account, and accepts. Only a
+    SHA-256 digest of the link's key is stored."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField()
+    role = models.CharField(
+        max_length=16,
+        choices=Membership.Role.choices,
+        default=Membership.Role.RESPONDENT,
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["organization", "-created_at"]
+        indexes = [models.Index(fields=["organization", "email"])]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.organization}"
+
+    @property
+    def where(self) -> str:
+        return self.team.name if self.team_id else self.organization.name

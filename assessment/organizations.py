@@ -8,19 +8,22 @@ Reads (the tree, member lists) are in ``selectors``.
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, connection, models, transaction
 
 from finops_portal.audit import AuditEvent, audit_record
 
+from .invitations import invitation_create, organization_affiliate, organization_people
 from .models import (
+    Affiliation,
     Answer,
     AnswerChange,
     Assessment,
     AssessmentReopen,
     CapabilityScore,
     Cycle,
+    Invitation,
     Membership,
     Organization,
     Target,
@@ -44,8 +47,15 @@ TEAM_HAS_ASSESSMENTS_MSG = (
     "“{name}” has assessments in {count} cycle(s), so it cannot be deleted."
 )
 
-NO_USER_MSG = "No user with that username or email."
-SEVERAL_USERS_MSG = "Several users have that email; use the username."
+IDENTIFIER_REQUIRED_MSG = "Enter a username or an email address."
+# The same answer whether or not the username exists elsewhere on the installation.
+NOT_IN_ORG_MSG = (
+    "No one in {org} has that username. To add someone new, enter their email "
+    "address: they get an invitation to accept."
+)
+SEVERAL_USERS_MSG = (
+    "Several people of the organisation have that email; use the username."
+)
 ROLE_INVALID_MSG = "Choose a role."
 RESPONDENT_NEEDS_TEAM_MSG = "A respondent needs a team."
 TEAM_OTHER_ORG_MSG = "The team belongs to another organisation."
@@ -270,20 +280,24 @@ def team_delete(*, team: Team, user=None) -> None:
 # --- memberships --------------------------------------------------------------------
 
 
-def _find_user(identifier: str):
-    identifier = (identifier or "").strip()
-    if not identifier:
-        raise ValidationError({"identifier": NO_USER_MSG})
-    User = get_user_model()
-    by_name = User.objects.filter(username__iexact=identifier).first()
+def _find_member(*, organization: Organization, identifier: str):
+    """One of the organisation's people, by username or email; None if none is."""
+    people = organization_people(organization=organization)
+    by_name = people.filter(username__iexact=identifier).first()
     if by_name is not None:
         return by_name
-    by_email = list(User.objects.filter(email__iexact=identifier)[:2])
-    if not by_email:
-        raise ValidationError({"identifier": NO_USER_MSG})
+    by_email = list(people.filter(email__iexact=identifier)[:2])
     if len(by_email) > 1:
         raise ValidationError({"identifier": SEVERAL_USERS_MSG})
-    return by_email[0]
+    return by_email[0] if by_email else None
+
+
+def _is_email(value: str) -> bool:
+    try:
+        validate_email(value)
+    except ValidationError:
+        return False
+    return True
 
 
 def _check_role_and_team(
@@ -317,10 +331,31 @@ def membership_add(
     role: str,
     team: Team | None = None,
     by=None,
-) -> Membership:
-    """Give an existing user (found by username or email) a role in the organisation."""
-    user = _find_user(identifier)
+    site_url: str = "",
+) -> Membership | Invitation:
+    """Give one of the organisation's people (found by username or email) a role;
+    anyone else, named by email, gets an invitation to accept (sent after commit,
+    its link on ``site_url``). Nothing tells whether an outside address or
+    username has an account elsewhere on the installation: an address is invited
+    either way, a username is refused either way."""
+    identifier = (identifier or "").strip()
+    if not identifier:
+        raise ValidationError({"identifier": IDENTIFIER_REQUIRED_MSG})
     _check_role_and_team(organization=organization, role=role, team=team)
+    user = _find_member(organization=organization, identifier=identifier)
+    if user is None:
+        if _is_email(identifier):
+            return invitation_create(
+                organization=organization,
+                email=identifier,
+                role=role,
+                team=team,
+                by=by,
+                site_url=site_url,
+            )
+        raise ValidationError(
+            {"identifier": NOT_IN_ORG_MSG.format(org=organization.name)}
+        )
     where = team.name if team is not None else organization.name
     duplicate = Membership.objects.filter(
         user=user, organization=organization, team=team
@@ -387,6 +422,10 @@ def membership_remove(*, membership: Membership, by=None) -> None:
     org, username = membership.organization, membership.user.username
     where = membership.team.name if membership.team is not None else org.name
     pk = membership.pk
+    # Still one of the organisation's people: a lead may give them a role again.
+    organization_affiliate(
+        organization=org, user=membership.user, source=Affiliation.Source.MEMBERSHIP
+    )
     membership.delete()
     audit_record(
         organization=org,

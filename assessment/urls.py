@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import lead_urls, views
+from . import invitation_views, lead_urls, views
 
 app_name = "assessment"
 
@@ -27,4 +27,5 @@ urlpatterns: list = [
     path("assessments/<int:pk>/submit/", views.submit, name="submit"),
     path("assessments/<int:pk>/summary/", views.summary, name="summary"),
     path("assessments/<int:pk>/reopen/", views.reopen, name="reopen"),
+    path("invitations/<str:key>/", invitation_views.invitation, name="invitation"),
 ] + lead_urls.urlpatterns

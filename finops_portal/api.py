@@ -18,6 +18,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
+from .client_ip import client_ip
 from .errors import DomainError, body_of
 from .models import PersonalToken
 
@@ -109,11 +110,16 @@ class Pagination(PageNumberPagination):
 
 
 class _SettingsRate:
-    """Read the rate from settings on each request, so test overrides take effect."""
+    """Read the rate from settings on each request, so test overrides take effect;
+    anonymous clients are told apart by ``client_ip`` (DRF's own reading of
+    ``X-Forwarded-For`` believes whatever a client sends)."""
 
     def get_rate(self):
         rates = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
         return rates.get(self.scope)
+
+    def get_ident(self, request):
+        return client_ip(request)
 
 
 class TokenUserRateThrottle(_SettingsRate, UserRateThrottle):

@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from .client_ip import parse_networks
+
 TRUE_VALUES = {"1", "true", "yes", "on"}
 FALSE_VALUES = {"0", "false", "no", "off"}
 BROKER_SCHEMES = {"redis", "rediss", "amqp", "amqps", "pyamqp", "memory"}
@@ -87,6 +89,26 @@ def env_redis_url(name: str, default: str = "") -> str:
             f"{name} must be a redis:// URL, not {_redact(url)!r}."
         )
     return url
+
+
+def env_networks(name: str) -> list[str]:
+    """Comma-separated IP addresses or networks (``10.0.0.0/8, 192.0.2.10``)."""
+    values = env_list(name, [])
+    try:
+        parse_networks(values)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name}: {error}") from None
+    return values
+
+
+def env_header(name: str, default: str) -> str:
+    """An HTTP header name (``X-Forwarded-For``) as its ``request.META`` key."""
+    value = env(name) or default
+    if not value.replace("-", "").replace("_", "").isalnum():
+        raise ImproperlyConfigured(
+            f"{name} must be an HTTP header name such as {default}, not {value!r}."
+        )
+    return "HTTP_" + value.upper().replace("-", "_")
 
 
 def missing(**values: object) -> list[str]:

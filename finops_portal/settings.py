@@ -11,13 +11,17 @@ from pathlib import Path
 
 from celery.schedules import crontab
 
+from sso.config import oidc_providers_from_env
+
 from .env import (
     env,
     env_bool,
     env_broker_url,
     env_database,
+    env_header,
     env_int,
     env_list,
+    env_networks,
     env_redis_url,
     missing,
 )
@@ -41,6 +45,10 @@ if not DEBUG:
 if not SECRET_KEY:
     SECRET_KEY = "dev-only-insecure-key-never-use-in-production"  # noqa: S105
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# The reverse proxies in front of the portal: only their TRUSTED_PROXY_HEADER is
+# believed when finding the client's address (sign-in lockouts, API throttles).
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
+TRUSTED_PROXY_HEADER = env_header("TRUSTED_PROXY_HEADER", "X-Forwarded-For")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -60,6 +68,7 @@ INSTALLED_APPS = [
     "assessment",
     "benchmarks",
     "notifications",
+    "sso",
 ]
 
 MIDDLEWARE = [
@@ -72,6 +81,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "finops_portal.middleware.SecurityHeadersMiddleware",
+    # After SecurityHeadersMiddleware, so it sees the response first: a single
+    # sign-on session's pages let the sign-out form redirect to the provider.
+    "sso.middleware.LogoutFormActionMiddleware",
     # Last, as django-axes requires: it turns lockouts into a response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -172,6 +184,14 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.2,
     "interval_max": 0.5,
 }
+# Each worker sends these at start-up and every WORKER_SWEEP_SECONDS (0: never), so
+# the work of a worker killed mid-task is picked up within a minute, even without
+# beat (see finops_portal/celery.py).
+WORKER_SWEEP_TASKS = [
+    "benchmarks.tasks.rollup_sweep_stale",
+    "notifications.tasks.deliveries_sweep",
+]
+WORKER_SWEEP_SECONDS = env_int("WORKER_SWEEP_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
     # https://crontab.guru/#*_*_*_*_* : every minute
     "sweep-stale-rollups": {
@@ -206,14 +226,26 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 DEMO_PASSWORD = env("DEMO_PASSWORD", "finops-demo")
 AUTHENTICATION_BACKENDS = [
-    # Counts failed sign-ins and locks out a username+address after AXES_FAILURE_LIMIT.
+    # Refuses sign-ins from a locked-out username+address or address (see lockout.py).
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Passwords, unless the user's organisation signs in only with single sign-on.
+    "sso.backends.PasswordBackend",
+    # OpenID Connect sign-in through the providers of OIDC_PROVIDERS.
+    "sso.backends.OidcBackend",
 ]
+# Identity providers for single sign-on (sso/config.py says which variables).
+SSO_PROVIDERS = oidc_providers_from_env()
+OIDC_TIMEOUT_SECONDS = env_int("OIDC_TIMEOUT_SECONDS", 10)
+# Failures of one username from one address before that pair is locked out...
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+# ...and failures from one address, any usernames, before the address is.
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 20)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HANDLER = "finops_portal.lockout.LockoutHandler"
+AXES_LOCKOUT_CALLABLE = "finops_portal.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "finops_portal.client_ip.client_ip"
+AXES_USERNAME_CALLABLE = "finops_portal.lockout.username_key"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 LOGIN_URL = "login"
@@ -306,7 +338,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic puts the files that WhiteNoise serves when DEBUG is off.
+STATIC_ROOT = Path(env("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from .api import StrictInputSerializer
 from .models import TOKEN_PREFIX_LENGTH, PersonalToken, hash_token_key
+from .signin import refusal
 
 MAX_TOKENS_PER_USER = 20
 TOKEN_NAME_TAKEN_MSG = "You already have a token named “{name}”."
@@ -150,7 +151,7 @@ class TokenCreateApi(APIView):
             request._request, username=data["username"], password=data["password"]
         )
         if user is None or not user.is_active:
-            raise ValidationError(BAD_CREDENTIALS_MSG)
+            raise ValidationError(refusal(request._request) or BAD_CREDENTIALS_MSG)
         token, key = token_create(user=user, name=data["name"])
         body = {
             "name": token.name,

@@ -1,20 +1,19 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from assessment.views import home
+from sso import views as sso_views
 
 from . import tokens, views
 
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Sign-in and sign-out come from the sso app: the sign-in page offers the
+    # organisations' identity providers, sign-out ends the provider's session too.
+    path("accounts/login/", sso_views.SignInView.as_view(), name="login"),
+    path("accounts/logout/", sso_views.logout, name="logout"),
+    path("accounts/", include("sso.urls")),
     path("admin/", admin.site.urls),
     path("framework/", include("capabilities.urls")),
     path("", include("assessment.urls")),

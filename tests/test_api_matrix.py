@@ -6,6 +6,7 @@ import pytest
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from assessment.invitations import invitation_create
 from assessment.models import Membership, Target
 from capabilities.models import Question
 from tests.api_support import *  # noqa: F403
@@ -45,6 +46,10 @@ POLICY = {
     ("membership-detail", "get"): (401, 200, 404, 200, 404, 200),
     ("membership-detail", "patch"): (401, 403, 404, 200, 404, 200),
     ("membership-detail", "delete"): (401, 403, 404, 204, 404, 204),
+    # Invitations waiting: only the organisation's leads (and staff) see any.
+    ("invitation-list", "get"): (401, 200, 200, 200, 200, 200),
+    ("invitation-detail", "get"): (401, 404, 404, 200, 404, 200),
+    ("invitation-detail", "delete"): (401, 404, 404, 204, 404, 204),
     ("cycle-list", "get"): (401, 200, 200, 200, 200, 200),
     ("cycle-list", "post"): (401, 403, 403, 201, 404, 201),
     ("cycle-detail", "get"): (401, 200, 200, 200, 404, 200),
@@ -127,6 +132,14 @@ def matrix_data(
     question = Question.objects.filter(capability__framework=framework).first()
     target = Target.objects.create(organization=org, capability_key="cap-0", percent=60)
     membership = Membership.objects.get(user=respondent_a)
+    invitation = invitation_create(
+        organization=org,
+        email="new@org-one.example",
+        role="respondent",
+        team=team_a,
+        by=lead,
+        site_url="https://finops.example.com",
+    )
     personas = {
         "anonymous": None,
         "respondent_a": respondent_a,
@@ -144,6 +157,7 @@ def matrix_data(
         "assessment": {"pk": assessment_a.pk},
         "answer": {"assessment_pk": assessment_a.pk, "question": question.key},
         "target": {"pk": target.pk},
+        "invitation": {"pk": invitation.pk},
     }
     bodies = {
         ("team-list", "post"): {"organization": org.slug, "name": "New team"},

@@ -5,9 +5,12 @@ tests/test_api_matrix.py), so a new page without a policy entry
 fails ``test_every_page_route_has_a_policy``.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 pytestmark = pytest.mark.django_db
 
@@ -80,8 +83,11 @@ POLICY = {
     "assessment:lead_members": (ORG_LEAD, [GET, POST]),
     "assessment:lead_member_role": (ORG_LEAD, [POST]),
     "assessment:lead_member_remove": (ORG_LEAD, [GET, POST]),
+    "assessment:lead_invitation_revoke": (ORG_LEAD, [POST]),
     "assessment:lead_cycles": (ORG_LEAD, [GET, POST]),
     "assessment:lead_audit": (ORG_LEAD, [GET]),
+    # An invitation's page opens only with its link's key: 404 for any other.
+    "assessment:invitation": (dict.fromkeys(PERSONAS, 404), [GET, POST]),
     "benchmarks:team_report": (TEAM_A, [GET]),
     "benchmarks:team_benchmark": (TEAM_A, [GET]),
     "benchmarks:dashboard_home": (ANY_LEAD, [GET]),
@@ -102,6 +108,10 @@ POLICY = {
     "notifications:org_deliveries": (ORG_LEAD, [GET]),
     "notifications:org_settings": (ORG_LEAD, [GET, POST]),
     "tokens": (SIGNED_IN, [GET, POST]),
+    # Single sign-on: starting one with a provider that no organisation uses is
+    # 404 for everyone; a callback without a pending sign-in is refused (400).
+    "sso:start": (dict.fromkeys(PERSONAS, 404), [GET]),
+    "sso:callback": (PUBLIC, [GET]),
     "token_revoke": (TOKEN_OWNER, [POST]),
     # The API's description is public; its data is not.
     "api-schema": (PUBLIC, [GET]),
@@ -146,7 +156,7 @@ def world(
     staff,
     framework,
 ):
-    from assessment.models import Assessment, Cycle, Membership
+    from assessment.models import Assessment, Cycle, Invitation, Membership
 
     cycle = Cycle.objects.create(
         organization=org, framework=framework, name="Q1", status="open"
@@ -179,6 +189,13 @@ def world(
         "question": capability.questions.order_by("order").first(),
         "team": team_a,
         "membership": Membership.objects.get(user=respondent_a),
+        "invitation": Invitation.objects.create(
+            organization=org,
+            email="new@org-one.example",
+            team=team_a,
+            key_hash="k" * 64,
+            expires_at=timezone.now() + timedelta(days=1),
+        ),
         "token_pk": token_pk,
         "users": {
             "respondent_a": respondent_a,
@@ -200,12 +217,15 @@ def _kwargs(name: str, path: str, w: dict) -> dict:
         "assessment_id": w["assessment"].pk,
         "team_id": w["team"].pk,
         "membership_id": w["membership"].pk,
+        "invitation_id": w["invitation"].pk,
         "question_id": w["question"].pk,
         "capability_key": w["capability"].key,
         "action": "close",
         "fmt": "csv",
         "kind": "reminder",
         "token": "not-a-signed-token",
+        "provider_key": "nowhere",
+        "key": "not-an-invitation-key",
     }
     if name == "token_revoke":
         values["pk"] = w["token_pk"]

@@ -1,6 +1,6 @@
 import django_filters
 
-from assessment.models import Answer, Assessment, Cycle, Membership, Team
+from assessment.models import Answer, Assessment, Cycle, Invitation, Membership, Team
 from finops_portal.api import IdFilter
 
 
@@ -61,6 +61,23 @@ class MembershipFilter(django_filters.FilterSet):
     class Meta:
         model = Membership
         fields = ["organization", "team", "role"]
+
+
+class InvitationFilter(django_filters.FilterSet):
+    organization = django_filters.CharFilter(
+        field_name="organization__slug", help_text="Organisation slug."
+    )
+    team = IdFilter(field_name="team_id", help_text="Team id.")
+    role = django_filters.ChoiceFilter(
+        choices=Membership.Role.choices, help_text="respondent or lead."
+    )
+    email = django_filters.CharFilter(
+        field_name="email", lookup_expr="iexact", help_text="Invited address."
+    )
+
+    class Meta:
+        model = Invitation
+        fields = ["organization", "team", "role", "email"]
 
 
 class AnswerFilter(django_filters.FilterSet):

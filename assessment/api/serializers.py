@@ -10,6 +10,7 @@ from assessment.models import (
     AnswerChange,
     Assessment,
     Cycle,
+    Invitation,
     Membership,
     Organization,
     Team,
@@ -112,7 +113,9 @@ class MembershipSerializer(serializers.ModelSerializer):
 class MembershipCreateSerializer(StrictInputSerializer):
     organization = serializers.SlugField(help_text="Slug of the organisation.")
     user = serializers.CharField(
-        max_length=254, help_text="Username or email of an existing user."
+        max_length=254,
+        help_text="Username or email of one of the organisation's people; the email "
+        "of anyone else, who is sent an invitation (202).",
     )
     role = serializers.ChoiceField(
         choices=Membership.Role.choices, help_text="respondent or lead."
@@ -123,6 +126,40 @@ class MembershipCreateSerializer(StrictInputSerializer):
         min_value=1,
         help_text="Team id (respondents need one); omit for organisation-wide.",
     )
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    organization = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, help_text="Slug of the organisation."
+    )
+    invited_by = serializers.CharField(
+        source="invited_by.username",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="Username of the lead who sent it.",
+    )
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id",
+            "email",
+            "organization",
+            "team",
+            "role",
+            "invited_by",
+            "created_at",
+            "expires_at",
+        ]
+        extra_kwargs = {
+            "id": {"help_text": "Invitation id."},
+            "email": {"help_text": "The address the invitation was sent to."},
+            "team": {"help_text": "Team id; null for an organisation-wide role."},
+            "role": {"help_text": "respondent or lead."},
+            "created_at": {"help_text": "When it was (last) sent."},
+            "expires_at": {"help_text": "When its link stops working."},
+        }
 
 
 class MembershipUpdateSerializer(StrictInputSerializer):

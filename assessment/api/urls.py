@@ -7,6 +7,7 @@ router = SimpleRouter()
 router.register("organizations", views.OrganizationViewSet, basename="organization")
 router.register("teams", views.TeamViewSet, basename="team")
 router.register("memberships", views.MembershipViewSet, basename="membership")
+router.register("invitations", views.InvitationViewSet, basename="invitation")
 router.register("cycles", views.CycleViewSet, basename="cycle")
 router.register("assessments", answers.AssessmentViewSet, basename="assessment")
 

@@ -19,7 +19,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from assessment import cycles as cycle_services
-from assessment import organizations, selectors
+from assessment import invitations, organizations, selectors
 from assessment.access import (
     access_for,
     get_cycle_for_member,
@@ -28,6 +28,7 @@ from assessment.access import (
 )
 from assessment.models import (
     Cycle,
+    Invitation,
     Membership,
     Organization,
     Team,
@@ -48,6 +49,7 @@ from .common import (
 )
 from .filters import (
     CycleFilter,
+    InvitationFilter,
     MembershipFilter,
     TeamFilter,
 )
@@ -224,24 +226,38 @@ class MembershipViewSet(
         return memberships
 
     @extend_schema(
-        summary="Give an existing user a role in an organisation (leads)",
+        summary="Give someone a role in an organisation, or invite them (leads)",
+        description="One of the organisation's people (a member, someone who signed "
+        "in through its single sign-on, accepted one of its invitations or held a "
+        "role in it) gets the role at once: 201 with the membership. Anyone else is "
+        "named by email and sent an invitation to accept: 202 with the invitation, "
+        "whether or not that address has an account elsewhere. A username outside "
+        "the organisation is refused (400), whether or not it exists elsewhere.",
         request=s.MembershipCreateSerializer,
-        responses=lead_write_responses(s.MembershipSerializer, status=201),
+        responses={
+            **lead_write_responses(s.MembershipSerializer, status=201),
+            202: s.InvitationSerializer,
+        },
     )
     def create(self, request):
         data = valid_input(s.MembershipCreateSerializer, request.data)
         organization = get_organization_for_member(request.user, data["organization"])
         require_lead(request.user, organization.id)
         with api_field_names():
-            membership = organizations.membership_add(
+            added = organizations.membership_add(
                 organization=organization,
                 identifier=data["user"],
                 role=data["role"],
                 team=team_in(organization.id, data.get("team")),
                 by=request.user,
+                site_url=invitations.site_url_for(request),
+            )
+        if isinstance(added, Invitation):
+            return Response(
+                s.InvitationSerializer(added).data, status=status.HTTP_202_ACCEPTED
             )
         return Response(
-            s.MembershipSerializer(membership).data, status=status.HTTP_201_CREATED
+            s.MembershipSerializer(added).data, status=status.HTTP_201_CREATED
         )
 
     @extend_schema(
@@ -266,6 +282,49 @@ class MembershipViewSet(
         membership = self.get_object()
         require_lead(request.user, membership.organization_id)
         organizations.membership_remove(membership=membership, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- invitations ------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List invitations waiting (leads)",
+        description="The invitations of the organisations you lead that are neither "
+        "accepted nor expired; POST /memberships/ with an email sends one.",
+    ),
+    retrieve=extend_schema(
+        summary="Read an invitation (leads)", responses={200: s.InvitationSerializer}
+    ),
+)
+class InvitationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    lookup_value_regex = "[0-9]+"
+    serializer_class = s.InvitationSerializer
+    filterset_class = InvitationFilter
+    ordering_fields = ["id", "created_at", "expires_at", "email"]
+    ordering = ["-created_at"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Invitation.objects.none()
+        access = access_for(self.request.user)
+        pending = invitations.pending_invitations_everywhere().select_related(
+            "organization", "team", "invited_by"
+        )
+        if not access.is_staff:
+            pending = pending.filter(organization_id__in=access.lead_org_ids)
+        return pending
+
+    @extend_schema(
+        summary="Withdraw an invitation (leads)",
+        responses=lead_write_responses(None, status=204),
+    )
+    def destroy(self, request, pk=None):
+        invitation = self.get_object()
+        invitations.invitation_revoke(invitation=invitation, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

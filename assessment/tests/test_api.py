@@ -17,7 +17,7 @@ from assessment.models import (
     Cycle,
     Team,
 )
-from assessment.organizations import NO_USER_MSG
+from assessment.organizations import NOT_IN_ORG_MSG
 from assessment.tests.factories import answer_all, make_cycle
 from capabilities.models import AnswerOption, Question
 from finops_portal.api import UNKNOWN_FIELDS_MSG
@@ -612,7 +612,10 @@ def test_the_team_tree_lists_units_before_their_teams(lead, org, team_a, team_b)
 
 
 def test_a_lead_adds_a_member_by_username(lead, org, team_a):
-    get_user_model().objects.create_user("carol", password="x")
+    from assessment.models import Affiliation
+
+    carol = get_user_model().objects.create_user("carol", password="x")
+    Affiliation.objects.create(organization=org, user=carol, source="sso")
     response = client_for(lead).post(
         "/api/v1/memberships/",
         {
@@ -640,7 +643,7 @@ def test_an_unknown_user_is_named_under_the_user_field(lead, org, team_a):
         format="json",
     )
     assert response.status_code == 400
-    assert response.json() == {"user": [NO_USER_MSG]}
+    assert response.json() == {"user": [NOT_IN_ORG_MSG.format(org=org.name)]}
 
 
 def test_teams_of_another_organisation_are_refused_in_a_cycle(

@@ -234,12 +234,18 @@ def test_team_tree_is_depth_first_with_counts_in_one_query(
 
 
 @pytest.fixture
-def carol(db):
+def carol(org):
+    """One of Org One's people (she signed in through its single sign-on), with
+    no role yet."""
     from django.contrib.auth import get_user_model
 
-    return get_user_model().objects.create_user(
+    from assessment.models import Affiliation
+
+    user = get_user_model().objects.create_user(
         username="carol", email="Carol@Example.com", password="pw-carol"
     )
+    Affiliation.objects.create(organization=org, user=user, source="sso")
+    return user
 
 
 def test_membership_add_finds_a_user_by_email_and_audits(org, team_a, carol, lead):
@@ -262,7 +268,10 @@ def test_membership_add_refuses_an_unknown_user(org, team_a):
             organization=org, identifier="nobody", role="respondent", team=team_a
         )
 
-    assert error_of(exc, "identifier") == ["No user with that username or email."]
+    assert error_of(exc, "identifier") == [
+        "No one in Org One has that username. To add someone new, enter their email "
+        "address: they get an invitation to accept."
+    ]
 
 
 def test_membership_add_refuses_a_respondent_without_team(org, carol):

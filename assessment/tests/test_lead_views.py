@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from assessment import cycles, organizations, selectors
 from assessment.models import (
+    Affiliation,
     Assessment,
     AssessmentReopen,
     Cycle,
@@ -35,6 +36,8 @@ def world(org, team_a, team_b, respondent_a, respondent_b, lead, outsider_lead, 
     cycle = cycles.cycle_create(organization=org, framework=framework, name="Q1")
     cycles.cycle_open(cycle=cycle, user=lead)
     spare = Team.objects.create(organization=org, name="Spare")
+    # stella belongs to Org One without a role yet, so a lead may add her.
+    Affiliation.objects.create(organization=org, user=staff, source="created")
     return {
         "spare": spare,
         "org": org,
@@ -350,7 +353,7 @@ def test_members_page_reports_an_unknown_user_next_to_the_field(world, lead, tea
 
     assert response.status_code == 400
     assert response.context["form"].errors["identifier"] == [
-        "No user with that username or email."
+        organizations.NOT_IN_ORG_MSG.format(org="Org One")
     ]
     assert 'class="field-error"' in response.content.decode()
 
