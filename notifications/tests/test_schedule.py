@@ -299,3 +299,24 @@ def test_schedule_save_refuses_a_step_after_the_close(cycle, lead):
     from notifications.models import CycleSchedule
 
     assert not CycleSchedule.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_tick_command_does_what_beat_does(
+    planned_cycle, eager_tasks, django_capture_on_commit_callbacks
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    _schedule(planned_cycle)
+    out = StringIO()
+    with (
+        time_machine.travel(datetime(2027, 1, 11, 12, 0, tzinfo=UTC), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        call_command("notifications_tick", stdout=out)
+    planned_cycle.refresh_from_db()
+    assert planned_cycle.status == "open"
+    assert out.getvalue().startswith("Opened 1, closed 0")
+    assert len(mail.outbox) == 2
