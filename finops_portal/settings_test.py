@@ -18,6 +18,8 @@ _XDIST = re.fullmatch(r"gw(\d+)", os.environ.get("PYTEST_XDIST_WORKER", ""))
 if _XDIST and TASK_BROKER_CONFIGURED and CELERY_BROKER_URL.startswith("redis"):
     _base, _db = re.match(r"(.*?)(?:/(\d+))?$", CELERY_BROKER_URL).groups()
     CELERY_BROKER_URL = f"{_base}/{int(_db or 0) + 1 + int(_XDIST.group(1))}"
+    # results (and the workers' cache) on the same database as the broker
+    REDIS_URL = CELERY_RESULT_BACKEND = CELERY_BROKER_URL
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
