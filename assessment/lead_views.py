@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
 from capabilities import selectors as capability_selectors
@@ -39,6 +40,7 @@ from .forms import (
     lens_preset_of,
 )
 from .models import Assessment, Cycle, Invitation, Membership, Team
+from .slots import COMPLETION_BOARD, LEAD_HOME_SECTIONS
 
 AUDIT_PAGE_SIZE = 50
 # ``/lead/?go=teams`` (the navigation's links) lands on that page of the lead's
@@ -116,6 +118,10 @@ def lead_org(request, org_slug: str):
         "open_cycles": selectors.open_cycle_summaries(organization=org),
         "team_count": org.teams.filter(kind=Team.Kind.TEAM).count(),
         "member_count": org.memberships.count(),
+        "sections": [
+            mark_safe(html)  # noqa: S308 - rendered templates of the providers
+            for html in LEAD_HOME_SECTIONS.collect(request, organization=org)
+        ],
     }
     return render(request, "assessment/lead/org.html", context)
 
@@ -430,11 +436,21 @@ def cycle_detail(request, cycle_id: int):
         row["ago"] = (
             time_ago(row["last_activity_at"], now) if row["last_activity_at"] else ""
         )
+    # Columns higher apps add to the board (reminders, ...): a heading, a cell per
+    # assessment and a toolbar, all rendered HTML of their templates.
+    columns = COMPLETION_BOARD.collect(request, cycle=cycle, rows=rows)
+    for row in rows:
+        row["slot_cells"] = [
+            mark_safe(c.cells.get(row["assessment_id"], ""))  # noqa: S308
+            for c in columns
+        ]
     context = {
         "org": cycle.organization,
         "section": "cycles",
         "cycle": cycle,
         "rows": rows,
+        "slot_headings": [c.heading for c in columns],
+        "slot_toolbars": [mark_safe(c.toolbar_html) for c in columns if c.toolbar_html],  # noqa: S308
         "summary": selectors.completion_summary(rows),
         "reopens": selectors.cycle_reopen_list(cycle=cycle),
         "lens_weights": sorted(

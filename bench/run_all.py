@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", help="Run only these benchmarks.")
     args = parser.parse_args(argv)
     common.setup_django()
-    from bench import autosave, dashboard, submit_delay
+    from bench import autosave, dashboard, notifications, submit_delay
 
     try:
         from bench import rollup
@@ -42,7 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     rows: list[dict] = []
     failures: list[str] = []
-    wanted = set(args.only or ["rollup", "dashboard", "autosave", "submit_delay"])
+    wanted = set(
+        args.only
+        or ["rollup", "dashboard", "autosave", "submit_delay", "notifications"]
+    )
 
     def attempt(name: str, call) -> None:
         if name not in wanted:
@@ -67,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
             attempt("dashboard", lambda: dashboard.run(portal=portal))
             attempt("autosave", lambda: autosave.run(portal=portal))
     attempt("submit_delay", submit_delay.run)
+    attempt(
+        "notifications",
+        lambda: notifications.run(teams=1000 if args.quick else notifications.TEAMS),
+    )
 
     print()
     print(f"Machine: {common.machine()}")

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "capabilities",
     "assessment",
     "benchmarks",
+    "notifications",
     "sso",
 ]
 
@@ -186,7 +187,10 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 # Each worker sends these at start-up and every WORKER_SWEEP_SECONDS (0: never), so
 # the work of a worker killed mid-task is picked up within a minute, even without
 # beat (see finops_portal/celery.py).
-WORKER_SWEEP_TASKS = ["benchmarks.tasks.rollup_sweep_stale"]
+WORKER_SWEEP_TASKS = [
+    "benchmarks.tasks.rollup_sweep_stale",
+    "notifications.tasks.deliveries_sweep",
+]
 WORKER_SWEEP_SECONDS = env_int("WORKER_SWEEP_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
     # https://crontab.guru/#*_*_*_*_* : every minute
@@ -197,6 +201,16 @@ CELERY_BEAT_SCHEDULE = {
     # https://crontab.guru/#*_*_*_*_* : every minute
     "sweep-undispatched-events": {
         "task": "finops_portal.tasks.events_sweep",
+        "schedule": crontab(minute="*"),
+    },
+    # https://crontab.guru/#*_*_*_*_* : every minute (cycles open, close, remind)
+    "notifications-schedule-tick": {
+        "task": "notifications.tasks.schedule_tick",
+        "schedule": crontab(minute="*"),
+    },
+    # https://crontab.guru/#*_*_*_*_* : every minute (mails a lost message left queued)
+    "notifications-deliveries-sweep": {
+        "task": "notifications.tasks.deliveries_sweep",
         "schedule": crontab(minute="*"),
     },
 }
@@ -255,6 +269,18 @@ DEFAULT_FROM_EMAIL = env(
 )
 # The portal's public address for links in emails; empty: the requesting address.
 PORTAL_URL = env("PORTAL_URL").rstrip("/")
+
+# --- Notifications (invitations, reminders, digests; see notifications/) -------------
+# Mails per recipient domain and period ("600/min", "20/s", "5000/h"), across workers.
+NOTIFICATIONS_DOMAIN_RATE = env("NOTIFICATIONS_DOMAIN_RATE", "600/min")
+# Tries of one mail on SMTP errors, the first retry after NOTIFICATIONS_RETRY_SECONDS,
+# doubling each time.
+NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 5)
+NOTIFICATIONS_RETRY_SECONDS = env_int("NOTIFICATIONS_RETRY_SECONDS", 60)
+# A mail claimed by a worker that died is handed to another after this.
+NOTIFICATIONS_CLAIM_LEASE_SECONDS = env_int("NOTIFICATIONS_CLAIM_LEASE_SECONDS", 300)
+# How long an unsubscribe link in a mail works.
+NOTIFICATIONS_UNSUBSCRIBE_DAYS = env_int("NOTIFICATIONS_UNSUBSCRIBE_DAYS", 180)
 
 # --- REST framework -------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -95,6 +95,18 @@ POLICY = {
     "benchmarks:targets": (ORG_LEAD, [GET, POST]),
     "benchmarks:export_team_scores": (ORG_LEAD, [GET]),
     "benchmarks:export_rollup": (ORG_LEAD, [GET]),
+    "notifications:inbox": (SIGNED_IN, [GET]),
+    "notifications:open": (TOKEN_OWNER, [POST]),
+    "notifications:read_all": (SIGNED_IN, [POST]),
+    "notifications:preferences": (SIGNED_IN, [GET, POST]),
+    # Signed links from mails: no sign-in, the token is the authority (a bad one: 400).
+    "notifications:unsubscribe": (PUBLIC, [GET, POST]),
+    "notifications:cycle_schedule": (ORG_LEAD, [GET, POST]),
+    "notifications:cycle_remind": (ORG_LEAD, [POST]),
+    "notifications:cycle_preview": (ORG_LEAD, [GET]),
+    "notifications:cycle_preview_html": (ORG_LEAD, [GET]),
+    "notifications:org_deliveries": (ORG_LEAD, [GET]),
+    "notifications:org_settings": (ORG_LEAD, [GET, POST]),
     "tokens": (SIGNED_IN, [GET, POST]),
     # Single sign-on: starting one with a provider that no organisation uses is
     # 404 for everyone; a callback without a pending sign-in is refused (400).
@@ -162,9 +174,15 @@ def world(
         ).pk
     except Exception:  # noqa: BLE001 - the token model's fields are the API's business
         token_pk = None
+    from notifications.models import Notification
+
+    notice = Notification.objects.create(
+        user=respondent_a, key="authz", category="reminder", title="Reminder"
+    )
     return {
         "org": org,
         "cycle": cycle,
+        "notification_pk": notice.pk,
         "assessment": assessment,
         "framework": framework,
         "capability": capability,
@@ -204,11 +222,15 @@ def _kwargs(name: str, path: str, w: dict) -> dict:
         "capability_key": w["capability"].key,
         "action": "close",
         "fmt": "csv",
+        "kind": "reminder",
+        "token": "not-a-signed-token",
         "provider_key": "nowhere",
         "key": "not-an-invitation-key",
     }
     if name == "token_revoke":
         values["pk"] = w["token_pk"]
+    if name == "notifications:open":
+        values["pk"] = w["notification_pk"]
     return {k: v for k, v in values.items() if f"<{k}>" in path or f":{k}>" in path}
 
 
