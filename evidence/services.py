@@ -1,0 +1,1177 @@
+"""Writes and workflows of the evidence app: uploads, ingestions, mappings,
+settings, invoice totals, recomputing the measures, suggestion decisions.
+
+The heavy work (reading FOCUS files) runs in ``ingestion_run`` in a Celery worker;
+it writes nothing until the files have passed every check, then replaces the
+periods they hold in one transaction. Errors are ``ValidationError`` with field
+messages (module constants, so tests assert them exactly).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+import secrets
+import time
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from functools import partial
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Max, Q
+from django.utils import timezone
+
+from assessment.models import Assessment, AuditEvent, Organization, Team
+from capabilities.models import Question
+
+from . import engine, focus, storage
+from .models import (
+    EvidencePeriod,
+    EvidenceSettings,
+    FolderSource,
+    Ingestion,
+    InvoiceSum,
+    InvoiceTotal,
+    MeasureValue,
+    SuggestionDecision,
+    TeamMapping,
+    Upload,
+)
+
+log = logging.getLogger(__name__)
+
+NAME_MAX = 255
+UPLOAD_TOO_LARGE_MSG = "The file is {size}; the limit is {limit}."
+UPLOAD_EMPTY_MSG = "The file is empty."
+UPLOAD_NAME_MSG = "Give the file's name."
+CHUNK_OFFSET_MSG = "The server has {received} bytes of this file; send from there."
+CHUNK_TOO_LARGE_MSG = "Send at most {limit} bytes per chunk."
+CHUNK_PAST_END_MSG = "The chunk goes past the end of the file ({size} bytes)."
+CHUNK_SHORT_MSG = "The chunk ended early: {written} of {length} bytes arrived."
+UPLOAD_NOT_RECEIVING_MSG = "This upload is {status}; start a new one."
+UPLOAD_INCOMPLETE_MSG = (
+    "{name}: {received} of {size} bytes arrived; send the rest first."
+)
+INGEST_NOTHING_MSG = "Choose at least one uploaded file."
+INGEST_UPLOAD_USED_MSG = "{name} is being read already."
+INGEST_UNREADABLE_MSG = "The files could not be read: {detail}"
+INGEST_FAILED_MSG = (
+    "Reading the files failed unexpectedly; the previous evidence is unchanged."
+)
+FOLDER_NOT_ALLOWED_MSG = (
+    "Point at an existing folder inside {roots}; the portal reads no other folders."
+)
+FOLDER_OFF_MSG = "Folder sources are off: set EVIDENCE_IMPORT_ROOTS to the folders the portal may read."
+FOLDER_EMPTY_MSG = "The folder holds no CSV, gzip'd CSV or Parquet file."
+MAPPING_TEAM_MSG = "Choose a team of this organisation."
+MAPPING_KIND_MSG = "Choose sub-account, tag or custom column."
+MAPPING_KEY_MSG = "Give the tag key."
+MAPPING_COLUMN_MSG = "Give a custom column starting with x_ (letters, digits and _)."
+MAPPING_KEY_CHARS_MSG = "A tag key is at most 128 printable characters."
+MAPPING_VALUE_MSG = "Give the value to match."
+MAPPING_DUPLICATE_MSG = "{rule} is mapped already (to {team})."
+MAPPING_NO_EVIDENCE_MSG = (
+    "Upload a FOCUS export first: a mapping is checked against the spend it catches."
+)
+MAPPING_CATCHES_NOTHING_MSG = (
+    "{rule} catches no spend in {period}'s evidence; check the value against the "
+    "sub-accounts, tags and columns listed below."
+)
+TAG_KEYS_MSG = "List tag keys separated by commas (at most 20, each 128 characters)."
+MAX_AGE_MSG = "Give a number of days from 1 to 3650."
+INVOICE_ID_MSG = "Give the invoice id."
+INVOICE_TOTAL_MSG = "Give the invoice total as a number, such as 12345.67."
+INVOICE_CSV_MSG = "Line {line}: {problem}"
+INVOICE_CSV_HEADER_MSG = (
+    "The CSV needs the columns invoice_id and total (currency is optional)."
+)
+INVOICE_CSV_EMPTY_MSG = "The CSV holds no invoice."
+DECISION_MSG = "Choose accept or answer otherwise."
+REASON_REQUIRED_MSG = "Say why the team's answer differs from its cost data."
+REASON_MAX = 2000
+REASON_TOO_LONG_MSG = f"Keep the reason under {REASON_MAX} characters."
+NO_SUGGESTION_MSG = "There is no measured suggestion for this question."
+ACCEPT_MISMATCH_MSG = (
+    "Save the suggested answer (score {score}) first; the saved answer is {answer}."
+)
+PROGRESS_WRITE_S = 1.0
+MAX_ATTEMPTS = 3
+
+
+def _audit(*, organization_id: int, user, action: str, summary: str, **detail) -> None:
+    AuditEvent.objects.create(
+        organization_id=organization_id,
+        actor=user if user is not None and user.is_authenticated else None,
+        action=action,
+        summary=summary[:500],
+        detail=detail,
+    )
+
+
+def _size(value: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{value:,} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1000
+    return str(value)
+
+
+def evidence_settings_get(*, organization: Organization) -> EvidenceSettings:
+    """The organisation's evidence settings (created with the defaults)."""
+    found, _created = EvidenceSettings.objects.get_or_create(
+        organization=organization,
+        defaults={"max_age_days": settings.EVIDENCE_MAX_AGE_DAYS},
+    )
+    return found
+
+
+# --- uploads --------------------------------------------------------------------
+
+
+def display_name(name: str) -> str:
+    """A file name as shown to people: its last path part, printable, shortened."""
+    name = re.split(r"[\\/]", name or "")[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    return name[:NAME_MAX]
+
+
+def upload_start(*, organization: Organization, user, name: str, size) -> Upload:
+    """Start a chunked upload of ``size`` bytes; refused over the size limit
+    before a single byte is sent."""
+    errors: dict[str, list[str]] = {}
+    shown = display_name(name)
+    if not shown:
+        errors["name"] = [UPLOAD_NAME_MSG]
+    try:
+        size = int(size)
+    except (TypeError, ValueError):
+        size = -1
+    limit = settings.EVIDENCE_UPLOAD_MAX_BYTES
+    if size <= 0:
+        errors["size"] = [UPLOAD_EMPTY_MSG]
+    elif size > limit:
+        errors["size"] = [
+            UPLOAD_TOO_LARGE_MSG.format(size=_size(size), limit=_size(limit))
+        ]
+    if errors:
+        raise ValidationError(errors)
+    upload = Upload.objects.create(
+        organization=organization, created_by=user, name=shown, size=size
+    )
+    storage.upload_path(upload).parent.mkdir(parents=True, exist_ok=True)
+    return upload
+
+
+def upload_append(*, upload: Upload, offset: int, stream, length: int) -> Upload:
+    """Append one chunk at ``offset``, which must be what the server has; a chunk
+    that arrives only in part is dropped, so the client sends it again."""
+    limit = settings.EVIDENCE_CHUNK_BYTES
+    if length > limit:
+        raise ValidationError({"chunk": [CHUNK_TOO_LARGE_MSG.format(limit=limit)]})
+    with transaction.atomic():
+        locked = Upload.objects.select_for_update().get(pk=upload.pk)
+        if locked.status != Upload.Status.RECEIVING:
+            raise ValidationError(
+                {
+                    "upload": [
+                        UPLOAD_NOT_RECEIVING_MSG.format(
+                            status=locked.get_status_display().lower()
+                        )
+                    ]
+                }
+            )
+        if offset != locked.received:
+            raise ValidationError(
+                {"offset": [CHUNK_OFFSET_MSG.format(received=locked.received)]}
+            )
+        if offset + length > locked.size:
+            raise ValidationError(
+                {"chunk": [CHUNK_PAST_END_MSG.format(size=locked.size)]}
+            )
+        written = storage.append(storage.upload_path(locked), offset, stream, length)
+        if written != length:
+            raise ValidationError(
+                {"chunk": [CHUNK_SHORT_MSG.format(written=written, length=length)]}
+            )
+        locked.received = offset + written
+        if locked.received == locked.size:
+            locked.status = Upload.Status.COMPLETE
+        locked.save(update_fields=["received", "status", "updated_at"])
+    return locked
+
+
+def upload_abort(*, upload: Upload) -> None:
+    """Stop an upload and delete what arrived."""
+    Upload.objects.filter(pk=upload.pk).update(status=Upload.Status.ABORTED)
+    storage.remove(storage.upload_path(upload))
+
+
+# --- ingestions -------------------------------------------------------------------
+
+
+def _enqueue_ingestion(ingestion_id: int) -> None:
+    from .tasks import ingestion_run as ingestion_run_task
+
+    try:
+        ingestion_run_task.delay(ingestion_id)
+    except Exception:  # noqa: BLE001 - a broker outage: the sweeper starts it later
+        log.warning("could not enqueue ingestion %s; the sweeper will", ingestion_id)
+
+
+@transaction.atomic
+def ingestion_start(
+    *, organization: Organization, user, uploads: list[Upload]
+) -> Ingestion:
+    """Queue the reading of complete uploads (the files of one or more billing
+    periods); a worker starts it once the transaction commits."""
+    if not uploads:
+        raise ValidationError({"uploads": [INGEST_NOTHING_MSG]})
+    errors = []
+    for upload in uploads:
+        if upload.organization_id != organization.pk:
+            raise Upload.DoesNotExist("No such upload.")
+        if upload.status != Upload.Status.COMPLETE:
+            errors.append(
+                UPLOAD_INCOMPLETE_MSG.format(
+                    name=upload.name, received=upload.received, size=upload.size
+                )
+            )
+    busy = Ingestion.objects.filter(
+        uploads__in=uploads,
+        status__in=[Ingestion.Status.QUEUED, Ingestion.Status.RUNNING],
+    ).values_list("uploads__name", flat=True)
+    errors += [INGEST_UPLOAD_USED_MSG.format(name=name) for name in busy]
+    if errors:
+        raise ValidationError({"uploads": errors})
+    ingestion = Ingestion.objects.create(
+        organization=organization,
+        created_by=user,
+        files=[{"name": u.name, "size": u.size} for u in uploads],
+    )
+    ingestion.uploads.set(uploads)
+    _audit(
+        organization_id=organization.pk,
+        user=user,
+        action="evidence.ingest",
+        summary=f"Queued reading of {', '.join(u.name for u in uploads)}",
+        ingestion_id=ingestion.pk,
+    )
+    transaction.on_commit(partial(_enqueue_ingestion, ingestion.pk))
+    return ingestion
+
+
+def _claim(ingestion_id: int) -> str | None:
+    """Take the ingestion for this worker: queued ones, and running ones whose
+    worker stopped reporting. Returns the claim, or None if another has it."""
+    token = secrets.token_hex(16)
+    stale = timezone.now() - timedelta(seconds=settings.EVIDENCE_STALE_AFTER_S)
+    claimed = Ingestion.objects.filter(
+        Q(status=Ingestion.Status.QUEUED)
+        | Q(status=Ingestion.Status.RUNNING, heartbeat_at__lt=stale),
+        pk=ingestion_id,
+        attempts__lt=MAX_ATTEMPTS,
+    ).update(
+        status=Ingestion.Status.RUNNING,
+        stage=Ingestion.Stage.CHECKING,
+        claim=token,
+        attempts=F("attempts") + 1,
+        heartbeat_at=timezone.now(),
+        started_at=timezone.now(),
+        rows_read=0,
+        rows_per_second=None,
+        errors=[],
+    )
+    return token if claimed == 1 else None
+
+
+class _Reporter:
+    """Writes an ingestion's stage and progress, at most once a second; raises
+    ``LostClaim`` when another worker has taken the ingestion over."""
+
+    class LostClaim(Exception):
+        pass
+
+    def __init__(self, ingestion_id: int, claim: str):
+        self.ingestion_id, self.claim = ingestion_id, claim
+        self.started = time.monotonic()
+        self.last_write = 0.0
+        self.rows_total = None
+
+    def write(self, **fields) -> None:
+        fields["heartbeat_at"] = timezone.now()
+        updated = Ingestion.objects.filter(
+            pk=self.ingestion_id, claim=self.claim
+        ).update(**fields)
+        if updated != 1:
+            raise self.LostClaim()
+
+    def stage(self, stage: str, **fields) -> None:
+        self.write(stage=stage, **fields)
+
+    def reading(self, percent: float) -> None:
+        """Called from DuckDB's progress thread: its own database connection."""
+        now = time.monotonic()
+        if now - self.last_write < PROGRESS_WRITE_S or not self.rows_total:
+            return
+        self.last_write = now
+        rows = int(self.rows_total * min(percent, 100.0) / 100)
+        elapsed = max(now - self.started, 1e-6)
+        try:
+            self.write(rows_read=rows, rows_per_second=rows / elapsed)
+        except self.LostClaim:
+            pass
+        finally:
+            from django.db import connection
+
+            connection.close()
+
+
+def _sources(ingestion: Ingestion) -> list[engine.SourceFile]:
+    if ingestion.folder_id:
+        folder = storage.folder_resolve(ingestion.folder.path)
+        if folder is None:
+            raise engine.FocusInputError(
+                [FOLDER_NOT_ALLOWED_MSG.format(roots=_roots_text())]
+            )
+        return [
+            engine.SourceFile(path=str(p), name=str(p.relative_to(folder)))
+            for p in storage.folder_files(folder)
+        ]
+    return [
+        engine.SourceFile(path=str(storage.upload_path(u)), name=u.name)
+        for u in ingestion.uploads.order_by("created_at")
+    ]
+
+
+def _connect():
+    return engine.connect(
+        memory_limit=settings.EVIDENCE_DUCKDB_MEMORY_LIMIT,
+        threads=settings.EVIDENCE_DUCKDB_THREADS,
+        temp_dir=str(storage.temp_dir()),
+    )
+
+
+def ingestion_run(*, ingestion_id: int) -> str:
+    """Read an ingestion's files and replace the billing periods they hold.
+
+    Idempotent: a finished ingestion is left alone; one that another worker holds
+    is skipped. Bad files fail it with every message, and nothing else changes.
+    """
+    claim = _claim(ingestion_id)
+    if claim is None:
+        return "skipped"
+    reporter = _Reporter(ingestion_id, claim)
+    ingestion = Ingestion.objects.select_related("organization", "folder").get(
+        pk=ingestion_id
+    )
+    out_dir = storage.cube_dir(ingestion.organization_id, ingestion.pk)
+    try:
+        con = _connect()
+        try:
+            sources = _sources(ingestion)
+            if not sources:
+                raise engine.FocusInputError([FOLDER_EMPTY_MSG])
+            infos = engine.inspect_files(con, sources)
+            reporter.rows_total = sum(i.estimated_rows for i in infos)
+            reporter.stage(
+                Ingestion.Stage.READING,
+                rows_total=reporter.rows_total,
+                focus_version=infos[0].version,
+                files=[
+                    {"name": i.source.name, "size": i.size, "format": i.format}
+                    for i in infos
+                ],
+            )
+            cube = engine.build_cube(con, infos, progress=reporter.reading)
+            reporter.stage(
+                Ingestion.Stage.COMPUTING,
+                rows_read=cube.rows,
+                rows_total=cube.rows,
+                rows_per_second=cube.rows / max(cube.seconds, 1e-6),
+            )
+            storage.remove(out_dir)
+            paths = engine.write_period_cubes(con, str(out_dir), cube.custom)
+            invoices = engine.invoice_sums(con, "cube")
+        finally:
+            con.close()
+        reporter.stage(Ingestion.Stage.SAVING)
+        _replace_periods(ingestion, claim, infos[0].version, cube, paths, invoices)
+    except engine.FocusInputError as error:
+        storage.remove(out_dir)
+        _fail(ingestion_id, claim, error.messages)
+        return "failed"
+    except reporter.LostClaim:
+        return "taken over"
+    except Exception:
+        storage.remove(out_dir)
+        log.exception("ingestion %s failed", ingestion_id)
+        _fail(ingestion_id, claim, [INGEST_FAILED_MSG])
+        raise
+    return "succeeded"
+
+
+def _fail(ingestion_id: int, claim: str, messages: list[str]) -> None:
+    Ingestion.objects.filter(pk=ingestion_id, claim=claim).update(
+        status=Ingestion.Status.FAILED,
+        stage=Ingestion.Stage.FAILED,
+        errors=list(messages)[:50],
+        finished_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+    )
+
+
+def _replace_periods(ingestion, claim, version, cube, paths, invoices) -> None:
+    """One transaction: the periods of this ingestion replace the stored ones,
+    the measures of every period are recomputed, the ingestion is marked done."""
+    organization = ingestion.organization
+    old_cubes: list[str] = []
+    with transaction.atomic():
+        # One writer of an organisation's evidence at a time.
+        Organization.objects.select_for_update().filter(pk=organization.pk).first()
+        if not Ingestion.objects.filter(pk=ingestion.pk, claim=claim).exists():
+            return
+        starts = [p["period_start"] for p in cube.periods]
+        replaced = EvidencePeriod.objects.filter(
+            organization=organization, period_start__in=starts
+        )
+        old_cubes = list(replaced.values_list("cube", flat=True))
+        replaced.delete()
+        now = timezone.now()
+        periods = EvidencePeriod.objects.bulk_create(
+            EvidencePeriod(
+                organization=organization,
+                ingestion=ingestion,
+                period_start=p["period_start"],
+                period_end=p["period_end"],
+                focus_version=version,
+                providers=p["providers"],
+                currencies=p["currencies"],
+                rows=p["rows"],
+                effective_cost=p["effective_cost"],
+                billed_cost=p["billed_cost"],
+                cube=storage.relative(paths[p["period_start"]]),
+                computed_at=now,
+            )
+            for p in cube.periods
+        )
+        by_start = {p.period_start: p for p in periods}
+        InvoiceSum.objects.bulk_create(
+            InvoiceSum(
+                period=by_start[i["period_start"]],
+                invoice_id=i["invoice_id"][:200],
+                billing_account_id=i["billing_account_id"][:200],
+                currency=i["currency"][:8],
+                billed_cost=i["billed_cost"],
+                corrections=i["corrections"],
+            )
+            for i in invoices
+        )
+        _recompute(organization, missing_by_start={s: cube.missing for s in starts})
+        Ingestion.objects.filter(pk=ingestion.pk).update(
+            status=Ingestion.Status.SUCCEEDED,
+            stage=Ingestion.Stage.DONE,
+            periods=[s.isoformat() for s in sorted(starts)],
+            providers=sorted(
+                {p for period in cube.periods for p in period["providers"]}
+            ),
+            finished_at=now,
+            heartbeat_at=now,
+        )
+        _audit(
+            organization_id=organization.pk,
+            user=ingestion.created_by,
+            action="evidence.ingested",
+            summary=(
+                f"Evidence for {', '.join(f'{s:%B %Y}' for s in sorted(starts))} "
+                f"from {cube.rows:,} rows"
+            ),
+            ingestion_id=ingestion.pk,
+        )
+        transaction.on_commit(partial(_remove_files, old_cubes))
+
+
+def _remove_files(relative_paths: list[str]) -> None:
+    for rel in relative_paths:
+        try:
+            storage.remove(storage.absolute(rel))
+        except ValueError:
+            continue
+
+
+def ingestions_sweep() -> int:
+    """Enqueue every queued ingestion nobody started and every running one whose
+    worker went silent (crashed, killed); fail those out of attempts."""
+    stale = timezone.now() - timedelta(seconds=settings.EVIDENCE_STALE_AFTER_S)
+    waiting = Q(status=Ingestion.Status.QUEUED, created_at__lt=stale) | Q(
+        status=Ingestion.Status.RUNNING, heartbeat_at__lt=stale
+    )
+    exhausted = Ingestion.objects.filter(waiting, attempts__gte=MAX_ATTEMPTS)
+    for ingestion_id in exhausted.values_list("pk", flat=True):
+        _fail(
+            ingestion_id,
+            Ingestion.objects.get(pk=ingestion_id).claim,
+            [INGEST_FAILED_MSG],
+        )
+    ids = list(
+        Ingestion.objects.filter(waiting, attempts__lt=MAX_ATTEMPTS).values_list(
+            "pk", flat=True
+        )
+    )
+    for ingestion_id in ids:
+        _enqueue_ingestion(ingestion_id)
+    return len(ids)
+
+
+# --- the measures -------------------------------------------------------------------
+
+
+def team_closure(*, organization_id: int) -> list[tuple[int, int]]:
+    """(node, ancestor) pairs for every team and business unit, itself included."""
+    parents = dict(
+        Team.objects.filter(organization_id=organization_id).values_list(
+            "id", "parent_id"
+        )
+    )
+    pairs = []
+    for node in parents:
+        seen, current = set(), node
+        while current is not None and current not in seen:
+            seen.add(current)
+            pairs.append((node, current))
+            current = parents.get(current)
+    return pairs
+
+
+def mapping_rules(*, organization_id: int) -> list[dict]:
+    return list(
+        TeamMapping.objects.filter(organization_id=organization_id)
+        .order_by("position", "id")
+        .values("position", "team_id", "kind", "key", "value")
+    )
+
+
+def _recompute(
+    organization: Organization, missing_by_start: dict | None = None
+) -> None:
+    """Recompute every stored period's measures from its summary, in the caller's
+    transaction (rows of a period replaced as a whole)."""
+    periods = list(
+        EvidencePeriod.objects.filter(organization=organization).order_by(
+            "period_start"
+        )
+    )
+    MeasureValue.objects.filter(period__organization=organization).delete()
+    if not periods:
+        return
+    evidence_settings = evidence_settings_get(organization=organization)
+    paths = [str(storage.absolute(p.cube)) for p in periods]
+    totals = dict(
+        InvoiceTotal.objects.filter(organization=organization).values_list(
+            "invoice_id", "total"
+        )
+    )
+    con = _connect()
+    try:
+        relation = engine.cube_relation(paths)
+        missing = _missing_columns(con, relation, missing_by_start)
+        frame = engine.compute_measures(
+            con,
+            relation,
+            rules=mapping_rules(organization_id=organization.pk),
+            tree=team_closure(organization_id=organization.pk),
+            required_keys=list(evidence_settings.required_tag_keys),
+            invoice_totals=totals,
+            missing=missing,
+        )
+    finally:
+        con.close()
+    by_start = {p.period_start: p for p in periods}
+    valid_teams = set(
+        Team.objects.filter(organization=organization).values_list("id", flat=True)
+    )
+    MeasureValue.objects.bulk_create(
+        MeasureValue(
+            period=by_start[row.period_start],
+            team_id=None
+            if row.node_id != row.node_id or row.node_id is None
+            else int(row.node_id),
+            measure=row.measure,
+            value=None if row.value != row.value else row.value,
+            numerator=_quantize(row.numerator),
+            denominator=_quantize(row.denominator),
+            note=row.note or "",
+        )
+        for row in frame.itertuples(index=False)
+        if row.period_start in by_start
+        and (
+            row.node_id != row.node_id
+            or row.node_id is None
+            or int(row.node_id) in valid_teams
+        )
+    )
+    EvidenceSettings.objects.filter(pk=evidence_settings.pk).update(
+        computed_generation=F("generation"), computed_at=timezone.now()
+    )
+
+
+def _missing_columns(con, relation: str, missing_by_start) -> set[str]:
+    """Optional FOCUS columns no stored export carries: summaries keep a column
+    when any file had it, so a column of all nulls in every summary is missing."""
+    columns = {
+        row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+    }
+    checks = [
+        c for c in focus.OPTIONAL_COLUMNS if c in columns and c in engine.DIMENSIONS
+    ]
+    missing = {
+        c for c in focus.OPTIONAL_COLUMNS if c not in columns and c in engine.DIMENSIONS
+    }
+    if checks:
+        counts = con.execute(
+            "SELECT "
+            + ", ".join(f"count({engine.quote_ident(c)})" for c in checks)
+            + f" FROM {relation}"
+        ).fetchone()
+        missing |= {c for c, n in zip(checks, counts, strict=True) if n == 0}
+    if missing_by_start:
+        # What the files just read lacked, even where a value could be null anyway.
+        for columns_missing in missing_by_start.values():
+            missing |= {c for c in columns_missing if c in engine.DIMENSIONS} & missing
+    return missing
+
+
+def _quantize(value):
+    if value is None or value != value:
+        return None
+    return Decimal(value).quantize(Decimal("0.000001"))
+
+
+def measures_mark_stale(*, organization: Organization) -> None:
+    """The inputs of the measures changed: recompute them after commit."""
+    evidence_settings = evidence_settings_get(organization=organization)
+    EvidenceSettings.objects.filter(pk=evidence_settings.pk).update(
+        generation=F("generation") + 1
+    )
+    transaction.on_commit(partial(_enqueue_recompute, organization.pk))
+
+
+def _enqueue_recompute(organization_id: int) -> None:
+    from .tasks import measures_recompute as measures_recompute_task
+
+    try:
+        measures_recompute_task.delay(organization_id)
+    except Exception:  # noqa: BLE001 - a broker outage: the sweeper catches up
+        log.warning(
+            "could not enqueue the measures of organisation %s", organization_id
+        )
+
+
+def measures_recompute(*, organization_id: int) -> bool:
+    """Recompute an organisation's measures if its inputs changed since the last
+    computation (idempotent)."""
+    with transaction.atomic():
+        organization = (
+            Organization.objects.select_for_update().filter(pk=organization_id).first()
+        )
+        if organization is None:
+            return False
+        current = evidence_settings_get(organization=organization)
+        if current.computed_generation >= current.generation:
+            return False
+        _recompute(organization)
+    return True
+
+
+def measures_sweep() -> int:
+    """Enqueue the recomputation of every organisation whose measures are stale."""
+    ids = list(
+        EvidenceSettings.objects.filter(
+            computed_generation__lt=F("generation")
+        ).values_list("organization_id", flat=True)
+    )
+    for organization_id in ids:
+        _enqueue_recompute(organization_id)
+    return len(ids)
+
+
+# --- settings and invoice totals --------------------------------------------------
+
+
+def parse_tag_keys(text) -> list[str]:
+    """``"CostCenter, Owner"`` -> ["CostCenter", "Owner"] (order kept, no repeats)."""
+    items = text if isinstance(text, list) else str(text or "").split(",")
+    keys: list[str] = []
+    for item in items:
+        key = str(item).strip()
+        if not key:
+            continue
+        if len(key) > 128 or not key.isprintable():
+            raise ValidationError({"required_tag_keys": [TAG_KEYS_MSG]})
+        if key not in keys:
+            keys.append(key)
+    if len(keys) > 20:
+        raise ValidationError({"required_tag_keys": [TAG_KEYS_MSG]})
+    return keys
+
+
+@transaction.atomic
+def evidence_settings_update(
+    *, organization: Organization, user, required_tag_keys, max_age_days
+) -> EvidenceSettings:
+    """Set the required tag keys and the maximum age; recomputes the measures."""
+    errors = {}
+    try:
+        keys = parse_tag_keys(required_tag_keys)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    try:
+        days = int(max_age_days)
+        if not 1 <= days <= 3650:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["max_age_days"] = [MAX_AGE_MSG]
+    if errors:
+        raise ValidationError(errors)
+    current = evidence_settings_get(organization=organization)
+    changed_keys = keys != list(current.required_tag_keys)
+    current.required_tag_keys = keys
+    current.max_age_days = days
+    current.save(update_fields=["required_tag_keys", "max_age_days", "updated_at"])
+    _audit(
+        organization_id=organization.pk,
+        user=user,
+        action="evidence.settings",
+        summary=f"Evidence settings: tags {', '.join(keys) or '(any)'}, stale after {days} days",
+    )
+    if changed_keys:
+        measures_mark_stale(organization=organization)
+    return current
+
+
+def _clean_total(value) -> Decimal:
+    try:
+        total = Decimal(str(value).strip().replace(",", ""))
+    except (InvalidOperation, ValueError):
+        raise ValidationError({"total": [INVOICE_TOTAL_MSG]}) from None
+    if not total.is_finite() or abs(total) >= Decimal("1e15"):
+        raise ValidationError({"total": [INVOICE_TOTAL_MSG]})
+    return total.quantize(Decimal("0.0001"))
+
+
+@transaction.atomic
+def invoice_total_set(
+    *, organization: Organization, user, invoice_id: str, total, currency: str = ""
+) -> InvoiceTotal:
+    """Enter (or correct) an invoice's total; recomputes the reconciliation."""
+    invoice_id = (invoice_id or "").strip()
+    errors = {}
+    if not invoice_id or len(invoice_id) > 200:
+        errors["invoice_id"] = [INVOICE_ID_MSG]
+    try:
+        amount = _clean_total(total)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    entry, _created = InvoiceTotal.objects.update_or_create(
+        organization=organization,
+        invoice_id=invoice_id,
+        defaults={
+            "total": amount,
+            "currency": (currency or "").strip()[:8],
+            "entered_by": user,
+        },
+    )
+    measures_mark_stale(organization=organization)
+    return entry
+
+
+@transaction.atomic
+def invoice_totals_import(*, organization: Organization, user, data: bytes) -> int:
+    """Invoice totals from a CSV (invoice_id,total[,currency]), all or nothing."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError({"file": [INVOICE_CSV_HEADER_MSG]}) from None
+    reader = csv.DictReader(io.StringIO(text))
+    fields = {(f or "").strip().lower() for f in reader.fieldnames or []}
+    if not {"invoice_id", "total"} <= fields:
+        raise ValidationError({"file": [INVOICE_CSV_HEADER_MSG]})
+    rows, errors = [], []
+    for line, row in enumerate(reader, start=2):
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+        try:
+            if not row.get("invoice_id"):
+                raise ValidationError({"invoice_id": [INVOICE_ID_MSG]})
+            rows.append(
+                (
+                    row["invoice_id"][:200],
+                    _clean_total(row.get("total")),
+                    row.get("currency", "")[:8],
+                )
+            )
+        except ValidationError as error:
+            errors.append(
+                INVOICE_CSV_MSG.format(line=line, problem=" ".join(error.messages))
+            )
+    if errors:
+        raise ValidationError({"file": errors[:20]})
+    if not rows:
+        raise ValidationError({"file": [INVOICE_CSV_EMPTY_MSG]})
+    for invoice_id, total, currency in rows:
+        InvoiceTotal.objects.update_or_create(
+            organization=organization,
+            invoice_id=invoice_id,
+            defaults={"total": total, "currency": currency, "entered_by": user},
+        )
+    _audit(
+        organization_id=organization.pk,
+        user=user,
+        action="evidence.invoices",
+        summary=f"Imported {len(rows)} invoice totals",
+    )
+    measures_mark_stale(organization=organization)
+    return len(rows)
+
+
+@transaction.atomic
+def invoice_total_delete(*, entry: InvoiceTotal) -> None:
+    organization = entry.organization
+    entry.delete()
+    measures_mark_stale(organization=organization)
+
+
+# --- team mapping -------------------------------------------------------------------
+
+
+def _clean_rule(
+    *, organization: Organization, team, kind: str, key: str, value: str
+) -> dict:
+    errors: dict[str, list[str]] = {}
+    if team is None or team.organization_id != organization.pk:
+        errors["team"] = [MAPPING_TEAM_MSG]
+    if kind not in TeamMapping.Kind.values:
+        errors["kind"] = [MAPPING_KIND_MSG]
+    key = (key or "").strip()
+    value = (value or "").strip()
+    if kind == TeamMapping.Kind.SUB_ACCOUNT:
+        key = ""
+    elif kind == TeamMapping.Kind.TAG:
+        if not key:
+            errors["key"] = [MAPPING_KEY_MSG]
+        elif len(key) > 128 or not key.isprintable():
+            errors["key"] = [MAPPING_KEY_CHARS_MSG]
+    elif kind == TeamMapping.Kind.COLUMN and not focus.CUSTOM_COLUMN.match(key):
+        errors["key"] = [MAPPING_COLUMN_MSG]
+    if not value or len(value) > 256:
+        errors["value"] = [MAPPING_VALUE_MSG]
+    if errors:
+        raise ValidationError(errors)
+    return {"kind": kind, "key": key, "value": value}
+
+
+def describe_rule(kind: str, key: str, value: str) -> str:
+    return TeamMapping(kind=kind, key=key, value=value).describe()
+
+
+def latest_period(*, organization: Organization) -> EvidencePeriod | None:
+    return (
+        EvidencePeriod.objects.filter(organization=organization)
+        .order_by("-period_start")
+        .first()
+    )
+
+
+def mapping_preview(
+    *, organization: Organization, candidate: dict | None = None
+) -> dict:
+    """Spend caught and attributed per rule in the latest period, the total and
+    what is left unmapped; with ``candidate`` (a rule not saved yet) as the last
+    rule. None when there is no evidence yet."""
+    period = latest_period(organization=organization)
+    if period is None:
+        return None
+    rules = mapping_rules(organization_id=organization.pk)
+    if candidate is not None:
+        last = max((r["position"] for r in rules), default=0) + 1
+        rules = [*rules, {**candidate, "position": last}]
+    con = _connect()
+    try:
+        relation = engine.cube_relation([str(storage.absolute(period.cube))])
+        preview = engine.mapping_preview(con, relation, rules)
+    finally:
+        con.close()
+    preview["period"] = period
+    preview["candidate_position"] = rules[-1]["position"] if candidate else None
+    return preview
+
+
+def mapping_dimensions(*, organization: Organization) -> dict | None:
+    """What the latest period offers to map: sub-accounts, tags, custom columns."""
+    period = latest_period(organization=organization)
+    if period is None:
+        return None
+    con = _connect()
+    try:
+        found = engine.dimensions(
+            con, engine.cube_relation([str(storage.absolute(period.cube))])
+        )
+    finally:
+        con.close()
+    found["period"] = period
+    return found
+
+
+@transaction.atomic
+def mapping_add(
+    *, organization: Organization, user, team, kind: str, key: str = "", value: str
+) -> TeamMapping:
+    """Map a sub-account, tag value or custom column value to a team; refused when
+    it catches no spend in the latest evidence."""
+    rule = _clean_rule(
+        organization=organization, team=team, kind=kind, key=key, value=value
+    )
+    existing = (
+        TeamMapping.objects.filter(organization=organization, **rule)
+        .select_related("team")
+        .first()
+    )
+    text = describe_rule(**rule)
+    if existing is not None:
+        raise ValidationError(
+            {
+                "value": [
+                    MAPPING_DUPLICATE_MSG.format(rule=text, team=existing.team.name)
+                ]
+            }
+        )
+    preview = mapping_preview(
+        organization=organization, candidate={"team_id": team.pk, **rule}
+    )
+    if preview is None:
+        raise ValidationError({"value": [MAPPING_NO_EVIDENCE_MSG]})
+    if not preview["caught"].get(preview["candidate_position"]):
+        raise ValidationError(
+            {
+                "value": [
+                    MAPPING_CATCHES_NOTHING_MSG.format(
+                        rule=text, period=f"{preview['period'].period_start:%B %Y}"
+                    )
+                ]
+            }
+        )
+    position = (
+        TeamMapping.objects.filter(organization=organization).aggregate(
+            m=Max("position")
+        )["m"]
+        or 0
+    ) + 1
+    mapping = TeamMapping.objects.create(
+        organization=organization, team=team, position=position, created_by=user, **rule
+    )
+    _audit(
+        organization_id=organization.pk,
+        user=user,
+        action="evidence.mapping_add",
+        summary=f"Mapped {text} to {team.name}",
+        mapping_id=mapping.pk,
+    )
+    measures_mark_stale(organization=organization)
+    return mapping
+
+
+@transaction.atomic
+def mapping_remove(*, mapping: TeamMapping, user) -> None:
+    organization = mapping.organization
+    _audit(
+        organization_id=organization.pk,
+        user=user,
+        action="evidence.mapping_remove",
+        summary=f"Removed the mapping {mapping.describe()}",
+    )
+    mapping.delete()
+    measures_mark_stale(organization=organization)
+
+
+# --- folder sources -----------------------------------------------------------------
+
+
+def _roots_text() -> str:
+    roots = [str(p) for p in storage.import_roots()]
+    return ", ".join(roots) if roots else "(none configured)"
+
+
+@transaction.atomic
+def folder_source_add(
+    *, organization: Organization, user, name: str, path: str
+) -> FolderSource:
+    """A server folder that holds a provider's scheduled exports (inside the
+    configured import roots); it is read at once and whenever its files change."""
+    if not storage.import_roots():
+        raise ValidationError({"path": [FOLDER_OFF_MSG]})
+    resolved = storage.folder_resolve(path)
+    if resolved is None:
+        raise ValidationError(
+            {"path": [FOLDER_NOT_ALLOWED_MSG.format(roots=_roots_text())]}
+        )
+    if not storage.folder_files(resolved):
+        raise ValidationError({"path": [FOLDER_EMPTY_MSG]})
+    folder, _created = FolderSource.objects.update_or_create(
+        organization=organization,
+        path=str(resolved),
+        defaults={
+            "name": (name or resolved.name).strip()[:120],
+            "enabled": True,
+            "created_by": user,
+        },
+    )
+    _audit(
+        organization_id=organization.pk,
+        user=user,
+        action="evidence.folder_add",
+        summary=f"Folder source {folder.name}",
+    )
+    folder_source_scan(folder=folder, user=user, force=True)
+    return folder
+
+
+def folder_source_scan(
+    *, folder: FolderSource, user=None, force: bool = False
+) -> Ingestion | None:
+    """Queue an ingestion of the folder when its files changed (or ``force``)."""
+    with transaction.atomic():
+        locked = FolderSource.objects.select_for_update().get(pk=folder.pk)
+        resolved = storage.folder_resolve(locked.path)
+        files = storage.folder_files(resolved) if resolved else []
+        signature = storage.folder_signature(files)
+        locked.last_scanned_at = timezone.now()
+        changed = force or signature != locked.signature
+        busy = Ingestion.objects.filter(
+            folder=locked,
+            status__in=[Ingestion.Status.QUEUED, Ingestion.Status.RUNNING],
+        ).exists()
+        if not files or not changed or busy:
+            locked.save(update_fields=["last_scanned_at"])
+            return None
+        locked.signature = signature
+        locked.save(update_fields=["last_scanned_at", "signature"])
+        ingestion = Ingestion.objects.create(
+            organization_id=locked.organization_id,
+            created_by=user,
+            folder=locked,
+            files=[
+                {"name": str(p.relative_to(resolved)), "size": p.stat().st_size}
+                for p in files
+            ],
+        )
+        transaction.on_commit(partial(_enqueue_ingestion, ingestion.pk))
+    return ingestion
+
+
+def folder_sources_scan() -> int:
+    """Scan every enabled folder source (beat, every 15 minutes)."""
+    queued = 0
+    for folder in FolderSource.objects.filter(enabled=True):
+        if folder_source_scan(folder=folder) is not None:
+            queued += 1
+    return queued
+
+
+def storage_clean(*, older_than: timedelta = timedelta(days=7)) -> int:
+    """Delete unfinished uploads older than ``older_than``, uploads already read
+    into evidence, and summaries no period refers to any more."""
+    removed = 0
+    cutoff = timezone.now() - older_than
+    stale = Upload.objects.filter(
+        Q(status=Upload.Status.RECEIVING, updated_at__lt=cutoff)
+        | Q(status=Upload.Status.ABORTED)
+        | Q(ingestions__status=Ingestion.Status.SUCCEEDED, updated_at__lt=cutoff)
+    ).distinct()
+    for upload in stale:
+        storage.remove(storage.upload_path(upload))
+        removed += 1
+    stale.filter(~Q(status=Upload.Status.COMPLETE)).update(status=Upload.Status.ABORTED)
+    kept = {
+        str(storage.absolute(c).parent)
+        for c in EvidencePeriod.objects.values_list("cube", flat=True)
+    }
+    busy = set(
+        Ingestion.objects.filter(
+            status__in=[Ingestion.Status.QUEUED, Ingestion.Status.RUNNING]
+        ).values_list("organization_id", "pk")
+    )
+    cubes = storage.root() / "cubes"
+    if cubes.is_dir():
+        for org_dir in cubes.iterdir():
+            for run_dir in org_dir.iterdir() if org_dir.is_dir() else []:
+                ids = (org_dir.name, run_dir.name)
+                if str(run_dir.resolve()) in kept or any(
+                    (str(o), str(i)) == ids for o, i in busy
+                ):
+                    continue
+                storage.remove(run_dir)
+                removed += 1
+    return removed
+
+
+# --- suggestions ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def suggestion_decide(
+    *,
+    assessment: Assessment,
+    question: Question,
+    user,
+    decision: str,
+    reason: str = "",
+    suggestion,
+) -> SuggestionDecision:
+    """Record that the team accepted the measured suggestion (its saved answer
+    must be the suggested score) or answered otherwise, saying why."""
+    if suggestion is None:
+        raise ValidationError({"question": [NO_SUGGESTION_MSG]})
+    if decision not in SuggestionDecision.Decision.values:
+        raise ValidationError({"decision": [DECISION_MSG]})
+    reason = (reason or "").strip().replace("\r\n", "\n")
+    answer = (
+        assessment.answers.select_related("option").filter(question=question).first()
+    )
+    answer_score = (
+        answer.option.score if answer is not None and answer.option_id else None
+    )
+    if decision == SuggestionDecision.Decision.ACCEPTED:
+        if answer_score != suggestion.score:
+            shown = "not given" if answer_score is None else f"score {answer_score}"
+            raise ValidationError(
+                {
+                    "decision": [
+                        ACCEPT_MISMATCH_MSG.format(score=suggestion.score, answer=shown)
+                    ]
+                }
+            )
+        reason = ""
+    else:
+        if not reason:
+            raise ValidationError({"reason": [REASON_REQUIRED_MSG]})
+        if len(reason) > REASON_MAX:
+            raise ValidationError({"reason": [REASON_TOO_LONG_MSG]})
+    record, _created = SuggestionDecision.objects.update_or_create(
+        assessment=assessment,
+        question=question,
+        defaults={
+            "measure": suggestion.measure,
+            "period_start": suggestion.period_start,
+            "value": suggestion.value,
+            "suggested_score": suggestion.score,
+            "decision": decision,
+            "answer_score": answer_score,
+            "reason": reason,
+            "decided_by": user,
+        },
+    )
+    return record
