@@ -17,6 +17,7 @@ urlpatterns = [
     path("framework/", include("capabilities.urls")),
     path("", include("assessment.urls")),
     path("", include("benchmarks.urls")),
+    path("", include("evidence.urls")),
     path("api/", include("finops_portal.api_urls")),
     path("account/tokens/", tokens.tokens, name="tokens"),
     path(
