@@ -208,7 +208,7 @@ def expected(
             scopes[node] = part.loc[indexes]
         for node, scope in scopes.items():
 
-            def total(mask, column="ec"):
+            def total(mask, column="ec", scope=scope):
                 return sum(scope.loc[mask, column], Decimal(0))
 
             taggable = scope["taggable"]
