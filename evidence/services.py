@@ -298,7 +298,7 @@ class _Reporter:
     def __init__(self, ingestion_id: int, claim: str):
         self.ingestion_id, self.claim = ingestion_id, claim
         self.started = time.monotonic()
-        self.last_write = 0.0
+        self.last_write = self.started
         self.rows_total = None
 
     def write(self, **fields) -> None:
@@ -322,8 +322,8 @@ class _Reporter:
         elapsed = max(now - self.started, 1e-6)
         try:
             self.write(rows_read=rows, rows_per_second=rows / elapsed)
-        except self.LostClaim:
-            pass
+        except Exception:  # noqa: BLE001 - progress is best effort; the run goes on
+            log.debug("progress of ingestion %s not written", self.ingestion_id)
         finally:
             from django.db import connection
 

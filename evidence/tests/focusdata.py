@@ -320,3 +320,11 @@ def assert_matches(frame_of_portal: pd.DataFrame, wanted: dict) -> int:
             )
         compared += 1
     return compared
+
+
+def read_bytes(data: bytes) -> pd.DataFrame:
+    import io
+
+    return pd.read_csv(
+        io.BytesIO(data), dtype=str, keep_default_na=False, na_values=[""]
+    )
