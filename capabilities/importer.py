@@ -290,7 +290,9 @@ def _semantic_errors(data: dict) -> list[str]:
             ref(question, "lens", lenses, "lens", q_path)
             if _measure_well_formed(question.get("measure")):
                 # Shapes are the schema's business; order and ranges are checked here.
-                errors.extend(measure_problems(question["measure"], f"{q_path}.measure"))
+                errors.extend(
+                    measure_problems(question["measure"], f"{q_path}.measure")
+                )
             if not isinstance(question.get("options"), list):
                 continue
             scores: set = set()

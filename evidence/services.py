@@ -559,14 +559,17 @@ def _recompute(
 ) -> None:
     """Recompute every stored period's measures from its summary, in the caller's
     transaction (rows of a period replaced as a whole)."""
-    periods = list(
-        EvidencePeriod.objects.filter(organization=organization).order_by(
+    periods = [
+        period
+        for period in EvidencePeriod.objects.filter(organization=organization).order_by(
             "period_start"
         )
-    )
-    MeasureValue.objects.filter(period__organization=organization).delete()
+        if _cube_exists(period)
+    ]
     if not periods:
         return
+    # A period whose summary went missing keeps the figures it had.
+    MeasureValue.objects.filter(period__in=periods).delete()
     evidence_settings = evidence_settings_get(organization=organization)
     paths = [str(storage.absolute(p.cube)) for p in periods]
     totals = dict(
@@ -878,12 +881,21 @@ def describe_rule(kind: str, key: str, value: str) -> str:
     return TeamMapping(kind=kind, key=key, value=value).describe()
 
 
+def _cube_exists(period: EvidencePeriod) -> bool:
+    try:
+        return storage.absolute(period.cube).is_file()
+    except ValueError:
+        return False
+
+
 def latest_period(*, organization: Organization) -> EvidencePeriod | None:
-    return (
-        EvidencePeriod.objects.filter(organization=organization)
-        .order_by("-period_start")
-        .first()
-    )
+    """The newest period whose summary is on disk (a lost file is skipped)."""
+    for period in EvidencePeriod.objects.filter(organization=organization).order_by(
+        "-period_start"
+    )[:24]:
+        if _cube_exists(period):
+            return period
+    return None
 
 
 def mapping_preview(
@@ -1007,7 +1019,7 @@ def _roots_text() -> str:
 
 @transaction.atomic
 def folder_source_add(
-    *, organization: Organization, user, name: str, path: str
+    *, organization: Organization, user, path: str, name: str = ""
 ) -> FolderSource:
     """A server folder that holds a provider's scheduled exports (inside the
     configured import roots); it is read at once and whenever its files change."""

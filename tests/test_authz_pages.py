@@ -89,6 +89,17 @@ POLICY = {
     "benchmarks:targets": (ORG_LEAD, [GET, POST]),
     "benchmarks:export_team_scores": (ORG_LEAD, [GET]),
     "benchmarks:export_rollup": (ORG_LEAD, [GET]),
+    "evidence:overview": (ORG_LEAD, [GET]),
+    "evidence:upload": (ORG_LEAD, [GET]),
+    "evidence:ingestion": (ORG_LEAD, [GET]),
+    "evidence:mapping": (ORG_LEAD, [GET, POST]),
+    "evidence:mapping_delete": (ORG_LEAD, [GET, POST]),
+    "evidence:invoices": (ORG_LEAD, [GET, POST]),
+    "evidence:invoice_delete": (ORG_LEAD, [POST]),
+    "evidence:settings": (ORG_LEAD, [GET, POST]),
+    "evidence:folder_scan": (ORG_LEAD, [POST]),
+    "evidence:export": (ORG_LEAD, [GET]),
+    "evidence:suggestion_decide": (TEAM_A, [POST]),
     "tokens": (SIGNED_IN, [GET, POST]),
     "token_revoke": (TOKEN_OWNER, [POST]),
     # The API's description is public; its data is not.
@@ -152,7 +163,10 @@ def world(
         ).pk
     except Exception:  # noqa: BLE001 - the token model's fields are the API's business
         token_pk = None
+    from evidence.tests.factories import evidence_objects
+
     return {
+        **evidence_objects(org=org, team=team_a, user=lead),
         "org": org,
         "cycle": cycle,
         "assessment": assessment,
@@ -186,6 +200,10 @@ def _kwargs(name: str, path: str, w: dict) -> dict:
         "capability_key": w["capability"].key,
         "action": "close",
         "fmt": "csv",
+        "ingestion_id": w["ingestion"].pk,
+        "mapping_id": w["mapping"].pk,
+        "invoice_total_id": w["invoice_total"].pk,
+        "folder_id": w["folder"].pk,
     }
     if name == "token_revoke":
         values["pk"] = w["token_pk"]

@@ -91,7 +91,7 @@ class IngestionSerializer(serializers.ModelSerializer):
         }
 
     def get_url(self, obj) -> str:
-        return reverse("api:v1:evidence-ingestion-detail", args=[obj.pk])
+        return reverse("v1:evidence-ingestion-detail", args=[obj.pk])
 
 
 class MappingInputSerializer(StrictInputSerializer):

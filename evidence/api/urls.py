@@ -38,7 +38,11 @@ urlpatterns = [
     ),
     path(e + "periods/", views.PeriodListApi.as_view(), name="evidence-period-list"),
     path(e + "measures/", views.MeasureListApi.as_view(), name="evidence-measure-list"),
-    path(e + "settings/", views.SettingsApi.as_view(), name="evidence-settings"),
+    path(
+        e + "settings/<slug:slug>/",
+        views.SettingsApi.as_view(),
+        name="evidence-settings",
+    ),
     path(
         e + "invoice-totals/",
         views.InvoiceTotalListApi.as_view(),

@@ -411,13 +411,10 @@ class MeasureListApi(APIView):
 class SettingsApi(APIView):
     @extend_schema(
         summary="Read the evidence settings",
-        parameters=[ORGANIZATION_QUERY],
         responses={200: s.SettingsSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
     )
-    def get(self, request):
-        organization = _lead_organization(
-            request, request.query_params.get("organization")
-        )
+    def get(self, request, slug):
+        organization = _lead_organization(request, slug)
         return Response(
             s.SettingsSerializer(
                 services.evidence_settings_get(organization=organization)
@@ -426,7 +423,6 @@ class SettingsApi(APIView):
 
     @extend_schema(
         summary="Change the evidence settings",
-        parameters=[ORGANIZATION_QUERY],
         request=s.SettingsSerializer,
         responses={
             200: s.SettingsSerializer,
@@ -435,10 +431,8 @@ class SettingsApi(APIView):
             404: NOT_FOUND,
         },
     )
-    def patch(self, request):
-        organization = _lead_organization(
-            request, request.query_params.get("organization")
-        )
+    def patch(self, request, slug):
+        organization = _lead_organization(request, slug)
         current = services.evidence_settings_get(organization=organization)
         updated = services.evidence_settings_update(
             organization=organization,

@@ -72,3 +72,62 @@ def shifted(data: bytes, *, months: int) -> bytes:
         frame[column] = stamps.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     frame["InvoiceId"] = frame["InvoiceId"] + f"-m{months}"
     return frame.to_csv(index=False).encode()
+
+
+def evidence_objects(*, org, team, user) -> dict:
+    """One of each evidence object of ``org``, written directly (no files read):
+    for the authorisation matrices."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from evidence.models import (
+        EvidencePeriod,
+        FolderSource,
+        Ingestion,
+        InvoiceTotal,
+        MeasureValue,
+        TeamMapping,
+        Upload,
+    )
+
+    upload = Upload.objects.create(
+        organization=org,
+        created_by=user,
+        name="a.csv",
+        size=3,
+        received=3,
+        status="complete",
+    )
+    ingestion = Ingestion.objects.create(
+        organization=org, created_by=user, status="succeeded"
+    )
+    period = EvidencePeriod.objects.create(
+        organization=org,
+        ingestion=ingestion,
+        period_start=dt.date(2026, 5, 1),
+        period_end=dt.date(2026, 6, 1),
+        focus_version="1.3",
+        effective_cost=Decimal(100),
+        billed_cost=Decimal(100),
+        cube="cubes/none.parquet",
+        computed_at=timezone.now(),
+    )
+    MeasureValue.objects.create(
+        period=period, team=team, measure="tag_coverage", value=50
+    )
+    return {
+        "upload": upload,
+        "ingestion": ingestion,
+        "period": period,
+        "mapping": TeamMapping.objects.create(
+            organization=org, team=team, kind="tag", key="Owner", value="a", position=1
+        ),
+        "invoice_total": InvoiceTotal.objects.create(
+            organization=org, invoice_id="INV-1", total=Decimal("10.00")
+        ),
+        "folder": FolderSource.objects.create(
+            organization=org, name="f", path="/nonexistent"
+        ),
+    }
