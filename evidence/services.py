@@ -95,6 +95,7 @@ REASON_REQUIRED_MSG = "Say why the team's answer differs from its cost data."
 REASON_MAX = 2000
 REASON_TOO_LONG_MSG = f"Keep the reason under {REASON_MAX} characters."
 NO_SUGGESTION_MSG = "There is no measured suggestion for this question."
+DECISION_READ_ONLY_MSG = "This assessment cannot be changed any more."
 ACCEPT_MISMATCH_MSG = (
     "Save the suggested answer (score {score}) first; the saved answer is {answer}."
 )
@@ -224,10 +225,11 @@ def _enqueue_ingestion(ingestion_id: int) -> None:
 
 @transaction.atomic
 def ingestion_start(
-    *, organization: Organization, user, uploads: list[Upload]
+    *, organization: Organization, user, uploads: list[Upload], enqueue: bool = True
 ) -> Ingestion:
     """Queue the reading of complete uploads (the files of one or more billing
-    periods); a worker starts it once the transaction commits."""
+    periods); a worker starts it once the transaction commits (unless
+    ``enqueue`` is false: the caller runs it)."""
     if not uploads:
         raise ValidationError({"uploads": [INGEST_NOTHING_MSG]})
     errors = []
@@ -260,7 +262,8 @@ def ingestion_start(
         summary=f"Queued reading of {', '.join(u.name for u in uploads)}",
         ingestion_id=ingestion.pk,
     )
-    transaction.on_commit(partial(_enqueue_ingestion, ingestion.pk))
+    if enqueue:
+        transaction.on_commit(partial(_enqueue_ingestion, ingestion.pk))
     return ingestion
 
 
@@ -1147,6 +1150,8 @@ def suggestion_decide(
     must be the suggested score) or answered otherwise, saying why."""
     if suggestion is None:
         raise ValidationError({"question": [NO_SUGGESTION_MSG]})
+    if assessment.is_submitted or not assessment.cycle.is_open:
+        raise ValidationError({"assessment": [DECISION_READ_ONLY_MSG]})
     if decision not in SuggestionDecision.Decision.values:
         raise ValidationError({"decision": [DECISION_MSG]})
     reason = (reason or "").strip().replace("\r\n", "\n")

@@ -1,0 +1,91 @@
+"""What the evidence app adds to the pages of lower apps, through their slots:
+suggestions under the questions they inform, claimed vs measured on the team
+report and the lead dashboard, and the lead's navigation link.
+
+Each provider renders a template and returns its HTML (or None when there is
+nothing to show); ``apps.EvidenceConfig.ready`` registers them.
+"""
+
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from assessment.models import Organization
+
+from . import selectors
+
+
+def questionnaire_suggestions(request, *, assessment, questions) -> dict[int, str]:
+    """question id -> the measured suggestion shown under its options."""
+    found = selectors.suggestions_for(assessment=assessment, questions=questions)
+    if not found:
+        return {}
+    decisions = selectors.decisions_for(assessment=assessment, question_ids=list(found))
+    answers = {
+        a.question_id: a for a in assessment.answers.filter(question_id__in=list(found))
+    }
+    options = {
+        (q.pk, o.score): o for q in questions if q.pk in found for o in q.options.all()
+    }
+    html = {}
+    for position, (question_id, suggestion) in enumerate(found.items()):
+        answer = answers.get(question_id)
+        html[question_id] = render_to_string(
+            "evidence/_suggestion.html",
+            {
+                "assessment": assessment,
+                "suggestion": suggestion,
+                "option": options.get((question_id, suggestion.score)),
+                "decision": decisions.get(question_id),
+                "version": answer.version if answer else 0,
+                "with_script": position == 0,
+            },
+            request=request,
+        )
+    return html
+
+
+def team_report_section(request, *, assessment, is_lead) -> str | None:
+    """Claimed vs measured for one team: where its answers are above its data."""
+    rows = selectors.claimed_vs_measured(assessment=assessment)
+    if not rows:
+        return None
+    return render_to_string(
+        "evidence/_claimed_team.html",
+        {
+            "rows": rows,
+            "capabilities": selectors.capability_gaps(rows),
+            "above": sum(1 for r in rows if r["gap"] and r["gap"] > 0),
+            "is_lead": is_lead,
+            "assessment": assessment,
+        },
+        request=request,
+    )
+
+
+def dashboard_section(request, *, organization, cycle_id, unit_id) -> str | None:
+    """Claimed vs measured across the organisation's teams in a cycle."""
+    if cycle_id is None:
+        return None
+    claimed = selectors.org_claimed_vs_measured(
+        organization=organization, cycle_id=cycle_id, unit_id=unit_id
+    )
+    return render_to_string(
+        "evidence/_dashboard_section.html",
+        {"claimed": claimed, "org": organization},
+        request=request,
+    )
+
+
+def lead_nav_links(request, *, access):
+    """ "Evidence" in the lead's navigation, for the first organisation they lead."""
+    from assessment.slots import NavLink
+
+    if not (access.is_lead or access.is_staff):
+        return []
+    organizations = Organization.objects.order_by("name")
+    if not access.is_staff:
+        organizations = organizations.filter(id__in=access.lead_org_ids)
+    first = organizations.values_list("slug", flat=True).first()
+    if first is None:
+        return []
+    return [NavLink("Evidence", reverse("evidence:overview", args=[first]), "lead")]
