@@ -204,7 +204,8 @@ def run_with_progress(
     progress: Callable[[float], None] | None,
 ):
     """Execute ``sql``; meanwhile call ``progress(percent)`` every half second from
-    a second thread (DuckDB reports progress across its pipelines)."""
+    a second thread (DuckDB reports progress across its pipelines; -1 while it
+    cannot tell)."""
     if progress is None:
         return con.execute(sql)
     done = threading.Event()
@@ -214,9 +215,9 @@ def run_with_progress(
             try:
                 percent = con.query_progress()
             except duckdb.Error:
-                continue
-            if percent is not None and percent >= 0:
-                progress(float(percent))
+                percent = None
+            # -1: DuckDB cannot tell (a blocking phase); the caller still hears.
+            progress(-1.0 if percent is None or percent < 0 else float(percent))
 
     thread = threading.Thread(target=poll, name="duckdb-progress", daemon=True)
     thread.start()

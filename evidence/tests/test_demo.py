@@ -23,18 +23,27 @@ def northwind(shipped_framework):
 
 def team_value(name, measure):
     period = EvidencePeriod.objects.order_by("-period_start").first()
-    return MeasureValue.objects.get(period=period, team__name=name, measure=measure).value
+    return MeasureValue.objects.get(
+        period=period, team__name=name, measure=measure
+    ).value
 
 
 def test_the_generator_is_deterministic():
-    teams = [demo.DemoTeam("Payments API", "Commerce"), demo.DemoTeam("Kubernetes Platform", "Platform")]
+    teams = [
+        demo.DemoTeam("Payments API", "Commerce"),
+        demo.DemoTeam("Kubernetes Platform", "Platform"),
+    ]
     first = demo.to_csv(demo.generate(teams, today=TODAY)["aws"])
     assert first == demo.to_csv(demo.generate(teams, today=TODAY)["aws"])
     assert first.startswith(b"BillingAccountId,")
 
 
 def test_the_last_three_complete_months_are_generated():
-    assert demo.months(TODAY) == [dt.date(2026, 9, 1), dt.date(2026, 10, 1), dt.date(2026, 11, 1)]
+    assert demo.months(TODAY) == [
+        dt.date(2026, 9, 1),
+        dt.date(2026, 10, 1),
+        dt.date(2026, 11, 1),
+    ]
 
 
 def test_seeding_reads_the_demo_export_with_known_gaps(northwind, capsys):
@@ -43,9 +52,10 @@ def test_seeding_reads_the_demo_export_with_known_gaps(northwind, capsys):
     periods = EvidencePeriod.objects.filter(organization=northwind)
     assert periods.count() == 3
     assert set(periods.first().providers) == {"AWS", "Microsoft"}
-    assert TeamMapping.objects.filter(organization=northwind).count() == Team.objects.filter(
-        organization=northwind, kind="team"
-    ).count()
+    assert (
+        TeamMapping.objects.filter(organization=northwind).count()
+        == Team.objects.filter(organization=northwind, kind="team").count()
+    )
     # Payments API lacks CostCenter on about 59 % of its spend; Data Platform on 5 %.
     assert 30 < team_value("Payments API", "tag_coverage") < 55
     assert team_value("Data Platform", "tag_coverage") > 90
