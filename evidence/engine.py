@@ -40,23 +40,23 @@ from .measures import (
 )
 
 COST_TYPE = "DECIMAL(38, 10)"
-# Columns of the summary besides the custom (x_) ones, in order.
-DIMENSIONS = (
+# The summary groups rows by these columns (and the custom x_ ones, and the row
+# flags): everything the measures and the team mapping look at, nothing else.
+GROUP_KEYS = (
     "BillingPeriodStart",
-    "BillingPeriodEnd",
     "BillingAccountId",
     "BillingCurrency",
     "InvoiceId",
     "ProviderName",
     "SubAccountId",
-    "SubAccountName",
-    "ChargeCategory",
     "ChargeClass",
-    "PricingCategory",
     "CommitmentDiscountStatus",
     "Tags",
     "x_CommitmentDiscountSpendEligibility",
 )
+# Carried along per group: the period's end (latest) and the sub-account's name.
+CARRIED = ("BillingPeriodEnd", "SubAccountName")
+DIMENSIONS = GROUP_KEYS + CARRIED
 # Read from the files only to compute the row flags.
 FLAG_INPUTS = (
     "ResourceId",
@@ -68,12 +68,9 @@ INTERNAL = {
     "x_Taggable",
     "x_Allocated",
     "x_Rows",
-    "x_File",
     "x_PeriodStart",
     "x_PeriodEnd",
     "x_BadCostRows",
-    "x_BadEffectiveCost",
-    "x_BadBilledCost",
     "x_TeamId",
     "x_RulePosition",
     "x_Row",
@@ -465,7 +462,7 @@ def _text(info: FileInfo, column: str) -> str:
     return quote_ident(column)
 
 
-def _file_select(index: int, info: FileInfo, custom: list[str]) -> str:
+def _file_select(info: FileInfo, custom: list[str]) -> str:
     provider = [c for c in focus.PROVIDER_COLUMNS if c in info.types]
     provider_sql = (
         "coalesce("
@@ -474,7 +471,7 @@ def _file_select(index: int, info: FileInfo, custom: list[str]) -> str:
         if provider
         else "NULL::VARCHAR"
     )
-    parts = [f"{index}::SMALLINT AS x_File"]
+    parts = []
     for column in DIMENSIONS:
         if column == "ProviderName":
             parts.append(f"{provider_sql} AS ProviderName")
@@ -483,36 +480,33 @@ def _file_select(index: int, info: FileInfo, custom: list[str]) -> str:
     parts += [_text(info, c) for c in FLAG_INPUTS]
     parts += [_text(info, c) for c in custom]
     parts += [
-        "CAST(EffectiveCost AS VARCHAR) AS x_EffectiveCostText",
-        "CAST(BilledCost AS VARCHAR) AS x_BilledCostText",
         f"TRY_CAST(EffectiveCost AS {COST_TYPE}) AS x_EffectiveCost",
         f"TRY_CAST(BilledCost AS {COST_TYPE}) AS x_BilledCost",
     ]
-    relation = (
-        _parquet_source(info.source.path)
-        if info.format == "parquet"
-        else _csv_source(info, info.format)
-    )
-    return f"SELECT {', '.join(parts)} FROM {relation}"
+    return f"SELECT {', '.join(parts)} FROM {_relation(info)}"
+
+
+def _relation(info: FileInfo) -> str:
+    if info.format == "parquet":
+        return _parquet_source(info.source.path)
+    return _csv_source(info, info.format)
 
 
 def cube_sql(infos: list[FileInfo], custom: list[str]) -> str:
-    """The one pass over the files: group by everything the measures and the
-    mapping need, sum the costs, count rows and costs that are not numbers."""
-    union = "\nUNION ALL\n".join(
-        _file_select(i, info, custom) for i, info in enumerate(infos)
-    )
-    keys = ["x_File", *DIMENSIONS, *custom]
+    """The one pass over the files: group by what the measures and the mapping
+    need, sum the costs, count the rows and the costs that are not numbers."""
+    union = "\nUNION ALL\n".join(_file_select(info, custom) for info in infos)
+    keys = ", ".join(quote_ident(k) for k in (*GROUP_KEYS, *custom))
     flags = ", ".join(f"{sql} AS {name}" for name, sql in ROW_FLAGS.items())
     return f"""
 CREATE OR REPLACE TEMP TABLE raw_cube AS
-SELECT {", ".join(quote_ident(k) for k in keys)}, {flags},
+SELECT {keys}, {flags},
+  max(BillingPeriodEnd) AS BillingPeriodEnd,
+  any_value(SubAccountName) AS SubAccountName,
   SUM(x_EffectiveCost) AS EffectiveCost,
   SUM(x_BilledCost) AS BilledCost,
   count(*) AS x_Rows,
-  count(*) FILTER (WHERE x_EffectiveCost IS NULL OR x_BilledCost IS NULL) AS x_BadCostRows,
-  max(CASE WHEN x_EffectiveCost IS NULL THEN coalesce(x_EffectiveCostText, '') END) AS x_BadEffectiveCost,
-  max(CASE WHEN x_BilledCost IS NULL THEN coalesce(x_BilledCostText, '') END) AS x_BadBilledCost
+  count(*) FILTER (WHERE x_EffectiveCost IS NULL OR x_BilledCost IS NULL) AS x_BadCostRows
 FROM (
 {union}
 )
@@ -539,7 +533,7 @@ def build_cube(
 CREATE OR REPLACE TEMP TABLE cube AS
 SELECT TRY_CAST(BillingPeriodStart AS TIMESTAMPTZ)::DATE AS x_PeriodStart,
        TRY_CAST(BillingPeriodEnd AS TIMESTAMPTZ)::DATE AS x_PeriodEnd,
-       * EXCLUDE (x_File, x_BadCostRows, x_BadEffectiveCost, x_BadBilledCost)
+       * EXCLUDE (x_BadCostRows)
 FROM raw_cube
 """
     )
@@ -569,28 +563,26 @@ def _read_error(infos: list[FileInfo], error: Exception) -> str:
 
 
 def _check_costs(con, infos: list[FileInfo]) -> None:
-    rows = con.execute(
-        """
-SELECT x_File, sum(x_BadCostRows),
-       max(x_BadEffectiveCost), max(x_BadBilledCost),
-       sum(x_BadCostRows) FILTER (WHERE x_BadEffectiveCost IS NOT NULL),
-       sum(x_BadCostRows) FILTER (WHERE x_BadBilledCost IS NOT NULL)
-FROM raw_cube WHERE x_BadCostRows > 0 GROUP BY x_File ORDER BY x_File
-"""
-    ).fetchall()
+    """Costs that are not numbers: counted in the one pass; only when there are
+    some, each file is read again to name it and show an example."""
+    bad = con.execute(
+        "SELECT coalesce(sum(x_BadCostRows), 0) FROM raw_cube"
+    ).fetchone()[0]
+    if not bad:
+        return
     errors = []
-    for index, _bad, effective, billed, n_effective, n_billed in rows:
-        name = infos[index].source.name
-        for column, example, count in (
-            ("EffectiveCost", effective, n_effective),
-            ("BilledCost", billed, n_billed),
-        ):
-            if example is None:
+    for info in infos:
+        for column in focus.COST_COLUMNS:
+            count, example = con.execute(
+                f"SELECT count(*), max(coalesce(CAST({column} AS VARCHAR), '')) "
+                f"FROM {_relation(info)} "
+                f"WHERE TRY_CAST({column} AS {COST_TYPE}) IS NULL"
+            ).fetchone()
+            if not count:
                 continue
-            count = int(count or 0)
             errors.append(
                 NOT_NUMBER_MSG.format(
-                    name=name,
+                    name=info.source.name,
                     column=column,
                     what="values that are not numbers" if example else "empty values",
                     rows=f"{count:,}",
@@ -598,8 +590,7 @@ FROM raw_cube WHERE x_BadCostRows > 0 GROUP BY x_File ORDER BY x_File
                     example=repr(example) if example else "an empty cell",
                 )
             )
-    if errors:
-        raise FocusInputError(errors)
+    raise FocusInputError(errors)
 
 
 def _check_periods(con) -> None:
@@ -661,7 +652,7 @@ FROM {relation} GROUP BY x_PeriodStart ORDER BY x_PeriodStart
 def write_period_cubes(con, out_dir: str, custom: list[str]) -> dict:
     """Write the summary as one Parquet file per billing period; {date: path}."""
     Path(out_dir).mkdir(parents=True, exist_ok=True)
-    keys = ["x_PeriodStart", *DIMENSIONS, *custom, *ROW_FLAGS]
+    keys = ["x_PeriodStart", *GROUP_KEYS, *custom, *ROW_FLAGS]
     key_sql = ", ".join(quote_ident(k) for k in keys)
     written = {}
     starts = [
@@ -673,14 +664,14 @@ def write_period_cubes(con, out_dir: str, custom: list[str]) -> dict:
         con.execute(
             f"""
 COPY (
-  SELECT {key_sql}, max(x_PeriodEnd) OVER (PARTITION BY x_PeriodStart) AS x_PeriodEnd,
-         EffectiveCost, BilledCost, x_Rows
-  FROM (
-    SELECT {key_sql}, max(x_PeriodEnd) AS x_PeriodEnd,
-           SUM(EffectiveCost) AS EffectiveCost, SUM(BilledCost) AS BilledCost,
-           SUM(x_Rows) AS x_Rows
-    FROM cube WHERE x_PeriodStart = DATE '{start:%Y-%m-%d}' GROUP BY ALL
-  )
+  SELECT {key_sql},
+         max(max(x_PeriodEnd)) OVER () AS x_PeriodEnd,
+         max(BillingPeriodEnd) AS BillingPeriodEnd,
+         any_value(SubAccountName) AS SubAccountName,
+         SUM(EffectiveCost) AS EffectiveCost, SUM(BilledCost) AS BilledCost,
+         SUM(x_Rows) AS x_Rows
+  FROM cube WHERE x_PeriodStart = DATE '{start:%Y-%m-%d}'
+  GROUP BY {key_sql}
 ) TO {sql_string(path)} (FORMAT parquet)
 """
         )
