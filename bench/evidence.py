@@ -80,14 +80,19 @@ def generate(rows: int) -> dict[str, Path]:
     import duckdb
 
     CACHE.mkdir(parents=True, exist_ok=True)
-    paths = {"csv": CACHE / f"focus-{rows}.csv", "parquet": CACHE / f"focus-{rows}.parquet"}
+    paths = {
+        "csv": CACHE / f"focus-{rows}.csv",
+        "parquet": CACHE / f"focus-{rows}.parquet",
+    }
     if all(p.exists() for p in paths.values()):
         return paths
     sample = _sample()
     copies = -(-rows // SAMPLE_ROWS)
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = false")
-    con.execute(f"CREATE TABLE sample AS SELECT row_number() OVER () AS n, * FROM read_csv('{sample}', all_varchar = true)")
+    con.execute(
+        f"CREATE TABLE sample AS SELECT row_number() OVER () AS n, * FROM read_csv('{sample}', all_varchar = true)"
+    )
     # Row g of the month belongs to resource g // 32 (about a day's rows each);
     # a resource runs one of 400 applications, whose owner team, cost centre and
     # sub-account follow from it (as tags do in practice).
@@ -120,11 +125,15 @@ FROM (SELECT *, res % 400 AS app FROM rows)
             CAST(EffectiveCost AS DOUBLE) AS EffectiveCost, CAST(BilledCost AS DOUBLE) AS BilledCost,
             CAST(BillingPeriodStart AS TIMESTAMPTZ) AS BillingPeriodStart,
             CAST(BillingPeriodEnd AS TIMESTAMPTZ) AS BillingPeriodEnd)
-          FROM read_csv('{paths['csv']}', all_varchar = true))
-        TO '{paths['parquet']}.tmp' (FORMAT parquet)"""
+          FROM read_csv('{paths["csv"]}', all_varchar = true))
+        TO '{paths["parquet"]}.tmp' (FORMAT parquet)"""
     )
     os.replace(f"{paths['parquet']}.tmp", paths["parquet"])
-    print(f"generated in {time.perf_counter() - started:,.0f} s", file=sys.stderr, flush=True)
+    print(
+        f"generated in {time.perf_counter() - started:,.0f} s",
+        file=sys.stderr,
+        flush=True,
+    )
     return paths
 
 
@@ -198,10 +207,16 @@ def bench_org():
     from assessment.models import Organization, Team
     from evidence.models import TeamMapping
 
-    org, created = Organization.objects.get_or_create(slug=ORG_SLUG, defaults={"name": "Bench evidence"})
+    org, created = Organization.objects.get_or_create(
+        slug=ORG_SLUG, defaults={"name": "Bench evidence"}
+    )
     if created or not TeamMapping.objects.filter(organization=org).exists():
         units = [
-            Team.objects.get_or_create(organization=org, name=f"Unit {u}", defaults={"kind": Team.Kind.BUSINESS_UNIT})[0]
+            Team.objects.get_or_create(
+                organization=org,
+                name=f"Unit {u}",
+                defaults={"kind": Team.Kind.BUSINESS_UNIT},
+            )[0]
             for u in range(4)
         ]
         for t in range(TEAMS):
@@ -209,7 +224,11 @@ def bench_org():
                 organization=org, name=f"team-{t}", defaults={"parent": units[t % 4]}
             )
             TeamMapping.objects.get_or_create(
-                organization=org, kind="tag", key="Owner", value=f"team-{t}", defaults={"team": team, "position": t + 1}
+                organization=org,
+                kind="tag",
+                key="Owner",
+                value=f"team-{t}",
+                defaults={"team": team, "position": t + 1},
             )
         from evidence.services import evidence_settings_get
 
@@ -226,14 +245,18 @@ def ours(path: Path, name: str):
 
     org = bench_org()
     size = path.stat().st_size
-    upload = Upload.objects.create(organization=org, name=name, size=size, received=size, status="complete")
+    upload = Upload.objects.create(
+        organization=org, name=name, size=size, received=size, status="complete"
+    )
     target = storage.upload_path(upload)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.link(path, target)  # no copy: the bench measures reading, not uploading
     except OSError:
         shutil.copyfile(path, target)
-    ingestion = services.ingestion_start(organization=org, user=None, uploads=[upload], enqueue=False)
+    ingestion = services.ingestion_start(
+        organization=org, user=None, uploads=[upload], enqueue=False
+    )
     try:
         result = services.ingestion_run(ingestion_id=ingestion.pk)
         ingestion = Ingestion.objects.get(pk=ingestion.pk)
@@ -277,8 +300,18 @@ def run(rows: int = ROWS) -> list[dict]:
                 "ratio = ours / floor; target <= 1.5",
             ),
             row(f"{label} ({fmt}): floor, one DuckDB query", best_floor.seconds, "s"),
-            row(f"{label} ({fmt}): rows per second", rows / best.seconds, "rows/s", note="ours, end to end"),
-            row(f"{label} ({fmt}): rows per second while reading", ingestion.rows_per_second, "rows/s", note="as the page shows it"),
+            row(
+                f"{label} ({fmt}): rows per second",
+                rows / best.seconds,
+                "rows/s",
+                note="ours, end to end",
+            ),
+            row(
+                f"{label} ({fmt}): rows per second while reading",
+                ingestion.rows_per_second,
+                "rows/s",
+                note="as the page shows it",
+            ),
             row(
                 f"{label} ({fmt}): peak memory",
                 peak,

@@ -173,12 +173,14 @@ def peak_memory_mb() -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--quick", action="store_true", help="Roll-up at 100 and 1,000 teams only."
+        "--quick",
+        action="store_true",
+        help="Roll-up at 100 and 1,000 teams only; evidence from 1,000,000 rows.",
     )
     parser.add_argument("--only", nargs="*", help="Run only these benchmarks.")
     args = parser.parse_args(argv)
     setup_django()
-    from bench import autosave, dashboard, submit_delay
+    from bench import autosave, dashboard, evidence, submit_delay
 
     try:
         from bench import rollup
@@ -189,7 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     rows: list[dict] = []
     failures: list[str] = []
-    wanted = set(args.only or ["rollup", "dashboard", "autosave", "submit_delay"])
+    wanted = set(
+        args.only or ["rollup", "dashboard", "autosave", "submit_delay", "evidence"]
+    )
 
     def attempt(name: str, call) -> None:
         if name not in wanted:
@@ -214,6 +218,10 @@ def main(argv: list[str] | None = None) -> int:
             attempt("dashboard", lambda: dashboard.run(portal=portal))
             attempt("autosave", lambda: autosave.run(portal=portal))
     attempt("submit_delay", submit_delay.run)
+    attempt(
+        "evidence",
+        lambda: evidence.run(rows=1_000_000 if args.quick else evidence.ROWS),
+    )
 
     print()
     print(f"Machine: {machine()}")
