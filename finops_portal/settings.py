@@ -281,6 +281,8 @@ SPECTACULAR_SETTINGS = {
         "CycleStatusEnum": "assessment.models.Cycle.Status",
         "AssessmentStatusEnum": "assessment.models.Assessment.Status",
         "RecommendationSizeEnum": "capabilities.models.Recommendation.Size",
+        "MappingKindEnum": "evidence.models.TeamMapping.Kind",
+        "TeamKindEnum": "assessment.models.Team.Kind",
     },
 }
 

@@ -46,6 +46,13 @@ ORGANIZATION_QUERY = OpenApiParameter(
     description="Slug of the organisation.",
     required=True,
 )
+ORGANIZATION_PATH = OpenApiParameter(
+    "slug",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="Slug of the organisation.",
+    pattern="^[-a-zA-Z0-9_]+$",
+)
 LENGTH_REQUIRED_MSG = "Send the chunk with a Content-Length header."
 OFFSET_HEADER_MSG = "Send the chunk's offset in the Upload-Offset header."
 
@@ -411,6 +418,7 @@ class MeasureListApi(APIView):
 class SettingsApi(APIView):
     @extend_schema(
         summary="Read the evidence settings",
+        parameters=[ORGANIZATION_PATH],
         responses={200: s.SettingsSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
     )
     def get(self, request, slug):
@@ -423,6 +431,7 @@ class SettingsApi(APIView):
 
     @extend_schema(
         summary="Change the evidence settings",
+        parameters=[ORGANIZATION_PATH],
         request=s.SettingsSerializer,
         responses={
             200: s.SettingsSerializer,
