@@ -33,7 +33,7 @@ def test_a_lead_uploads_a_file_in_chunks_and_follows_its_reading(
     page.set_input_files("#upload-files", str(path))
     page.click("#upload-start")
     item = page.locator(".upload-item")
-    item.locator("[data-status]", has_text="Uploaded").wait_for(timeout=30000)
+    item.locator("[data-status]", has_text=re.compile("^Uploaded$")).wait_for(timeout=30000)
     assert item.locator(".progress").get_attribute("aria-valuenow") == "100"
     assert len(chunks) == -(-path.stat().st_size // (256 * 1024))  # every chunk sent once
     status = page.locator("#ingestion-slot [data-ingestion-status]")
