@@ -412,6 +412,7 @@ def demo_evidence_seed(
     from assessment.models import Organization, Team
 
     from . import services, storage
+    from . import uploads as upload_services
     from .models import (
         EvidencePeriod,
         EvidenceSettings,
@@ -476,13 +477,13 @@ def demo_evidence_seed(
             "northwind-aws-focus-1.3.csv.gz": to_csv(rows["aws"], compress=True),
             "northwind-azure-focus-1.3.csv": to_csv(rows["azure"]),
         }
-        uploads = []
+        sent = []
         for name, data in files.items():
-            upload = services.upload_start(
+            upload = upload_services.upload_start(
                 organization=organization, user=lead, name=name, size=len(data)
             )
-            uploads.append(
-                services.upload_append(
+            sent.append(
+                upload_services.upload_append(
                     upload=upload, offset=0, stream=io.BytesIO(data), length=len(data)
                 )
             )
@@ -497,7 +498,7 @@ def demo_evidence_seed(
             for k, v in invoice_totals(rows).items()
         )
         ingestion = services.ingestion_start(
-            organization=organization, user=lead, uploads=uploads, enqueue=False
+            organization=organization, user=lead, uploads=sent, enqueue=False
         )
     services.ingestion_run(ingestion_id=ingestion.pk)
     ingestion.refresh_from_db()

@@ -9,25 +9,21 @@ messages (module constants, so tests assert them exactly).
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import os
-import re
 import secrets
 import time
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import F, Q
 from django.utils import timezone
 
-from assessment.models import Assessment, AuditEvent, Organization, Team
-from capabilities.models import Question
+from assessment.models import AuditEvent, Organization, Team
 
 from . import engine, focus, storage
 from .models import (
@@ -38,22 +34,13 @@ from .models import (
     InvoiceSum,
     InvoiceTotal,
     MeasureValue,
-    SuggestionDecision,
     TeamMapping,
     Upload,
 )
 
 log = logging.getLogger(__name__)
 
-NAME_MAX = 255
-UPLOAD_TOO_LARGE_MSG = "The file is {size}; the limit is {limit}."
-UPLOAD_EMPTY_MSG = "The file is empty."
-UPLOAD_NAME_MSG = "Give the file's name."
-CHUNK_OFFSET_MSG = "The server has {received} bytes of this file; send from there."
-CHUNK_TOO_LARGE_MSG = "Send at most {limit} bytes per chunk."
-CHUNK_PAST_END_MSG = "The chunk goes past the end of the file ({size} bytes)."
-CHUNK_SHORT_MSG = "The chunk ended early: {written} of {length} bytes arrived."
-UPLOAD_NOT_RECEIVING_MSG = "This upload is {status}; start a new one."
+
 UPLOAD_INCOMPLETE_MSG = (
     "{name}: {received} of {size} bytes arrived; send the rest first."
 )
@@ -68,44 +55,20 @@ FOLDER_NOT_ALLOWED_MSG = (
 )
 FOLDER_OFF_MSG = "Folder sources are off: set EVIDENCE_IMPORT_ROOTS to the folders the portal may read."
 FOLDER_EMPTY_MSG = "The folder holds no CSV, gzip'd CSV or Parquet file."
-MAPPING_TEAM_MSG = "Choose a team of this organisation."
-MAPPING_KIND_MSG = "Choose sub-account, tag or custom column."
-MAPPING_KEY_MSG = "Give the tag key."
-MAPPING_COLUMN_MSG = "Give a custom column starting with x_ (letters, digits and _)."
-MAPPING_KEY_CHARS_MSG = "A tag key is at most 128 printable characters."
-MAPPING_VALUE_MSG = "Give the value to match."
-MAPPING_DUPLICATE_MSG = "{rule} is mapped already (to {team})."
-MAPPING_NO_EVIDENCE_MSG = (
-    "Upload a FOCUS export first: a mapping is checked against the spend it catches."
-)
-MAPPING_CATCHES_NOTHING_MSG = (
-    "{rule} catches no spend in {period}'s evidence; check the value against the "
-    "sub-accounts, tags and columns listed below."
-)
+
+
 TAG_KEYS_MSG = "List tag keys separated by commas (at most 20, each 128 characters)."
 MAX_AGE_MSG = "Give a number of days from 1 to 3650."
-INVOICE_ID_MSG = "Give the invoice id."
-INVOICE_TOTAL_MSG = "Give the invoice total as a number, such as 12345.67."
-INVOICE_CSV_MSG = "Line {line}: {problem}"
-INVOICE_CSV_HEADER_MSG = (
-    "The CSV needs the columns invoice_id and total (currency is optional)."
-)
-INVOICE_CSV_EMPTY_MSG = "The CSV holds no invoice."
-DECISION_MSG = "Choose accept or answer otherwise."
-REASON_REQUIRED_MSG = "Say why the team's answer differs from its cost data."
-REASON_MAX = 2000
-REASON_TOO_LONG_MSG = f"Keep the reason under {REASON_MAX} characters."
-NO_SUGGESTION_MSG = "There is no measured suggestion for this question."
-DECISION_READ_ONLY_MSG = "This assessment cannot be changed any more."
-ACCEPT_MISMATCH_MSG = (
-    "Save the suggested answer (score {score}) first; the saved answer is {answer}."
-)
+
+
 PROGRESS_WRITE_S = 1.0
 TEST_DELAY_ENV = "EVIDENCE_TEST_DELAY_S"
 MAX_ATTEMPTS = 3
 
 
-def _audit(*, organization_id: int, user, action: str, summary: str, **detail) -> None:
+def audit_event(
+    *, organization_id: int, user, action: str, summary: str, **detail
+) -> None:
     AuditEvent.objects.create(
         organization_id=organization_id,
         actor=user if user is not None and user.is_authenticated else None,
@@ -113,14 +76,6 @@ def _audit(*, organization_id: int, user, action: str, summary: str, **detail) -
         summary=summary[:500],
         detail=detail,
     )
-
-
-def _size(value: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{value:,} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1000
-    return str(value)
 
 
 def evidence_settings_get(*, organization: Organization) -> EvidenceSettings:
@@ -132,97 +87,22 @@ def evidence_settings_get(*, organization: Organization) -> EvidenceSettings:
     return found
 
 
-# --- uploads --------------------------------------------------------------------
-
-
-def display_name(name: str) -> str:
-    """A file name as shown to people: its last path part, printable, shortened."""
-    name = re.split(r"[\\/]", name or "")[-1]
-    name = "".join(ch for ch in name if ch.isprintable()).strip()
-    return name[:NAME_MAX]
-
-
-def upload_start(*, organization: Organization, user, name: str, size) -> Upload:
-    """Start a chunked upload of ``size`` bytes; refused over the size limit
-    before a single byte is sent."""
-    errors: dict[str, list[str]] = {}
-    shown = display_name(name)
-    if not shown:
-        errors["name"] = [UPLOAD_NAME_MSG]
-    try:
-        size = int(size)
-    except (TypeError, ValueError):
-        size = -1
-    limit = settings.EVIDENCE_UPLOAD_MAX_BYTES
-    if size <= 0:
-        errors["size"] = [UPLOAD_EMPTY_MSG]
-    elif size > limit:
-        errors["size"] = [
-            UPLOAD_TOO_LARGE_MSG.format(size=_size(size), limit=_size(limit))
-        ]
-    if errors:
-        raise ValidationError(errors)
-    upload = Upload.objects.create(
-        organization=organization, created_by=user, name=shown, size=size
-    )
-    storage.upload_path(upload).parent.mkdir(parents=True, exist_ok=True)
-    return upload
-
-
-def upload_append(*, upload: Upload, offset: int, stream, length: int) -> Upload:
-    """Append one chunk at ``offset``, which must be what the server has; a chunk
-    that arrives only in part is dropped, so the client sends it again."""
-    limit = settings.EVIDENCE_CHUNK_BYTES
-    if length > limit:
-        raise ValidationError({"chunk": [CHUNK_TOO_LARGE_MSG.format(limit=limit)]})
-    with transaction.atomic():
-        locked = Upload.objects.select_for_update().get(pk=upload.pk)
-        if locked.status != Upload.Status.RECEIVING:
-            raise ValidationError(
-                {
-                    "upload": [
-                        UPLOAD_NOT_RECEIVING_MSG.format(
-                            status=locked.get_status_display().lower()
-                        )
-                    ]
-                }
-            )
-        if offset != locked.received:
-            raise ValidationError(
-                {"offset": [CHUNK_OFFSET_MSG.format(received=locked.received)]}
-            )
-        if offset + length > locked.size:
-            raise ValidationError(
-                {"chunk": [CHUNK_PAST_END_MSG.format(size=locked.size)]}
-            )
-        written = storage.append(storage.upload_path(locked), offset, stream, length)
-        if written != length:
-            raise ValidationError(
-                {"chunk": [CHUNK_SHORT_MSG.format(written=written, length=length)]}
-            )
-        locked.received = offset + written
-        if locked.received == locked.size:
-            locked.status = Upload.Status.COMPLETE
-        locked.save(update_fields=["received", "status", "updated_at"])
-    return locked
-
-
-def upload_abort(*, upload: Upload) -> None:
-    """Stop an upload and delete what arrived."""
-    Upload.objects.filter(pk=upload.pk).update(status=Upload.Status.ABORTED)
-    storage.remove(storage.upload_path(upload))
-
-
 # --- ingestions -------------------------------------------------------------------
 
 
-def _enqueue_ingestion(ingestion_id: int) -> None:
-    from .tasks import ingestion_run as ingestion_run_task
+def _enqueue(name: str, *args) -> None:
+    """Send a task by its registered name (in-process when there is no broker);
+    a broker outage is logged, and the sweeper starts the work later."""
+    from celery import current_app
 
     try:
-        ingestion_run_task.delay(ingestion_id)
-    except Exception:  # noqa: BLE001 - a broker outage: the sweeper starts it later
-        log.warning("could not enqueue ingestion %s; the sweeper will", ingestion_id)
+        current_app.tasks[name].delay(*args)
+    except Exception:  # noqa: BLE001 - the sweeper catches up
+        log.warning("could not enqueue %s%r; the sweeper will", name, args)
+
+
+def _enqueue_ingestion(ingestion_id: int) -> None:
+    _enqueue("evidence.tasks.ingestion_run", ingestion_id)
 
 
 @transaction.atomic
@@ -257,7 +137,7 @@ def ingestion_start(
         files=[{"name": u.name, "size": u.size} for u in uploads],
     )
     ingestion.uploads.set(uploads)
-    _audit(
+    audit_event(
         organization_id=organization.pk,
         user=user,
         action="evidence.ingest",
@@ -358,7 +238,7 @@ def _sources(ingestion: Ingestion) -> list[engine.SourceFile]:
     ]
 
 
-def _connect():
+def duckdb_connect():
     return engine.connect(
         memory_limit=settings.EVIDENCE_DUCKDB_MEMORY_LIMIT,
         threads=settings.EVIDENCE_DUCKDB_THREADS,
@@ -381,7 +261,7 @@ def ingestion_run(*, ingestion_id: int) -> str:
     )
     out_dir = storage.cube_dir(ingestion.organization_id, ingestion.pk)
     try:
-        con = _connect()
+        con = duckdb_connect()
         try:
             sources = _sources(ingestion)
             if not sources:
@@ -500,7 +380,7 @@ def _replace_periods(ingestion, claim, version, cube, paths, invoices) -> None:
             finished_at=now,
             heartbeat_at=now,
         )
-        _audit(
+        audit_event(
             organization_id=organization.pk,
             user=ingestion.created_by,
             action="evidence.ingested",
@@ -565,6 +445,23 @@ def team_closure(*, organization_id: int) -> list[tuple[int, int]]:
     return pairs
 
 
+def _cube_exists(period: EvidencePeriod) -> bool:
+    try:
+        return storage.absolute(period.cube).is_file()
+    except ValueError:
+        return False
+
+
+def latest_period(*, organization: Organization) -> EvidencePeriod | None:
+    """The newest period whose summary is on disk (a lost file is skipped)."""
+    for period in EvidencePeriod.objects.filter(organization=organization).order_by(
+        "-period_start"
+    )[:24]:
+        if _cube_exists(period):
+            return period
+    return None
+
+
 def mapping_rules(*, organization_id: int) -> list[dict]:
     return list(
         TeamMapping.objects.filter(organization_id=organization_id)
@@ -596,7 +493,7 @@ def _recompute(
             "invoice_id", "total"
         )
     )
-    con = _connect()
+    con = duckdb_connect()
     try:
         relation = engine.cube_relation(paths)
         missing = _missing_columns(con, relation, missing_by_start)
@@ -682,14 +579,7 @@ def measures_mark_stale(*, organization: Organization) -> None:
 
 
 def _enqueue_recompute(organization_id: int) -> None:
-    from .tasks import measures_recompute as measures_recompute_task
-
-    try:
-        measures_recompute_task.delay(organization_id)
-    except Exception:  # noqa: BLE001 - a broker outage: the sweeper catches up
-        log.warning(
-            "could not enqueue the measures of organisation %s", organization_id
-        )
+    _enqueue("evidence.tasks.measures_recompute", organization_id)
 
 
 def measures_recompute(*, organization_id: int) -> bool:
@@ -720,7 +610,7 @@ def measures_sweep() -> int:
     return len(ids)
 
 
-# --- settings and invoice totals --------------------------------------------------
+# --- settings --------------------------------------------------
 
 
 def parse_tag_keys(text) -> list[str]:
@@ -763,7 +653,7 @@ def evidence_settings_update(
     current.required_tag_keys = keys
     current.max_age_days = days
     current.save(update_fields=["required_tag_keys", "max_age_days", "updated_at"])
-    _audit(
+    audit_event(
         organization_id=organization.pk,
         user=user,
         action="evidence.settings",
@@ -772,260 +662,6 @@ def evidence_settings_update(
     if changed_keys:
         measures_mark_stale(organization=organization)
     return current
-
-
-def _clean_total(value) -> Decimal:
-    try:
-        total = Decimal(str(value).strip().replace(",", ""))
-    except (InvalidOperation, ValueError):
-        raise ValidationError({"total": [INVOICE_TOTAL_MSG]}) from None
-    if not total.is_finite() or abs(total) >= Decimal("1e15"):
-        raise ValidationError({"total": [INVOICE_TOTAL_MSG]})
-    return total.quantize(Decimal("0.0001"))
-
-
-@transaction.atomic
-def invoice_total_set(
-    *, organization: Organization, user, invoice_id: str, total, currency: str = ""
-) -> InvoiceTotal:
-    """Enter (or correct) an invoice's total; recomputes the reconciliation."""
-    invoice_id = (invoice_id or "").strip()
-    errors = {}
-    if not invoice_id or len(invoice_id) > 200:
-        errors["invoice_id"] = [INVOICE_ID_MSG]
-    try:
-        amount = _clean_total(total)
-    except ValidationError as error:
-        errors.update(error.message_dict)
-    if errors:
-        raise ValidationError(errors)
-    entry, _created = InvoiceTotal.objects.update_or_create(
-        organization=organization,
-        invoice_id=invoice_id,
-        defaults={
-            "total": amount,
-            "currency": (currency or "").strip()[:8],
-            "entered_by": user,
-        },
-    )
-    measures_mark_stale(organization=organization)
-    return entry
-
-
-@transaction.atomic
-def invoice_totals_import(*, organization: Organization, user, data: bytes) -> int:
-    """Invoice totals from a CSV (invoice_id,total[,currency]), all or nothing."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValidationError({"file": [INVOICE_CSV_HEADER_MSG]}) from None
-    reader = csv.DictReader(io.StringIO(text))
-    fields = {(f or "").strip().lower() for f in reader.fieldnames or []}
-    if not {"invoice_id", "total"} <= fields:
-        raise ValidationError({"file": [INVOICE_CSV_HEADER_MSG]})
-    rows, errors = [], []
-    for line, row in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
-        try:
-            if not row.get("invoice_id"):
-                raise ValidationError({"invoice_id": [INVOICE_ID_MSG]})
-            rows.append(
-                (
-                    row["invoice_id"][:200],
-                    _clean_total(row.get("total")),
-                    row.get("currency", "")[:8],
-                )
-            )
-        except ValidationError as error:
-            errors.append(
-                INVOICE_CSV_MSG.format(line=line, problem=" ".join(error.messages))
-            )
-    if errors:
-        raise ValidationError({"file": errors[:20]})
-    if not rows:
-        raise ValidationError({"file": [INVOICE_CSV_EMPTY_MSG]})
-    for invoice_id, total, currency in rows:
-        InvoiceTotal.objects.update_or_create(
-            organization=organization,
-            invoice_id=invoice_id,
-            defaults={"total": total, "currency": currency, "entered_by": user},
-        )
-    _audit(
-        organization_id=organization.pk,
-        user=user,
-        action="evidence.invoices",
-        summary=f"Imported {len(rows)} invoice totals",
-    )
-    measures_mark_stale(organization=organization)
-    return len(rows)
-
-
-@transaction.atomic
-def invoice_total_delete(*, entry: InvoiceTotal) -> None:
-    organization = entry.organization
-    entry.delete()
-    measures_mark_stale(organization=organization)
-
-
-# --- team mapping -------------------------------------------------------------------
-
-
-def _clean_rule(
-    *, organization: Organization, team, kind: str, key: str, value: str
-) -> dict:
-    errors: dict[str, list[str]] = {}
-    if team is None or team.organization_id != organization.pk:
-        errors["team"] = [MAPPING_TEAM_MSG]
-    if kind not in TeamMapping.Kind.values:
-        errors["kind"] = [MAPPING_KIND_MSG]
-    key = (key or "").strip()
-    value = (value or "").strip()
-    if kind == TeamMapping.Kind.SUB_ACCOUNT:
-        key = ""
-    elif kind == TeamMapping.Kind.TAG:
-        if not key:
-            errors["key"] = [MAPPING_KEY_MSG]
-        elif len(key) > 128 or not key.isprintable():
-            errors["key"] = [MAPPING_KEY_CHARS_MSG]
-    elif kind == TeamMapping.Kind.COLUMN and not focus.CUSTOM_COLUMN.match(key):
-        errors["key"] = [MAPPING_COLUMN_MSG]
-    if not value or len(value) > 256:
-        errors["value"] = [MAPPING_VALUE_MSG]
-    if errors:
-        raise ValidationError(errors)
-    return {"kind": kind, "key": key, "value": value}
-
-
-def describe_rule(kind: str, key: str, value: str) -> str:
-    return TeamMapping(kind=kind, key=key, value=value).describe()
-
-
-def _cube_exists(period: EvidencePeriod) -> bool:
-    try:
-        return storage.absolute(period.cube).is_file()
-    except ValueError:
-        return False
-
-
-def latest_period(*, organization: Organization) -> EvidencePeriod | None:
-    """The newest period whose summary is on disk (a lost file is skipped)."""
-    for period in EvidencePeriod.objects.filter(organization=organization).order_by(
-        "-period_start"
-    )[:24]:
-        if _cube_exists(period):
-            return period
-    return None
-
-
-def mapping_preview(
-    *, organization: Organization, candidate: dict | None = None
-) -> dict:
-    """Spend caught and attributed per rule in the latest period, the total and
-    what is left unmapped; with ``candidate`` (a rule not saved yet) as the last
-    rule. None when there is no evidence yet."""
-    period = latest_period(organization=organization)
-    if period is None:
-        return None
-    rules = mapping_rules(organization_id=organization.pk)
-    if candidate is not None:
-        last = max((r["position"] for r in rules), default=0) + 1
-        rules = [*rules, {**candidate, "position": last}]
-    con = _connect()
-    try:
-        relation = engine.cube_relation([str(storage.absolute(period.cube))])
-        preview = engine.mapping_preview(con, relation, rules)
-    finally:
-        con.close()
-    preview["period"] = period
-    preview["candidate_position"] = rules[-1]["position"] if candidate else None
-    return preview
-
-
-def mapping_dimensions(*, organization: Organization) -> dict | None:
-    """What the latest period offers to map: sub-accounts, tags, custom columns."""
-    period = latest_period(organization=organization)
-    if period is None:
-        return None
-    con = _connect()
-    try:
-        found = engine.dimensions(
-            con, engine.cube_relation([str(storage.absolute(period.cube))])
-        )
-    finally:
-        con.close()
-    found["period"] = period
-    return found
-
-
-@transaction.atomic
-def mapping_add(
-    *, organization: Organization, user, team, kind: str, key: str = "", value: str
-) -> TeamMapping:
-    """Map a sub-account, tag value or custom column value to a team; refused when
-    it catches no spend in the latest evidence."""
-    rule = _clean_rule(
-        organization=organization, team=team, kind=kind, key=key, value=value
-    )
-    existing = (
-        TeamMapping.objects.filter(organization=organization, **rule)
-        .select_related("team")
-        .first()
-    )
-    text = describe_rule(**rule)
-    if existing is not None:
-        raise ValidationError(
-            {
-                "value": [
-                    MAPPING_DUPLICATE_MSG.format(rule=text, team=existing.team.name)
-                ]
-            }
-        )
-    preview = mapping_preview(
-        organization=organization, candidate={"team_id": team.pk, **rule}
-    )
-    if preview is None:
-        raise ValidationError({"value": [MAPPING_NO_EVIDENCE_MSG]})
-    if not preview["caught"].get(preview["candidate_position"]):
-        raise ValidationError(
-            {
-                "value": [
-                    MAPPING_CATCHES_NOTHING_MSG.format(
-                        rule=text, period=f"{preview['period'].period_start:%B %Y}"
-                    )
-                ]
-            }
-        )
-    position = (
-        TeamMapping.objects.filter(organization=organization).aggregate(
-            m=Max("position")
-        )["m"]
-        or 0
-    ) + 1
-    mapping = TeamMapping.objects.create(
-        organization=organization, team=team, position=position, created_by=user, **rule
-    )
-    _audit(
-        organization_id=organization.pk,
-        user=user,
-        action="evidence.mapping_add",
-        summary=f"Mapped {text} to {team.name}",
-        mapping_id=mapping.pk,
-    )
-    measures_mark_stale(organization=organization)
-    return mapping
-
-
-@transaction.atomic
-def mapping_remove(*, mapping: TeamMapping, user) -> None:
-    organization = mapping.organization
-    _audit(
-        organization_id=organization.pk,
-        user=user,
-        action="evidence.mapping_remove",
-        summary=f"Removed the mapping {mapping.describe()}",
-    )
-    mapping.delete()
-    measures_mark_stale(organization=organization)
 
 
 # --- folder sources -----------------------------------------------------------------
@@ -1060,7 +696,7 @@ def folder_source_add(
             "created_by": user,
         },
     )
-    _audit(
+    audit_event(
         organization_id=organization.pk,
         user=user,
         action="evidence.folder_add",
@@ -1147,64 +783,3 @@ def storage_clean(*, older_than: timedelta = timedelta(days=7)) -> int:
                 storage.remove(run_dir)
                 removed += 1
     return removed
-
-
-# --- suggestions ---------------------------------------------------------------------
-
-
-@transaction.atomic
-def suggestion_decide(
-    *,
-    assessment: Assessment,
-    question: Question,
-    user,
-    decision: str,
-    reason: str = "",
-    suggestion,
-) -> SuggestionDecision:
-    """Record that the team accepted the measured suggestion (its saved answer
-    must be the suggested score) or answered otherwise, saying why."""
-    if suggestion is None:
-        raise ValidationError({"question": [NO_SUGGESTION_MSG]})
-    if assessment.is_submitted or not assessment.cycle.is_open:
-        raise ValidationError({"assessment": [DECISION_READ_ONLY_MSG]})
-    if decision not in SuggestionDecision.Decision.values:
-        raise ValidationError({"decision": [DECISION_MSG]})
-    reason = (reason or "").strip().replace("\r\n", "\n")
-    answer = (
-        assessment.answers.select_related("option").filter(question=question).first()
-    )
-    answer_score = (
-        answer.option.score if answer is not None and answer.option_id else None
-    )
-    if decision == SuggestionDecision.Decision.ACCEPTED:
-        if answer_score != suggestion.score:
-            shown = "not given" if answer_score is None else f"score {answer_score}"
-            raise ValidationError(
-                {
-                    "decision": [
-                        ACCEPT_MISMATCH_MSG.format(score=suggestion.score, answer=shown)
-                    ]
-                }
-            )
-        reason = ""
-    else:
-        if not reason:
-            raise ValidationError({"reason": [REASON_REQUIRED_MSG]})
-        if len(reason) > REASON_MAX:
-            raise ValidationError({"reason": [REASON_TOO_LONG_MSG]})
-    record, _created = SuggestionDecision.objects.update_or_create(
-        assessment=assessment,
-        question=question,
-        defaults={
-            "measure": suggestion.measure,
-            "period_start": suggestion.period_start,
-            "value": suggestion.value,
-            "suggested_score": suggestion.score,
-            "decision": decision,
-            "answer_score": answer_score,
-            "reason": reason,
-            "decided_by": user,
-        },
-    )
-    return record

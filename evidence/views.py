@@ -24,7 +24,8 @@ from assessment.services import answer_record
 from benchmarks import exports
 from capabilities.models import Question
 
-from . import selectors, services
+from . import decisions, mappings, selectors, services, uploads
+from . import invoices as invoice_totals
 from .access import (
     get_folder_for_lead,
     get_ingestion_for_lead,
@@ -135,7 +136,7 @@ def upload(request, org_slug: str):
             "upload",
             chunk_bytes=settings.EVIDENCE_CHUNK_BYTES,
             max_bytes=settings.EVIDENCE_UPLOAD_MAX_BYTES,
-            max_size=services._size(settings.EVIDENCE_UPLOAD_MAX_BYTES),
+            max_size=uploads.size_text(settings.EVIDENCE_UPLOAD_MAX_BYTES),
             ingestions=selectors.ingestions_recent(organization=org, limit=5),
         ),
     )
@@ -169,20 +170,20 @@ def mapping(request, org_slug: str):
         team = next((t for t in teams if t.pk == data["team"]), None)
         try:
             if request.POST.get("action") == "preview":
-                rule = services._clean_rule(
+                rule = mappings.rule_clean(
                     organization=org,
                     team=team,
                     kind=data["kind"],
                     key=data["key"],
                     value=data["value"],
                 )
-                candidate_preview = services.mapping_preview(
+                candidate_preview = mappings.mapping_preview(
                     organization=org, candidate={"team_id": team.pk, **rule}
                 )
                 if candidate_preview is None:
-                    raise ValidationError({"value": [services.MAPPING_NO_EVIDENCE_MSG]})
+                    raise ValidationError({"value": [mappings.MAPPING_NO_EVIDENCE_MSG]})
             else:
-                created = services.mapping_add(
+                created = mappings.mapping_add(
                     organization=org,
                     user=request.user,
                     team=team,
@@ -203,8 +204,8 @@ def mapping(request, org_slug: str):
     elif request.method == "POST":
         status = 400
     rules = list(TeamMapping.objects.filter(organization=org).select_related("team"))
-    preview = services.mapping_preview(organization=org)
-    dimensions = services.mapping_dimensions(organization=org)
+    preview = mappings.mapping_preview(organization=org)
+    dimensions = mappings.mapping_dimensions(organization=org)
     rows = [
         {
             "rule": rule,
@@ -252,7 +253,7 @@ def mapping_delete(request, org_slug: str, mapping_id: int):
     rule = get_mapping_for_lead(request.user, mapping_id, org)
     if request.method == "POST":
         text = rule.describe()
-        services.mapping_remove(mapping=rule, user=request.user)
+        mappings.mapping_remove(mapping=rule, user=request.user)
         messages.success(request, MAPPING_REMOVED_MSG.format(rule=text))
         return redirect("evidence:mapping", org_slug=org.slug)
     return render(
@@ -286,14 +287,14 @@ def invoices(request, org_slug: str):
                             ]
                         }
                     )
-                count = services.invoice_totals_import(
+                count = invoice_totals.invoice_totals_import(
                     organization=org, user=request.user, data=upload_file.read()
                 )
                 messages.success(request, INVOICES_IMPORTED_MSG.format(count=count))
                 return redirect("evidence:invoices", org_slug=org.slug)
             if not form.is_valid():
                 raise ValidationError({})
-            entry = services.invoice_total_set(
+            entry = invoice_totals.invoice_total_set(
                 organization=org, user=request.user, **form.cleaned_data
             )
             messages.success(
@@ -326,7 +327,7 @@ def invoice_delete(request, org_slug: str, invoice_total_id: int):
     org = get_organization_for_lead(request.user, org_slug)
     entry = get_invoice_total_for_lead(request.user, invoice_total_id, org)
     invoice = entry.invoice_id
-    services.invoice_total_delete(entry=entry)
+    invoice_totals.invoice_total_delete(entry=entry)
     messages.success(request, INVOICE_REMOVED_MSG.format(invoice=invoice))
     return redirect("evidence:invoices", org_slug=org.slug)
 
@@ -501,7 +502,7 @@ def suggestion_decide(request, pk: int, question_id: int):
                 option=option,
                 expected_version=form.cleaned_data["version"],
             )
-        record = services.suggestion_decide(
+        record = decisions.suggestion_decide(
             assessment=assessment,
             question=question,
             user=request.user,

@@ -19,7 +19,7 @@ from assessment.api.views import require_lead
 from assessment.models import Team
 from capabilities.models import Question
 
-from .. import selectors, services
+from .. import decisions, invoices, mappings, selectors, services, uploads
 from ..access import (
     get_folder_for_lead,
     get_ingestion_for_lead,
@@ -81,7 +81,7 @@ class UploadListApi(APIView):
         data = s.UploadInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         organization = _lead_organization(request, data.validated_data["organization"])
-        upload = services.upload_start(
+        upload = uploads.upload_start(
             organization=organization,
             user=request.user,
             name=data.validated_data["name"],
@@ -115,7 +115,7 @@ class UploadDetailApi(APIView):
 
     @extend_schema(summary="Abort an upload", responses={204: None, 404: NOT_FOUND})
     def delete(self, request, pk):
-        services.upload_abort(upload=get_upload_for_lead(request.user, pk))
+        uploads.upload_abort(upload=get_upload_for_lead(request.user, pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -156,7 +156,7 @@ class UploadContentApi(APIView):
         except ValueError:
             return Response({"offset": [OFFSET_HEADER_MSG]}, status=400)
         try:
-            upload = services.upload_append(
+            upload = uploads.upload_append(
                 upload=upload, offset=offset, stream=request._request, length=length
             )
         except ValidationError as error:
@@ -290,7 +290,7 @@ class MappingListApi(APIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         organization = _lead_organization(request, values["organization"])
-        mapping = services.mapping_add(
+        mapping = mappings.mapping_add(
             organization=organization,
             user=request.user,
             team=_team_of(organization, values["team"]),
@@ -308,7 +308,7 @@ class MappingDetailApi(APIView):
         summary="Remove a mapping rule", responses={204: None, 404: NOT_FOUND}
     )
     def delete(self, request, pk):
-        services.mapping_remove(
+        mappings.mapping_remove(
             mapping=get_mapping_for_lead(request.user, pk), user=request.user
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -336,7 +336,7 @@ class MappingPreviewApi(APIView):
         candidate = None
         if values.get("kind") or values.get("value"):
             team = _team_of(organization, values.get("team"))
-            rule = services._clean_rule(
+            rule = mappings.rule_clean(
                 organization=organization,
                 team=team,
                 kind=values.get("kind", ""),
@@ -344,11 +344,11 @@ class MappingPreviewApi(APIView):
                 value=values.get("value", ""),
             )
             candidate = {"team_id": team.pk, **rule}
-        preview = services.mapping_preview(
+        preview = mappings.mapping_preview(
             organization=organization, candidate=candidate
         )
         if preview is None:
-            raise ValidationError({"detail": [services.MAPPING_NO_EVIDENCE_MSG]})
+            raise ValidationError({"detail": [mappings.MAPPING_NO_EVIDENCE_MSG]})
         body = _preview_body(preview, preview["candidate_position"])
         return Response(s.PreviewSerializer(body).data)
 
@@ -486,7 +486,7 @@ class InvoiceTotalListApi(APIView):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         organization = _lead_organization(request, values.pop("organization"))
-        entry = services.invoice_total_set(
+        entry = invoices.invoice_total_set(
             organization=organization, user=request.user, **values
         )
         return Response(s.InvoiceTotalSerializer(entry).data)
@@ -497,7 +497,7 @@ class InvoiceTotalDetailApi(APIView):
         summary="Remove an invoice total", responses={204: None, 404: NOT_FOUND}
     )
     def delete(self, request, pk):
-        services.invoice_total_delete(
+        invoices.invoice_total_delete(
             entry=get_invoice_total_for_lead(request.user, pk)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -639,7 +639,7 @@ class SuggestionDecisionApi(APIView):
         suggestion = selectors.question_suggestion(
             assessment=assessment, question=found
         )
-        record = services.suggestion_decide(
+        record = decisions.suggestion_decide(
             assessment=assessment,
             question=found,
             user=request.user,

@@ -29,16 +29,16 @@ def generated(tmp_path_factory):
 
 def send_upload(*, organization, user, data: bytes, name="export.csv", chunk=None):
     """An upload sent in chunks through the service, as the browser does."""
-    from evidence import services
+    from evidence import uploads
 
-    upload = services.upload_start(
+    upload = uploads.upload_start(
         organization=organization, user=user, name=name, size=len(data)
     )
     chunk = chunk or max(1, len(data))
     offset = 0
     while offset < len(data):
         piece = data[offset : offset + chunk]
-        upload = services.upload_append(
+        upload = uploads.upload_append(
             upload=upload, offset=offset, stream=io.BytesIO(piece), length=len(piece)
         )
         offset += len(piece)

@@ -26,16 +26,22 @@ def test_a_lead_uploads_a_file_in_chunks_and_follows_its_reading(
     chunks = []
     page.on(
         "request",
-        lambda r: chunks.append(r.headers.get("upload-offset")) if r.method == "PUT" else None,
+        lambda r: (
+            chunks.append(r.headers.get("upload-offset")) if r.method == "PUT" else None
+        ),
     )
     browser_login(page, "lena")
     page.goto(f"{page.base_url}/evidence/{org.slug}/upload/")
     page.set_input_files("#upload-files", str(path))
     page.click("#upload-start")
     item = page.locator(".upload-item")
-    item.locator("[data-status]", has_text=re.compile("^Uploaded$")).wait_for(timeout=30000)
+    item.locator("[data-status]", has_text=re.compile("^Uploaded$")).wait_for(
+        timeout=30000
+    )
     assert item.locator(".progress").get_attribute("aria-valuenow") == "100"
-    assert len(chunks) == -(-path.stat().st_size // (256 * 1024))  # every chunk sent once
+    assert len(chunks) == -(
+        -path.stat().st_size // (256 * 1024)
+    )  # every chunk sent once
     status = page.locator("#ingestion-slot [data-ingestion-status]")
     status.locator("[data-field=status]", has_text="Succeeded").wait_for(timeout=30000)
     assert "1,500 rows read" in status.locator("[data-field=rows]").inner_text()
@@ -55,11 +61,16 @@ def test_a_refused_file_shows_why_and_nothing_changes(page, org, lead, tmp_path)
     errors = page.locator("#ingestion-slot [data-field=errors]")
     errors.wait_for(state="visible", timeout=30000)
     assert "Nothing was changed" in errors.inner_text()
-    assert "not-focus.csv: not a FOCUS export: the required columns BillingAccountId" in errors.inner_text()
+    assert (
+        "not-focus.csv: not a FOCUS export: the required columns BillingAccountId"
+        in errors.inner_text()
+    )
     assert not EvidencePeriod.objects.exists()
 
 
-def test_a_lead_previews_a_mapping_then_saves_it(page, org, lead, team_a, ingest, generated):
+def test_a_lead_previews_a_mapping_then_saves_it(
+    page, org, lead, team_a, ingest, generated
+):
     ingest(org, {"may.csv": team_file(generated)})
     browser_login(page, "lena")
     page.goto(f"{page.base_url}/evidence/{org.slug}/mapping/")
@@ -90,4 +101,3 @@ def test_the_overview_at_phone_width(page, org, lead, ingest, generated):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
     assert page.console_errors == []
-

@@ -10,7 +10,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from assessment.models import AuditEvent
-from evidence import services, storage
+from evidence import invoices, mappings, services, storage, uploads
 from evidence.models import (
     EvidencePeriod,
     Ingestion,
@@ -66,12 +66,12 @@ def test_an_upload_is_appended_chunk_by_chunk_at_the_servers_offset(org, lead):
 
 
 def test_a_chunk_at_the_wrong_offset_is_refused_and_says_where_to_resume(org, lead):
-    upload = services.upload_start(organization=org, user=lead, name="a.csv", size=20)
-    services.upload_append(
+    upload = uploads.upload_start(organization=org, user=lead, name="a.csv", size=20)
+    uploads.upload_append(
         upload=upload, offset=0, stream=io.BytesIO(b"x" * 8), length=8
     )
     with pytest.raises(ValidationError) as error:
-        services.upload_append(
+        uploads.upload_append(
             upload=upload, offset=4, stream=io.BytesIO(b"y" * 4), length=4
         )
     assert error.value.message_dict == {
@@ -80,9 +80,9 @@ def test_a_chunk_at_the_wrong_offset_is_refused_and_says_where_to_resume(org, le
 
 
 def test_a_chunk_that_arrives_in_part_is_dropped_and_can_be_sent_again(org, lead):
-    upload = services.upload_start(organization=org, user=lead, name="a.csv", size=10)
+    upload = uploads.upload_start(organization=org, user=lead, name="a.csv", size=10)
     with pytest.raises(ValidationError) as error:
-        services.upload_append(
+        uploads.upload_append(
             upload=upload, offset=0, stream=io.BytesIO(b"abc"), length=6
         )
     assert error.value.message_dict == {
@@ -90,7 +90,7 @@ def test_a_chunk_that_arrives_in_part_is_dropped_and_can_be_sent_again(org, lead
     }
     upload.refresh_from_db()
     assert upload.received == 0
-    done = services.upload_append(
+    done = uploads.upload_append(
         upload=upload, offset=0, stream=io.BytesIO(b"abcdefghij"), length=10
     )
     assert storage.upload_path(done).read_bytes() == b"abcdefghij"
@@ -98,7 +98,7 @@ def test_a_chunk_that_arrives_in_part_is_dropped_and_can_be_sent_again(org, lead
 
 def test_a_20_gb_upload_is_refused_before_a_byte_is_sent(org, lead):
     with pytest.raises(ValidationError) as error:
-        services.upload_start(
+        uploads.upload_start(
             organization=org, user=lead, name="huge.csv", size=20 * 10**9
         )
     assert error.value.message_dict == {
@@ -108,7 +108,7 @@ def test_a_20_gb_upload_is_refused_before_a_byte_is_sent(org, lead):
 
 
 def test_file_names_are_kept_for_display_only(org, lead):
-    upload = services.upload_start(
+    upload = uploads.upload_start(
         organization=org, user=lead, name="../../etc/passwd\x00.csv", size=3
     )
     assert upload.name == "passwd.csv"
@@ -267,13 +267,13 @@ def test_an_empty_file_is_refused_when_its_upload_starts(org, lead, ingest, gene
     ingest(org, {"may.csv": team_file(generated)})
     before = evidence_state(org)
     with pytest.raises(ValidationError) as error:
-        services.upload_start(organization=org, user=lead, name="empty.csv", size=0)
+        uploads.upload_start(organization=org, user=lead, name="empty.csv", size=0)
     assert error.value.message_dict == {"size": ["The file is empty."]}
     assert evidence_state(org) == before
 
 
 def test_an_incomplete_upload_cannot_be_read(org, lead):
-    upload = services.upload_start(organization=org, user=lead, name="a.csv", size=10)
+    upload = uploads.upload_start(organization=org, user=lead, name="a.csv", size=10)
     with pytest.raises(ValidationError) as error:
         services.ingestion_start(organization=org, user=lead, uploads=[upload])
     assert error.value.message_dict == {
@@ -317,7 +317,7 @@ def test_a_mapping_attributes_spend_to_the_team(
 ):
     ingest(org, {"may.csv": team_file(generated)})
     with django_capture_on_commit_callbacks(execute=True):
-        services.mapping_add(
+        mappings.mapping_add(
             organization=org,
             user=lead,
             team=team_a,
@@ -331,7 +331,7 @@ def test_a_mapping_attributes_spend_to_the_team(
     assert MeasureValue.objects.filter(
         team=team_a.parent, measure="tag_coverage"
     ).exists()
-    preview = services.mapping_preview(organization=org)
+    preview = mappings.mapping_preview(organization=org)
     assert preview["unmapped"] < preview["total"]
 
 
@@ -341,7 +341,7 @@ def test_a_mapping_that_catches_nothing_is_refused(
     ingest(org, {"may.csv": team_file(generated)})
     before = evidence_state(org)
     with pytest.raises(ValidationError) as error:
-        services.mapping_add(
+        mappings.mapping_add(
             organization=org, user=lead, team=team_a, kind="sub_account", value="999999"
         )
     assert error.value.message_dict == {
@@ -356,15 +356,15 @@ def test_a_mapping_that_catches_nothing_is_refused(
 
 def test_a_mapping_needs_evidence_first(org, lead, team_a):
     with pytest.raises(ValidationError) as error:
-        services.mapping_add(
+        mappings.mapping_add(
             organization=org, user=lead, team=team_a, kind="tag", key="Owner", value="x"
         )
-    assert error.value.message_dict == {"value": [services.MAPPING_NO_EVIDENCE_MSG]}
+    assert error.value.message_dict == {"value": [mappings.MAPPING_NO_EVIDENCE_MSG]}
 
 
 def test_a_mapping_to_another_organisations_team_is_refused(org, lead, other_team):
     with pytest.raises(ValidationError) as error:
-        services.mapping_add(
+        mappings.mapping_add(
             organization=org,
             user=lead,
             team=other_team,
@@ -377,7 +377,7 @@ def test_a_mapping_to_another_organisations_team_is_refused(org, lead, other_tea
 
 def test_a_custom_column_mapping_needs_an_x_column(org, lead, team_a):
     with pytest.raises(ValidationError) as error:
-        services.mapping_add(
+        mappings.mapping_add(
             organization=org,
             user=lead,
             team=team_a,
@@ -429,13 +429,13 @@ def test_invoice_totals_reconcile_to_the_cent(
     sums = {i.invoice_id: i.billed_cost for i in InvoiceSum.objects.all()}
     first, second = sorted(sums)
     with django_capture_on_commit_callbacks(execute=True):
-        services.invoice_total_set(
+        invoices.invoice_total_set(
             organization=org,
             user=lead,
             invoice_id=first,
             total=sums[first].quantize(Decimal("0.01")),
         )
-        services.invoice_total_set(
+        invoices.invoice_total_set(
             organization=org, user=lead, invoice_id=second, total=sums[second] + 1
         )
     value = org_value(org, "invoice_reconciliation")
@@ -446,7 +446,7 @@ def test_invoice_totals_reconcile_to_the_cent(
 
 def test_an_invoice_csv_with_a_bad_line_changes_nothing(org, lead):
     with pytest.raises(ValidationError) as error:
-        services.invoice_totals_import(
+        invoices.invoice_totals_import(
             organization=org,
             user=lead,
             data=b"invoice_id,total\nINV-1,12.50\nINV-2,twelve\n",
@@ -504,8 +504,8 @@ def test_cleaning_removes_old_unfinished_uploads(org, lead):
 
     from django.utils import timezone
 
-    upload = services.upload_start(organization=org, user=lead, name="a.csv", size=10)
-    services.upload_append(upload=upload, offset=0, stream=io.BytesIO(b"abc"), length=3)
+    upload = uploads.upload_start(organization=org, user=lead, name="a.csv", size=10)
+    uploads.upload_append(upload=upload, offset=0, stream=io.BytesIO(b"abc"), length=3)
     Upload.objects.filter(pk=upload.pk).update(
         updated_at=timezone.now() - timedelta(days=8)
     )

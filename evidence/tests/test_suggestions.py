@@ -13,7 +13,7 @@ from django.utils import timezone
 from assessment.models import Answer, Assessment, Cycle
 from capabilities.measures import band_score
 from capabilities.models import Question
-from evidence import integration, selectors, services
+from evidence import decisions, integration, mappings, selectors, services
 from evidence.models import SuggestionDecision
 from evidence.tests.factories import (
     TAG_BANDS,
@@ -59,7 +59,7 @@ def evidence(org, lead, team_a, ingest, generated, django_capture_on_commit_call
             required_tag_keys="CostCenter, Owner",
             max_age_days=90,
         )
-        services.mapping_add(
+        mappings.mapping_add(
             organization=org, user=lead, team=team_a, kind="sub_account", value=account
         )
 
@@ -167,7 +167,7 @@ def test_accepting_needs_the_suggested_answer_saved(
     q = question(measured, "cap-0-metrics-0")
     suggestion = selectors.question_suggestion(assessment=assessment, question=q)
     with pytest.raises(ValidationError) as error:
-        services.suggestion_decide(
+        decisions.suggestion_decide(
             assessment=assessment,
             question=q,
             user=respondent_a,
@@ -180,7 +180,7 @@ def test_accepting_needs_the_suggested_answer_saved(
         ]
     }
     answer(assessment, q, suggestion.score, respondent_a)
-    record = services.suggestion_decide(
+    record = decisions.suggestion_decide(
         assessment=assessment,
         question=q,
         user=respondent_a,
@@ -302,7 +302,7 @@ def test_a_decision_cannot_change_a_submitted_assessment(
     Assessment.objects.filter(pk=assessment.pk).update(status="submitted")
     assessment.refresh_from_db()
     with pytest.raises(ValidationError) as error:
-        services.suggestion_decide(
+        decisions.suggestion_decide(
             assessment=assessment,
             question=q,
             user=respondent_a,

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from assessment.models import Assessment, Cycle
-from evidence import services
+from evidence import mappings, services
 from evidence.models import EvidencePeriod, Ingestion, MeasureValue
 from evidence.services import TEST_DELAY_ENV
 from evidence.tests.conftest import send_upload
@@ -58,7 +58,7 @@ def test_a_worker_reads_the_file_and_the_team_gets_suggestions(
     assert done.rows_read == 1500
     assert "Task evidence.tasks.ingestion_run[" in worker.logs()
 
-    services.mapping_add(
+    mappings.mapping_add(
         organization=org,
         user=lead,
         team=team_a,
