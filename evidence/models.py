@@ -231,6 +231,9 @@ class EvidencePeriod(models.Model):
     providers = models.JSONField(default=list)
     currencies = models.JSONField(default=list)
     rows = models.BigIntegerField(default=0)
+    # Optional FOCUS columns its files lacked: measures that need one are not
+    # computable for this period (a column of nulls is present, not missing).
+    missing_columns = models.JSONField(default=list, blank=True)
     effective_cost = models.DecimalField(max_digits=28, decimal_places=6)
     billed_cost = models.DecimalField(max_digits=28, decimal_places=6)
     # The period's compact summary (Parquet), relative to EVIDENCE_ROOT.

@@ -17,6 +17,7 @@ from datetime import timedelta
 from decimal import Decimal
 from functools import partial
 
+import pandas as pd
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -25,7 +26,8 @@ from django.utils import timezone
 
 from assessment.models import AuditEvent, Organization, Team
 
-from . import engine, focus, storage
+from . import engine, storage
+from .measures import MEASURES_BY_KEY, NOT_COMPUTABLE_NOTE
 from .models import (
     EvidencePeriod,
     EvidenceSettings,
@@ -350,6 +352,7 @@ def _replace_periods(ingestion, claim, version, cube, paths, invoices) -> None:
                 providers=p["providers"],
                 currencies=p["currencies"],
                 rows=p["rows"],
+                missing_columns=sorted(cube.missing),
                 effective_cost=p["effective_cost"],
                 billed_cost=p["billed_cost"],
                 cube=storage.relative(paths[p["period_start"]]),
@@ -369,7 +372,7 @@ def _replace_periods(ingestion, claim, version, cube, paths, invoices) -> None:
             )
             for i in invoices
         )
-        _recompute(organization, missing_by_start={s: cube.missing for s in starts})
+        _recompute(organization)
         Ingestion.objects.filter(pk=ingestion.pk).update(
             status=Ingestion.Status.SUCCEEDED,
             stage=Ingestion.Stage.DONE,
@@ -470,9 +473,7 @@ def mapping_rules(*, organization_id: int) -> list[dict]:
     )
 
 
-def _recompute(
-    organization: Organization, missing_by_start: dict | None = None
-) -> None:
+def _recompute(organization: Organization) -> None:
     """Recompute every stored period's measures from its summary, in the caller's
     transaction (rows of a period replaced as a whole)."""
     periods = [
@@ -496,7 +497,6 @@ def _recompute(
     con = duckdb_connect()
     try:
         relation = engine.cube_relation(paths)
-        missing = _missing_columns(con, relation, missing_by_start)
         frame = engine.compute_measures(
             con,
             relation,
@@ -504,10 +504,10 @@ def _recompute(
             tree=team_closure(organization_id=organization.pk),
             required_keys=list(evidence_settings.required_tag_keys),
             invoice_totals=totals,
-            missing=missing,
         )
     finally:
         con.close()
+    frame = _not_computable(frame, periods)
     by_start = {p.period_start: p for p in periods}
     valid_teams = set(
         Team.objects.filter(organization=organization).values_list("id", flat=True)
@@ -537,30 +537,33 @@ def _recompute(
     )
 
 
-def _missing_columns(con, relation: str, missing_by_start) -> set[str]:
-    """Optional FOCUS columns no stored export carries: summaries keep a column
-    when any file had it, so a column of all nulls in every summary is missing."""
-    columns = {
-        row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+def _not_computable(frame, periods: list[EvidencePeriod]):
+    """Measures needing a column a period's files lacked: one organisation row
+    saying so for that period, instead of figures computed over nulls."""
+    lacking = {
+        p.period_start: set(p.missing_columns) for p in periods if p.missing_columns
     }
-    checks = [
-        c for c in focus.OPTIONAL_COLUMNS if c in columns and c in engine.DIMENSIONS
-    ]
-    missing = {
-        c for c in focus.OPTIONAL_COLUMNS if c not in columns and c in engine.DIMENSIONS
-    }
-    if checks:
-        counts = con.execute(
-            "SELECT "
-            + ", ".join(f"count({engine.quote_ident(c)})" for c in checks)
-            + f" FROM {relation}"
-        ).fetchone()
-        missing |= {c for c, n in zip(checks, counts, strict=True) if n == 0}
-    if missing_by_start:
-        # What the files just read lacked, even where a value could be null anyway.
-        for columns_missing in missing_by_start.values():
-            missing |= {c for c in columns_missing if c in engine.DIMENSIONS} & missing
-    return missing
+    if not lacking:
+        return frame
+    keep, notes = [], []
+    for row in frame.itertuples(index=False):
+        missing = lacking.get(row.period_start, set())
+        needed = set(MEASURES_BY_KEY[row.measure].requires) & missing
+        if not needed:
+            keep.append(row._asdict())
+        elif row.node_id != row.node_id or row.node_id is None:
+            notes.append(
+                {
+                    **row._asdict(),
+                    "value": None,
+                    "numerator": None,
+                    "denominator": None,
+                    "note": NOT_COMPUTABLE_NOTE.format(
+                        columns=", ".join(sorted(needed))
+                    ),
+                }
+            )
+    return pd.DataFrame.from_records(keep + notes, columns=frame.columns)
 
 
 def _quantize(value):
