@@ -523,17 +523,23 @@ def test_evidence_ages_from_the_end_of_its_period(org, lead, ingest, generated):
     assert entry["stale"] is False
 
 
-def test_a_column_of_nulls_is_present_and_a_missing_column_is_not_computable(org, lead, ingest, generated):
+def test_a_column_of_nulls_is_present_and_a_missing_column_is_not_computable(
+    org, lead, ingest, generated
+):
     frame = focusdata.read(generated("aws", "1.3"))
     assert frame["ChargeClass"].isna().all()  # no correction at all in this month
     ingest(org, {"may.csv": frame.to_csv(index=False).encode()})
     assert org_value(org, "corrections_after_close") == 0
     without = frame.drop(columns=["ChargeClass", "CommitmentDiscountStatus"])
     ingest(org, {"may.csv": without.to_csv(index=False).encode()})
-    rows = MeasureValue.objects.filter(period__organization=org, measure="corrections_after_close")
+    rows = MeasureValue.objects.filter(
+        period__organization=org, measure="corrections_after_close"
+    )
     [row] = rows
     assert row.team_id is None and row.value is None
     assert row.note == "Not computable from this export: it has no ChargeClass column."
-    assert MeasureValue.objects.get(team=None, measure="commitment_utilization").note == (
+    assert MeasureValue.objects.get(
+        team=None, measure="commitment_utilization"
+    ).note == (
         "Not computable from this export: it has no CommitmentDiscountStatus column."
     )
