@@ -536,7 +536,8 @@ def test_a_column_of_nulls_is_present_and_a_missing_column_is_not_computable(
         period__organization=org, measure="corrections_after_close"
     )
     [row] = rows
-    assert row.team_id is None and row.value is None
+    assert row.team_id is None
+    assert row.value is None
     assert row.note == "Not computable from this export: it has no ChargeClass column."
     assert MeasureValue.objects.get(
         team=None, measure="commitment_utilization"
