@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install install-dev run setup test test-fast lint format check stack worker beat bench clean
+.PHONY: help install install-dev run setup test test-fast lint format hooks check stack worker beat bench clean
 
 help:
 	@echo "make run    - the portal with demo data on SQLite at http://$(HOST):$(PORT)"
@@ -21,8 +21,15 @@ $(VENV)/.installed: requirements.txt
 	$(PIP) install --quiet -r requirements.txt
 	touch $@
 
+# axe-core for the browser suite's accessibility checks, from the npm registry
+# (served to the page from this file, never from a CDN); skipped without npm.
+AXE_VERSION := 4.14.1
+
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(PIP) install --quiet -r requirements-dev.txt
+	@if command -v npm >/dev/null 2>&1; then \
+		npm install --no-audit --no-fund --silent --prefix $(VENV)/node axe-core@$(AXE_VERSION); \
+	else echo "npm not found: the accessibility checks will be skipped"; fi
 	touch $@
 
 install: $(VENV)/.installed
@@ -46,12 +53,17 @@ test: install-dev
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/djlint --lint templates $(wildcard */templates)
+	DJANGO_SETTINGS_MODULE=finops_portal.settings_test $(VENV)/bin/mypy
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 
 format: install-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+hooks: install-dev
+	$(VENV)/bin/pre-commit install
 
 check: lint test
 

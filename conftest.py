@@ -145,6 +145,22 @@ def shipped_framework(db):
     return next(fw for fw, _imported in results if fw.slug == SHIPPED_SLUG)
 
 
+# --- tasks ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def eager_tasks():
+    """Tasks run in-process, as on the embedded default (``make run``). Off
+    otherwise: a test of a task calls it, and a test of enqueueing captures the
+    on-commit callbacks; only tests of the in-process path itself use this."""
+    from finops_portal.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
 # --- a real Celery worker -----------------------------------------------------------
 
 
@@ -242,6 +258,10 @@ def worker_env(transactional_db):
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "PYTHONUNBUFFERED": "1",
     }
+    if settings.CELERY_BROKER_URL.startswith("redis"):
+        # the worker's cache (claims, reports) on the database of its broker:
+        # parallel test processes each have their own (see settings_test)
+        env["REDIS_URL"] = settings.CELERY_BROKER_URL
     with app.connection_for_write() as conn:
         conn.default_channel.queue_purge("celery")
     previous = app.conf.task_always_eager
@@ -295,6 +315,34 @@ def page(browser, live_server):
     page.base_url = live_server.url
     yield page
     context.close()
+
+
+# axe-core, installed from npm by ``make install-dev`` (never loaded from a CDN).
+AXE_JS = ROOT / ".venv" / "node" / "node_modules" / "axe-core" / "axe.min.js"
+# Impacts that fail a page: axe's "serious" and "critical".
+AXE_FAILING = {"serious", "critical"}
+
+
+def axe_violations(page, *, exclude: tuple[str, ...] = ()) -> list[dict]:
+    """The serious and critical accessibility violations axe-core finds on the page
+    as it is now: ``[{"id", "impact", "help", "targets"}]``. The script is evaluated
+    through the browser's debugging protocol, which the page's CSP does not block."""
+    if not AXE_JS.exists():
+        skip_or_fail(f"axe-core is not installed at {AXE_JS} (make install-dev)")
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_JS.read_text())
+    results = page.evaluate(
+        """async (exclude) => {
+            const context = exclude.length ? {exclude: exclude.map(s => [s])} : document;
+            const found = await window.axe.run(context, {resultTypes: ["violations"]});
+            return found.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                targets: v.nodes.map(n => n.target.join(" ")).slice(0, 10),
+            }));
+        }""",
+        list(exclude),
+    )
+    return [v for v in results if v["impact"] in AXE_FAILING]
 
 
 def browser_login(page, username: str, password: str | None = None) -> None:

@@ -94,10 +94,6 @@ def _descendants(team_ids: set[int]) -> set[int]:
         return {row[0] for row in cursor.fetchall()}
 
 
-def user_is_lead(user) -> bool:
-    return access_for(user).is_lead
-
-
 def get_organization_for_lead(user, slug: str) -> Organization:
     org = Organization.objects.filter(slug=slug).first()
     if org is None or not access_for(user).leads(org.id):

@@ -7,7 +7,6 @@ from .models import (
     AnswerChange,
     Assessment,
     AssessmentReopen,
-    AuditEvent,
     CapabilityScore,
     Cycle,
     Membership,
@@ -184,18 +183,6 @@ class CapabilityScoreAdmin(admin.ModelAdmin):
     list_filter = ["level_key"]
     raw_id_fields = ["assessment", "capability"]
     list_select_related = ["assessment__team", "assessment__cycle", "capability"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "action", "actor", "organization", "summary"]
-    list_filter = ["action", "organization"]
-    search_fields = ["summary", "actor__username"]
-    raw_id_fields = ["organization", "actor"]
-    date_hierarchy = "at"
 
     def has_change_permission(self, request, obj=None):
         return False

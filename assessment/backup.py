@@ -14,6 +14,7 @@ from django.db import transaction
 
 from capabilities.models import AnswerOption, Capability, Framework, Question
 
+from .cycles import cycle_scores_changed
 from .models import (
     Answer,
     Assessment,
@@ -24,6 +25,7 @@ from .models import (
     Target,
     Team,
 )
+from .scores import scores_store_many
 
 FORMAT = "finops-portal/organisation"
 FORMAT_VERSION = 1
@@ -216,16 +218,14 @@ def org_import(
 
 
 def _rescore(org: Organization) -> None:
-    """Scores and roll-ups are derived data: rebuild them from the imported answers."""
-    from assessment.scores import scores_store_many
-    from benchmarks.services import rollup_mark_stale
-
+    """Scores and roll-ups are derived data: rebuild the scores from the imported
+    answers and record that every cycle's scores changed (its roll-up follows)."""
     submitted = Assessment.objects.filter(
         cycle__organization=org, status=Assessment.Status.SUBMITTED
     ).values_list("id", flat=True)
     scores_store_many(assessment_ids=list(submitted))
-    for cycle in org.cycles.all():
-        rollup_mark_stale(cycle=cycle)
+    for cycle_id in org.cycles.values_list("id", flat=True):
+        cycle_scores_changed(cycle_id=cycle_id)
 
 
 def _users(data: dict, notes: list[str]) -> dict:

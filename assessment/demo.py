@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,13 +24,12 @@ from django.db import connection, transaction
 from django.utils.text import slugify
 
 from capabilities.models import AnswerOption, Capability, Framework, Question
+from finops_portal.bulk_sql import bulk_insert
 
+from .cycles import cycle_scores_changed
 from .models import (
     Answer,
-    AnswerChange,
     Assessment,
-    AssessmentReopen,
-    AuditEvent,
     CapabilityScore,
     Cycle,
     Membership,
@@ -38,6 +37,8 @@ from .models import (
     Target,
     Team,
 )
+from .organizations import organization_delete
+from .scores import scores_store_many
 
 DEMO_ORG_NAME = "Northwind Traders"
 DEMO_ORG_SLUG = "northwind"
@@ -223,6 +224,8 @@ class BuildResult:
     users: int = 0
     elapsed: float = 0.0
     scored: bool = False
+    # the cycles written, whose roll-ups were enqueued
+    cycle_ids: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     # seconds per phase: "people", "answers", "scores"
     phases: dict[str, float] = field(default_factory=dict)
@@ -408,41 +411,6 @@ def published_framework(slug: str = SHIPPED_FRAMEWORK_SLUG) -> Framework | None:
     )
 
 
-def insert_rows(model, columns: Sequence[str], rows: Iterable[tuple]) -> int:
-    """Insert plain tuples into ``model``'s table: COPY on PostgreSQL, batched
-    executemany elsewhere. Returns the number of rows written."""
-    table = model._meta.db_table
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(model._meta.get_field(c).column) for c in columns)
-    count = 0
-    if connection.vendor == "postgresql":
-        copy_sql = f"COPY {quote(table)} ({names}) FROM STDIN"
-        with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
-            for row in rows:
-                copy.write_row(row)
-                count += 1
-        return count
-    fields = [model._meta.get_field(c) for c in columns]
-    sql = f"INSERT INTO {quote(table)} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"
-    batch: list[tuple] = []
-    with connection.cursor() as cursor:
-        for row in rows:
-            batch.append(
-                tuple(
-                    f.get_db_prep_save(v, connection)
-                    for f, v in zip(fields, row, strict=True)
-                )
-            )
-            if len(batch) >= BATCH_SIZE:
-                cursor.executemany(sql, batch)
-                count += len(batch)
-                batch = []
-        if batch:
-            cursor.executemany(sql, batch)
-            count += len(batch)
-    return count
-
-
 ANSWER_COLUMNS = (
     "assessment",
     "question",
@@ -592,19 +560,14 @@ def _make_users(plan: Plan, teams_by_name: dict[str, Team], password: str):
 
 
 def _store_scores(cycle_id: int, assessment_ids: list[int], result: BuildResult):
-    """Team scores and the roll-up of one cycle, computed now (not queued)."""
-    try:
-        from assessment.scores import scores_store_many
-        from benchmarks.services import rollup_recompute
-    except ImportError as exc:
-        note = f"Scores not computed ({exc.name} is not available)."
-        if note not in result.notes:
-            result.notes.append(note)
-        return
-    if assessment_ids:
-        scores_store_many(assessment_ids=assessment_ids)
-    rollup_recompute(cycle_id=cycle_id, force=True)
+    """Team scores of one cycle, computed now; its roll-up follows (enqueued after
+    commit, as after a submit)."""
+    with transaction.atomic():
+        if assessment_ids:
+            scores_store_many(assessment_ids=assessment_ids)
+        cycle_scores_changed(cycle_id=cycle_id)
     result.scored = True
+    result.cycle_ids.append(cycle_id)
 
 
 def build(
@@ -702,10 +665,8 @@ def _analyze_after_bulk_load() -> None:
     the planner then picks slow plans for every page."""
     if connection.vendor != "postgresql":
         return
-    from benchmarks.models import NodeStat, TeamRank
-
     with connection.cursor() as cursor:
-        for model in (Team, Assessment, Answer, CapabilityScore, NodeStat, TeamRank):
+        for model in (Team, Assessment, Answer, CapabilityScore):
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
@@ -768,7 +729,7 @@ def _write_cycle(
         ids = [by_team[t.id] for t in teams]
     else:
         ids = [a.pk for a in created]
-    n = insert_rows(
+    n = bulk_insert(
         Answer,
         ANSWER_COLUMNS,
         _answer_rows(
@@ -812,49 +773,6 @@ def _make_targets(
     Target.objects.bulk_create(rows)
 
 
-# --- removing -----------------------------------------------------------------------
-
-
-def organization_purge(*, organization: Organization) -> None:
-    """Delete an organisation and everything under it, the big tables first with
-    set-based deletes (a cascading ORM delete would load every answer)."""
-    from benchmarks.models import NodeStat, RollupState, TeamRank
-
-    org_id = organization.pk
-    cycles = f"SELECT id FROM {Cycle._meta.db_table} WHERE organization_id = %s"
-    assessments = (
-        f"SELECT id FROM {Assessment._meta.db_table} WHERE cycle_id IN ({cycles})"
-    )
-    answers = (
-        f"SELECT id FROM {Answer._meta.db_table} WHERE assessment_id IN ({assessments})"
-    )
-    statements = [
-        (AnswerChange, f"answer_id IN ({answers})"),
-        (Answer, f"assessment_id IN ({assessments})"),
-        (CapabilityScore, f"assessment_id IN ({assessments})"),
-        (TeamRank, f"cycle_id IN ({cycles})"),
-        (NodeStat, f"cycle_id IN ({cycles})"),
-        (RollupState, f"cycle_id IN ({cycles})"),
-        (AssessmentReopen, f"assessment_id IN ({assessments})"),
-        (Assessment, f"cycle_id IN ({cycles})"),
-        (Cycle.teams.through, f"cycle_id IN ({cycles})"),
-        (Cycle.capabilities.through, f"cycle_id IN ({cycles})"),
-        (Target, "organization_id = %s"),
-        (Membership, "organization_id = %s"),
-        (AuditEvent, "organization_id = %s"),
-    ]
-    with transaction.atomic(), connection.cursor() as cursor:
-        for model, where in statements:
-            cursor.execute(
-                f"DELETE FROM {model._meta.db_table} WHERE {where}",
-                [org_id] * where.count("%s"),
-            )
-        # Teams protect their parents: detach the tree, then the ORM removes what
-        # is left (now small), including rows of models added later.
-        Team.objects.filter(organization_id=org_id).update(parent=None)
-        Organization.objects.filter(pk=org_id).delete()
-
-
 def demo_users(plan: Plan) -> list[str]:
     return [plan.lead_username, *plan.respondents]
 
@@ -877,7 +795,7 @@ def demo_seed(
         raise LookupError(NO_FRAMEWORK_MSG)
     User = get_user_model()
     if existing:
-        organization_purge(organization=existing)
+        organization_delete(organization=existing)
     User.objects.filter(username__in=demo_users(plan)).delete()
     admin, _ = User.objects.get_or_create(
         username=DEMO_ADMIN, defaults={"email": f"admin@{plan.slug}.example"}
@@ -910,7 +828,7 @@ def load_generate(
     if existing:
         if not replace:
             raise ValueError(ORG_EXISTS_MSG.format(slug=plan.slug))
-        organization_purge(organization=existing)
+        organization_delete(organization=existing)
         get_user_model().objects.filter(username__startswith=f"{plan.slug}-").delete()
     return build(plan, framework=framework, password=password, progress=progress)
 

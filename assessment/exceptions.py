@@ -1,4 +1,7 @@
-"""Domain errors of answering and submitting; views and the API map them to HTTP."""
+"""Domain errors of answering and submitting; ``finops_portal.api`` maps them to HTTP
+(the pages handle them in their views)."""
+
+from finops_portal.errors import DomainError
 
 ANSWER_CONFLICT_MSG = (
     "Someone else changed this answer since you loaded it. "
@@ -10,19 +13,17 @@ INCOMPLETE_ASSESSMENT_MSG = (
 )
 
 
-class AssessmentError(Exception):
+class AssessmentError(DomainError):
     """Base of the errors this app raises besides Django's ``ValidationError``."""
 
     default_message = "The assessment cannot be changed."
 
-    def __init__(self, message: str | None = None):
-        self.message = message or self.default_message
-        super().__init__(self.message)
-
 
 class AnswerConflict(AssessmentError):
-    """The stored answer changed since the client read it; ``current`` is the stored one."""
+    """The stored answer changed since the client read it; ``current`` is the stored
+    one (the API renders it with its answer serializer)."""
 
+    http_status = 409
     default_message = ANSWER_CONFLICT_MSG
 
     def __init__(self, *, current):
@@ -41,3 +42,15 @@ class IncompleteAssessment(AssessmentError):
         self.missing = missing
         self.count = sum(len(group["questions"]) for group in missing)
         super().__init__(INCOMPLETE_ASSESSMENT_MSG.format(count=self.count))
+
+    def body(self) -> dict:
+        return {
+            "detail": self.message,
+            "missing": [
+                {
+                    "capability": group["capability"].key,
+                    "questions": [question.key for question in group["questions"]],
+                }
+                for group in self.missing
+            ],
+        }

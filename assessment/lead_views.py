@@ -12,11 +12,14 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
-from capabilities.models import Framework, Lens
+from capabilities import selectors as capability_selectors
+from capabilities.models import Framework
+from finops_portal.formats import time_ago
 
-from . import cycles
+from . import cycles, organizations, selectors
 from .access import (
     access_for,
     get_assessment_for_user,
@@ -37,6 +40,7 @@ from .forms import (
     lens_preset_of,
 )
 from .models import Assessment, Cycle, Membership, Team
+from .slots import LEAD_HOME_SECTIONS
 
 AUDIT_PAGE_SIZE = 50
 # ``/lead/?go=teams`` (the navigation's links) lands on that page of the lead's
@@ -58,18 +62,6 @@ CYCLE_CREATED_MSG = "Planned cycle “{name}”. Open it when the teams should s
 CYCLE_OPENED_MSG = "Opened “{name}”: every team in scope can now answer."
 CYCLE_CLOSED_MSG = "Closed “{name}”."
 REOPENED_MSG = "Reopened the assessment of {team}."
-
-
-def time_ago(value, now) -> str:
-    """A short "3 h ago" for the completion board."""
-    seconds = max(0, int((now - value).total_seconds()))
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{seconds // 60} min ago"
-    if seconds < 86400:
-        return f"{seconds // 3600} h ago"
-    return f"{seconds // 86400} d ago"
 
 
 def _get_team_for_lead(request, org, team_id: int) -> Team:
@@ -101,7 +93,7 @@ def lead_home(request):
     access = access_for(request.user)
     if not (access.is_lead or access.is_staff):
         raise Http404("Not a lead.")
-    organizations = list(cycles.organization_list_for_lead(user=request.user))
+    organizations = list(selectors.organization_list_for_lead(user=request.user))
     target = LEAD_HOME_TARGETS.get(request.GET.get("go", ""), "assessment:lead_org")
     if len(organizations) == 1:
         return redirect(target, organizations[0].slug)
@@ -118,9 +110,13 @@ def lead_org(request, org_slug: str):
     context = {
         "org": org,
         "section": "home",
-        "open_cycles": cycles.open_cycle_summaries(organization=org),
+        "open_cycles": selectors.open_cycle_summaries(organization=org),
         "team_count": org.teams.filter(kind=Team.Kind.TEAM).count(),
         "member_count": org.memberships.count(),
+        "sections": [
+            mark_safe(html)  # noqa: S308 - rendered templates of the providers
+            for html in LEAD_HOME_SECTIONS.collect(request, organization=org)
+        ],
     }
     return render(request, "assessment/lead/org.html", context)
 
@@ -139,7 +135,7 @@ def lead_teams(request, org_slug: str):
     if request.method == "POST":
         if form.is_valid():
             try:
-                team = cycles.team_create(
+                team = organizations.team_create(
                     organization=org,
                     name=form.cleaned_data["name"],
                     parent=form.cleaned_data["parent"],
@@ -155,7 +151,7 @@ def lead_teams(request, org_slug: str):
     context = {
         "org": org,
         "section": "teams",
-        "nodes": cycles.team_tree(organization=org),
+        "nodes": selectors.team_tree(organization=org),
         "form": form,
     }
     return render(request, "assessment/lead/teams.html", context, status=status)
@@ -172,7 +168,7 @@ def lead_team_edit(request, org_slug: str, team_id: int):
         if form.is_valid():
             parent = form.cleaned_data["parent"]
             try:
-                cycles.team_update(
+                organizations.team_update(
                     team=team,
                     name=form.cleaned_data["name"],
                     parent=parent,
@@ -197,7 +193,7 @@ def lead_team_delete(request, org_slug: str, team_id: int):
     if request.method == "POST":
         name = team.name
         try:
-            cycles.team_delete(team=team, user=request.user)
+            organizations.team_delete(team=team, user=request.user)
         except ValidationError as exc:
             _flash_errors(request, exc)
         else:
@@ -231,7 +227,7 @@ def lead_members(request, org_slug: str):
     if request.method == "POST":
         if form.is_valid():
             try:
-                membership = cycles.membership_add(
+                membership = organizations.membership_add(
                     organization=org,
                     identifier=form.cleaned_data["identifier"],
                     role=form.cleaned_data["role"],
@@ -249,7 +245,7 @@ def lead_members(request, org_slug: str):
     context = {
         "org": org,
         "section": "members",
-        "memberships": cycles.membership_list(organization=org),
+        "memberships": selectors.membership_list(organization=org),
         "form": form,
         "role_choices": Membership.Role.choices,
     }
@@ -263,10 +259,10 @@ def lead_member_role(request, org_slug: str, membership_id: int):
     membership = _get_membership(org, membership_id)
     form = MemberRoleForm(request.POST)
     if not form.is_valid():
-        messages.error(request, cycles.ROLE_INVALID_MSG)
+        messages.error(request, organizations.ROLE_INVALID_MSG)
     else:
         try:
-            cycles.membership_update_role(
+            organizations.membership_update_role(
                 membership=membership, role=form.cleaned_data["role"], by=request.user
             )
         except ValidationError as exc:
@@ -290,7 +286,7 @@ def lead_member_remove(request, org_slug: str, membership_id: int):
     if request.method == "POST":
         username = membership.user.username
         try:
-            cycles.membership_remove(membership=membership, by=request.user)
+            organizations.membership_remove(membership=membership, by=request.user)
         except ValidationError as exc:
             _flash_errors(request, exc)
         else:
@@ -320,19 +316,13 @@ def _cycle_form(request, org, cycle=None):
     """The create form, or with ``cycle`` its edit form, plus what the template
     needs to draw the team tree, capability groups and lens weights."""
     if cycle is None:
-        frameworks = cycles.published_framework_list()
+        frameworks = capability_selectors.published_framework_list()
     else:
         frameworks = Framework.objects.filter(pk=cycle.framework_id)
-    nodes = cycles.team_tree(organization=org)
+    nodes = selectors.team_tree(organization=org)
     teams = [n.team for n in nodes if not n.is_business_unit]
     grouped = capabilities_by_framework(frameworks)
-    lens_keys = list(
-        dict.fromkeys(
-            Lens.objects.filter(framework__in=frameworks)
-            .order_by("order", "id")
-            .values_list("key", flat=True)
-        )
-    )
+    lens_keys = capability_selectors.lens_keys_of(frameworks=frameworks)
     kwargs = {
         "frameworks": frameworks,
         "teams": teams,
@@ -359,7 +349,7 @@ def _cycle_form(request, org, cycle=None):
             **kwargs,
         )
         chosen_teams = set(cycle.teams.values_list("id", flat=True))
-        chosen_caps = set(cycles.cycle_capability_ids(cycle=cycle))
+        chosen_caps = set(selectors.cycle_capability_ids(cycle=cycle))
     if form.is_bound:
         chosen_teams = {int(v) for v in form.data.getlist("team_ids") if v.isdigit()}
         chosen_caps = {
@@ -406,7 +396,7 @@ def lead_cycles(request, org_slug: str):
     context = {
         "org": org,
         "section": "cycles",
-        "cycles": cycles.cycle_list(organization=org),
+        "cycles": selectors.cycle_list(organization=org),
         "form": form,
         **form_context,
     }
@@ -416,7 +406,7 @@ def lead_cycles(request, org_slug: str):
 @login_required
 def cycle_detail(request, cycle_id: int):
     cycle = get_cycle_for_lead(request.user, cycle_id)
-    rows = cycles.cycle_completion(cycle=cycle)
+    rows = selectors.cycle_completion(cycle=cycle)
     now = timezone.now()
     for row in rows:
         row["ago"] = (
@@ -427,8 +417,8 @@ def cycle_detail(request, cycle_id: int):
         "section": "cycles",
         "cycle": cycle,
         "rows": rows,
-        "summary": cycles.completion_summary(rows),
-        "reopens": cycles.cycle_reopen_list(cycle=cycle),
+        "summary": selectors.completion_summary(rows),
+        "reopens": selectors.cycle_reopen_list(cycle=cycle),
         "lens_weights": sorted(
             cycle.lens_weights.items(), key=lambda kv: (-kv[1], kv[0])
         ),
@@ -538,7 +528,9 @@ def cycle_completion_csv(request, cycle_id: int):
         f'attachment; filename="completion-{cycle.organization.slug}-{cycle.pk}.csv"'
     )
     writer = csv.writer(response)
-    writer.writerows(cycles.completion_csv_rows(cycles.cycle_completion(cycle=cycle)))
+    writer.writerows(
+        selectors.completion_csv_rows(selectors.cycle_completion(cycle=cycle))
+    )
     return response
 
 
@@ -585,7 +577,7 @@ def lead_assessment_reopen(request, assessment_id: int):
 @login_required
 def lead_audit(request, org_slug: str):
     org = get_organization_for_lead(request.user, org_slug)
-    paginator = Paginator(cycles.audit_event_list(organization=org), AUDIT_PAGE_SIZE)
+    paginator = Paginator(selectors.audit_event_list(organization=org), AUDIT_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     return render(
         request,

@@ -4,12 +4,42 @@ Answers are the one thing that must never be lost: each has a version for
 optimistic concurrency and every change is kept in ``AnswerChange``.
 """
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
 from capabilities.models import AnswerOption, Capability, Framework, Question
+
+TIME_ZONE_MSG = "Enter a time zone name such as Europe/Paris or America/New_York."
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name this machine knows."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(TIME_ZONE_MSG) from None
+
+
+def counts_as_answered(
+    *, has_option: bool, not_applicable: bool, allow_na: bool
+) -> bool:
+    """The one rule of what counts as answered: a chosen option, or N/A on a question
+    that may be answered N/A. ``answered_q`` is its SQL; ``scores.answers_frame``
+    applies it to the scoring frame (the three are tested to agree)."""
+    return has_option or (not_applicable and allow_na)
+
+
+def answered_q(*, answer: str = "", question: str = "question__") -> Q:
+    """``counts_as_answered`` as a query condition; ``answer`` and ``question`` are
+    the paths from the query's model to the answer and to its question."""
+    return Q(**{f"{answer}option__isnull": False}) | Q(
+        **{f"{answer}not_applicable": True, f"{question}allow_na": True}
+    )
 
 
 class Organization(models.Model):
@@ -23,6 +53,16 @@ class Organization(models.Model):
         help_text="Benchmark groups with fewer teams than this are hidden from respondents.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text='Decides when a due date is "today" and how dates are shown '
+        '(an IANA name such as "Europe/Paris").',
+    )
+    # Bumped by every change of the organisation's targets: part of the cache keys
+    # of figures that show gaps (see ``targets``).
+    targets_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -156,6 +196,11 @@ class Cycle(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by every change of the cycle's stored team scores (submit, reopen,
+    # import): roll-ups record the generation they computed, so a sweeper can tell
+    # which cycles are stale (see ``cycles.cycle_scores_changed``).
+    scores_generation = models.PositiveIntegerField(default=0, editable=False)
+    scores_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["organization", "-opens_on", "-id"]
@@ -274,7 +319,12 @@ class Answer(models.Model):
 
     @property
     def is_answered(self) -> bool:
-        return self.option_id is not None or self.not_applicable
+        """See ``counts_as_answered`` (reads the question's ``allow_na``)."""
+        return counts_as_answered(
+            has_option=self.option_id is not None,
+            not_applicable=self.not_applicable,
+            allow_na=self.not_applicable and self.question.allow_na,
+        )
 
 
 class AnswerChange(models.Model):
@@ -386,28 +436,3 @@ class CapabilityScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assessment}: {self.capability} {self.percent}"
-
-
-class AuditEvent(models.Model):
-    """An administrative action (cycle open/close, reopen, membership, targets, publish)."""
-
-    organization = models.ForeignKey(
-        Organization,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="audit_events",
-    )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    action = models.CharField(max_length=60)
-    summary = models.CharField(max_length=500)
-    detail = models.JSONField(default=dict, blank=True)
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        ordering = ["-at"]
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"

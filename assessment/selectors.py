@@ -1,21 +1,47 @@
-"""Reads for the respondent's pages and the API: questions in scope, progress, lists.
+"""Reads of organisations, teams, cycles, assessments and answers, for the pages
+and the API: questions in scope, progress, the team tree, the completion board.
 
-Every selector issues a fixed number of queries, whatever the number of questions,
-answers or assessments.
+Every selector issues a fixed number of queries, whatever the number of teams,
+questions, answers or assessments.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, FilteredRelation, OuterRef, Prefetch, Q
+from django.db.models import (
+    Count,
+    Exists,
+    FilteredRelation,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
 
 from capabilities.models import AnswerOption, Capability, Question
+from finops_portal.audit import AuditEvent
+from finops_portal.cells import safe_cell
 
 from .access import access_for
-from .models import Answer, AnswerChange, Assessment, Cycle
+from .models import (
+    Answer,
+    AnswerChange,
+    Assessment,
+    AssessmentReopen,
+    Cycle,
+    Membership,
+    Organization,
+    Team,
+    answered_q,
+)
+from .tree import Tree
 
-# An answer counts as given when it has an option, or is N/A where N/A is allowed.
-ANSWERED_Q = Q(option__isnull=False) | Q(not_applicable=True, question__allow_na=True)
+# An answer query's condition of the one rule (``models.counts_as_answered``).
+ANSWERED_Q = answered_q()
 
 
 @dataclass
@@ -132,11 +158,7 @@ def assessment_progress(*, assessment: Assessment) -> dict:
         .values("capability_id", "capability__key", "capability__name")
         .annotate(
             total=Count("id"),
-            answered=Count(
-                "mine",
-                filter=Q(mine__option__isnull=False)
-                | Q(mine__not_applicable=True, allow_na=True),
-            ),
+            answered=Count("mine", filter=answered_q(answer="mine__", question="")),
         )
         .order_by("capability__order", "capability_id")
     )
@@ -173,6 +195,47 @@ class AssessmentRow:
         return self.assessment.status != Assessment.Status.NOT_STARTED
 
 
+def assessments_progress(assessments: list[Assessment]) -> dict[int, dict]:
+    """Answered of total questions in scope for each assessment (its cycle loaded):
+    ``{assessment id: {"answered", "total", "percent"}}``, in three queries."""
+    if not assessments:
+        return {}
+    scope: dict[int, set[int]] = defaultdict(set)
+    for cycle_id, capability_id in Cycle.capabilities.through.objects.filter(
+        cycle_id__in={a.cycle_id for a in assessments}
+    ).values_list("cycle_id", "capability_id"):
+        scope[cycle_id].add(capability_id)
+    per_capability: dict[int, dict[int, int]] = defaultdict(dict)
+    for framework_id, capability_id, n in (
+        Question.objects.filter(
+            capability__framework_id__in={a.cycle.framework_id for a in assessments}
+        )
+        .values_list("capability__framework_id", "capability_id")
+        .annotate(n=Count("id"))
+    ):
+        per_capability[framework_id][capability_id] = n
+    answered: dict[int, dict[int, int]] = defaultdict(dict)
+    for assessment_id, capability_id, n in (
+        Answer.objects.filter(assessment__in=[a.pk for a in assessments])
+        .filter(ANSWERED_Q)
+        .values_list("assessment_id", "question__capability_id")
+        .annotate(n=Count("id"))
+    ):
+        answered[assessment_id][capability_id] = n
+    progress = {}
+    for a in assessments:
+        counts = per_capability[a.cycle.framework_id]
+        in_scope = scope.get(a.cycle_id) or set(counts)
+        done = sum(n for cap, n in answered[a.pk].items() if cap in in_scope)
+        total = sum(counts.get(cap, 0) for cap in in_scope)
+        progress[a.pk] = {
+            "answered": done,
+            "total": total,
+            "percent": _percent(done, total),
+        }
+    return progress
+
+
 def assessments_for_user(*, user) -> dict[str, list[AssessmentRow]]:
     """The user's teams' assessments: ``open`` (cycle open, not submitted) and ``past``
     (submitted, or cycle closed), each with completion. Four queries in all."""
@@ -185,41 +248,13 @@ def assessments_for_user(*, user) -> dict[str, list[AssessmentRow]]:
         .select_related("cycle", "team", "submitted_by")
         .order_by("cycle__closes_on", "-cycle_id", "team__name")
     )
-    if not assessments:
-        return {"open": [], "past": []}
-    cycle_ids = {a.cycle_id for a in assessments}
-    framework_ids = {a.cycle.framework_id for a in assessments}
-    scope: dict[int, set[int]] = defaultdict(set)
-    for cycle_id, capability_id in Cycle.capabilities.through.objects.filter(
-        cycle_id__in=cycle_ids
-    ).values_list("cycle_id", "capability_id"):
-        scope[cycle_id].add(capability_id)
-    per_capability = defaultdict(dict)
-    for row in (
-        Question.objects.filter(capability__framework_id__in=framework_ids)
-        .values("capability__framework_id", "capability_id")
-        .annotate(n=Count("id"))
-    ):
-        per_capability[row["capability__framework_id"]][row["capability_id"]] = row["n"]
-    answered: dict[int, dict[int, int]] = defaultdict(dict)
-    for row in (
-        Answer.objects.filter(assessment__in=assessments)
-        .filter(ANSWERED_Q)
-        .values("assessment_id", "question__capability_id")
-        .annotate(n=Count("id"))
-    ):
-        answered[row["assessment_id"]][row["question__capability_id"]] = row["n"]
-
+    progress = assessments_progress(assessments)
     result: dict[str, list[AssessmentRow]] = {"open": [], "past": []}
     for assessment in assessments:
-        counts = per_capability[assessment.cycle.framework_id]
-        in_scope = scope.get(assessment.cycle_id) or set(counts)
         row = AssessmentRow(
             assessment=assessment,
-            answered=sum(
-                n for cap, n in answered[assessment.pk].items() if cap in in_scope
-            ),
-            total=sum(counts.get(cap, 0) for cap in in_scope),
+            answered=progress[assessment.pk]["answered"],
+            total=progress[assessment.pk]["total"],
         )
         is_open = assessment.cycle.is_open and not assessment.is_submitted
         result["open" if is_open else "past"].append(row)
@@ -233,4 +268,264 @@ def answer_history(*, answer: Answer):
         AnswerChange.objects.filter(answer=answer)
         .select_related("changed_by")
         .order_by("-version")
+    )
+
+
+# --- organisations and teams ------------------------------------------------------
+
+
+def organization_list_for_lead(*, user) -> QuerySet[Organization]:
+    """Organisations the user leads (every organisation for staff), by name."""
+    qs = Organization.objects.all()
+    if not user.is_staff:
+        qs = qs.filter(
+            memberships__user=user, memberships__role=Membership.Role.LEAD
+        ).distinct()
+    return qs.order_by("name")
+
+
+@dataclass
+class TreeNode:
+    """One node of an organisation's tree, in display order."""
+
+    team: Team
+    depth: int
+    path: str  # names of the business units above it, "Retail / Online"
+    children: int = 0
+    teams_below: int = 0
+    members: int = 0
+
+    @property
+    def is_business_unit(self) -> bool:
+        return self.team.is_business_unit
+
+
+def _count_subquery(model, fk: str) -> Coalesce:
+    counts = (
+        model.objects.filter(**{fk: OuterRef("pk")})
+        .order_by()
+        .values(fk)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
+
+
+def team_tree(*, organization: Organization) -> list[TreeNode]:
+    """The organisation's teams depth-first, siblings by name (units before teams),
+    each with its depth, path and counts. One query."""
+    teams = {
+        t.id: t
+        for t in Team.objects.filter(organization=organization).annotate(
+            member_count=_count_subquery(Membership, "team")
+        )
+    }
+    tree = Tree((t.id, t.parent_id) for t in teams.values())
+
+    def order(pk: int):
+        return (not teams[pk].is_business_unit, teams[pk].name.lower())
+
+    nodes: dict[int, TreeNode] = {}
+    for pk, depth in tree.walk(sort_key=order):
+        team = teams[pk]
+        nodes[pk] = TreeNode(
+            team=team,
+            depth=depth,
+            path=" / ".join(teams[a].name for a in reversed(tree.ancestors(pk))),
+            children=len(tree.children(pk)),
+            members=team.member_count,
+            teams_below=sum(
+                not teams[d].is_business_unit for d in tree.descendants(pk)
+            ),
+        )
+    return list(nodes.values())
+
+
+def unit_paths(*, organization_id: int) -> dict[int, str]:
+    """Team id -> the names of the units above it ("Retail / Online"). One query."""
+    rows = Team.objects.filter(organization_id=organization_id).values_list(
+        "id", "parent_id", "name"
+    )
+    names = {pk: name for pk, _parent, name in rows}
+    tree = Tree((pk, parent) for pk, parent, _name in rows)
+    return {
+        pk: " / ".join(names[a] for a in reversed(tree.ancestors(pk))) for pk in names
+    }
+
+
+def membership_list(*, organization: Organization) -> QuerySet[Membership]:
+    """The organisation's memberships with user and team, by username."""
+    return (
+        Membership.objects.filter(organization=organization)
+        .select_related("user", "team")
+        .order_by("user__username", "team__name")
+    )
+
+
+# --- cycles and the completion board -----------------------------------------------
+
+
+def cycle_list(*, organization: Organization) -> QuerySet[Cycle]:
+    """The organisation's cycles, newest first, with team/assessment/submitted counts."""
+    return (
+        Cycle.objects.filter(organization=organization)
+        .select_related("framework")
+        .annotate(
+            team_count=_count_subquery(Cycle.teams.through, "cycle"),
+            assessment_count=Count("assessments", distinct=True),
+            submitted_count=Count(
+                "assessments",
+                filter=Q(assessments__status=Assessment.Status.SUBMITTED),
+                distinct=True,
+            ),
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def cycle_capability_ids(*, cycle: Cycle) -> list[int]:
+    """Capabilities in scope; an empty list means every capability of the framework."""
+    return list(cycle.capabilities.values_list("id", flat=True))
+
+
+def cycle_question_count(*, cycle: Cycle, capability_ids: list[int]) -> int:
+    questions = Question.objects.filter(capability__framework_id=cycle.framework_id)
+    if capability_ids:
+        questions = questions.filter(capability_id__in=capability_ids)
+    return questions.count()
+
+
+def cycle_completion(*, cycle: Cycle) -> list[dict]:
+    """Per team of the cycle: status, answered of total questions, percent, last
+    activity and submission, ordered by business unit path then team name.
+    Four queries, whatever the number of teams."""
+    capability_ids = cycle_capability_ids(cycle=cycle)
+    total = cycle_question_count(cycle=cycle, capability_ids=capability_ids)
+    answered = answered_q(answer="answers__", question="answers__question__")
+    if capability_ids:
+        answered &= Q(answers__question__capability_id__in=capability_ids)
+    assessments = (
+        Assessment.objects.filter(cycle=cycle)
+        .select_related("team", "submitted_by")
+        .annotate(
+            answered=Count("answers", filter=answered),
+            latest_answer_at=Max("answers__updated_at"),
+        )
+        .order_by()
+    )
+    paths = unit_paths(organization_id=cycle.organization_id)
+    rows = []
+    for a in assessments:
+        done = min(a.answered, total)
+        rows.append(
+            {
+                "assessment_id": a.id,
+                "team": a.team,
+                "team_id": a.team_id,
+                "team_name": a.team.name,
+                "unit_path": paths.get(a.team_id, ""),
+                "status": a.status,
+                "status_label": a.get_status_display(),
+                "answered": done,
+                "total": total,
+                "percent": round(done * 100 / total) if total else 0,
+                "last_activity_at": _latest(a.last_activity_at, a.latest_answer_at),
+                "submitted_at": a.submitted_at,
+                "submitted_by": a.submitted_by.get_username() if a.submitted_by else "",
+            }
+        )
+    rows.sort(key=lambda r: (r["unit_path"].lower(), r["team_name"].lower()))
+    return rows
+
+
+def _latest(*values):
+    present = [v for v in values if v is not None]
+    return max(present) if present else None
+
+
+def completion_summary(rows: list[dict]) -> dict:
+    """Counts for the line above the board: submitted n of N, and so on."""
+    counts = {status: 0 for status in Assessment.Status.values}
+    for row in rows:
+        counts[row["status"]] += 1
+    total = len(rows)
+    submitted = counts[Assessment.Status.SUBMITTED]
+    return {
+        "total": total,
+        "submitted": submitted,
+        "in_progress": counts[Assessment.Status.IN_PROGRESS],
+        "not_started": counts[Assessment.Status.NOT_STARTED],
+        "percent": round(submitted * 100 / total) if total else 0,
+    }
+
+
+def open_cycle_summaries(*, organization: Organization) -> list[Cycle]:
+    """Open cycles of the organisation with submitted/assessment counts and percent."""
+    cycles = list(
+        cycle_list(organization=organization).filter(status=Cycle.Status.OPEN)
+    )
+    for c in cycles:
+        c.submitted_percent = (
+            round(c.submitted_count * 100 / c.assessment_count)
+            if c.assessment_count
+            else 0
+        )
+    return cycles
+
+
+COMPLETION_CSV_HEADER = [
+    "business unit",
+    "team",
+    "status",
+    "answered",
+    "total",
+    "percent",
+    "last activity",
+    "submitted at",
+    "submitted by",
+]
+
+
+def completion_csv_rows(rows: list[dict]) -> list[list[str]]:
+    """The completion board as CSV rows (header first), safe against formula injection."""
+
+    def when(value) -> str:
+        return value.isoformat(timespec="seconds") if value else ""
+
+    out = [COMPLETION_CSV_HEADER]
+    for r in rows:
+        out.append(
+            [
+                safe_cell(v)
+                for v in (
+                    r["unit_path"],
+                    r["team_name"],
+                    r["status_label"],
+                    r["answered"],
+                    r["total"],
+                    r["percent"],
+                    when(r["last_activity_at"]),
+                    when(r["submitted_at"]),
+                    r["submitted_by"],
+                )
+            ]
+        )
+    return out
+
+
+def cycle_reopen_list(*, cycle: Cycle) -> QuerySet[AssessmentReopen]:
+    """Reopen reasons of the cycle's assessments, newest first."""
+    return (
+        AssessmentReopen.objects.filter(assessment__cycle=cycle)
+        .select_related("assessment__team", "reopened_by")
+        .order_by("-reopened_at", "-id")
+    )
+
+
+def audit_event_list(*, organization: Organization) -> QuerySet[AuditEvent]:
+    """The organisation's audit trail, newest first."""
+    return (
+        AuditEvent.objects.filter(organization_id=organization.pk)
+        .select_related("actor")
+        .order_by("-at", "-id")
     )

@@ -14,16 +14,20 @@ from django.db.models import BooleanField, ExpressionWrapper, F, OuterRef
 from django.utils import timezone
 
 from capabilities.models import AnswerOption, Question
+from finops_portal.audit import audit_record
+from finops_portal.events import event_publish
 
+from .answer_refs import resolve_answers
+from .cycles import cycle_scores_changed
 from .exceptions import AnswerConflict, IncompleteAssessment
 from .models import (
     Answer,
     AnswerChange,
     Assessment,
     AssessmentReopen,
-    AuditEvent,
     Team,
 )
+from .scores import scores_store
 from .selectors import (
     ANSWERED_Q,
     cycle_scope_capability_ids,
@@ -43,7 +47,6 @@ CYCLE_CLOSED_MSG = "This cycle is closed; the assessment cannot be reopened."
 QUESTION_NOT_IN_FRAMEWORK_MSG = "This question is not part of this cycle's framework."
 QUESTION_OUT_OF_SCOPE_MSG = "This question's capability is not in this cycle's scope."
 OPTION_OF_OTHER_QUESTION_MSG = "This option does not belong to this question."
-OPTION_UNKNOWN_MSG = "Choose one of the options shown."
 NA_NOT_ALLOWED_MSG = "This question cannot be answered N/A."
 OPTION_AND_NA_MSG = "Choose an option or N/A, not both."
 COMMENT_TOO_LONG_MSG = f"Keep the comment under {COMMENT_MAX_LENGTH} characters."
@@ -70,7 +73,7 @@ def answer_values(answer: Answer | None) -> dict:
     if answer is None or answer.pk is None:
         return dict(_EMPTY_VALUES)
     return {
-        "option_score": answer.option.score if answer.option_id else None,
+        "option_score": answer.option.score if answer.option is not None else None,
         "option_id": answer.option_id,
         "not_applicable": answer.not_applicable,
         "comment": answer.comment,
@@ -256,7 +259,7 @@ def _touch(assessment: Assessment) -> None:
     """Start the assessment and stamp its activity (to the minute: autosave sends
     many saves a minute, and one write of the stamp is enough)."""
     now = timezone.now()
-    fields = {"last_activity_at": now}
+    fields: dict[str, object] = {"last_activity_at": now}
     if assessment.status == Assessment.Status.NOT_STARTED:
         fields["status"] = Assessment.Status.IN_PROGRESS
     elif (
@@ -305,7 +308,7 @@ def answer_record(
     _check_writable(locked)
     answer, changed = _record_one(
         assessment=assessment,
-        in_scope=locked.question_in_scope,
+        in_scope=locked.question_in_scope,  # type: ignore[attr-defined]  # annotated
         question=question,
         user=user,
         option=option,
@@ -317,29 +320,6 @@ def answer_record(
     if changed:
         _touch(assessment)
     return answer
-
-
-def _resolve_items(items: list[dict]) -> list[dict]:
-    """Accept questions and options as instances or ids; load ids in two queries."""
-    question_ids = {i["question"] for i in items if isinstance(i["question"], int)}
-    option_ids = {i.get("option") for i in items if isinstance(i.get("option"), int)}
-    questions = Question.objects.select_related("capability").in_bulk(question_ids)
-    options = AnswerOption.objects.in_bulk(option_ids)
-    resolved = []
-    for index, item in enumerate(items):
-        item = dict(item)
-        if isinstance(item["question"], int):
-            if item["question"] not in questions:
-                raise ValidationError(
-                    {f"items[{index}].question": [QUESTION_NOT_IN_FRAMEWORK_MSG]}
-                )
-            item["question"] = questions[item["question"]]
-        if isinstance(item.get("option"), int):
-            if item["option"] not in options:
-                raise ValidationError({f"items[{index}].option": [OPTION_UNKNOWN_MSG]})
-            item["option"] = options[item["option"]]
-        resolved.append(item)
-    return resolved
 
 
 @transaction.atomic
@@ -358,7 +338,7 @@ def answers_bulk_record(
     _lock_writable_assessment(assessment)
     scope_ids = cycle_scope_capability_ids(cycle=assessment.cycle)
     answers, any_changed = [], False
-    for index, item in enumerate(_resolve_items(items)):
+    for index, item in enumerate(resolve_answers(items=items)):
         try:
             answer, changed = _record_one(
                 assessment=assessment,
@@ -406,17 +386,29 @@ def assessment_missing(*, assessment: Assessment) -> list[dict]:
     return missing
 
 
-def _scores_and_rollup(assessment: Assessment) -> None:
+def _scores_changed(assessment: Assessment) -> None:
     """Store the team's capability scores, record that the team's history changed
-    (its reports in every cycle show it) and mark the cycle's roll-up stale."""
-    from assessment import scores
-    from benchmarks import services as benchmark_services
-
-    scores.scores_store(assessment=assessment)
+    (its reports in every cycle show it) and that the cycle's scores changed (its
+    roll-up is enqueued after commit)."""
+    scores_store(assessment=assessment)
     Team.objects.filter(pk=assessment.team_id).update(
         history_version=F("history_version") + 1
     )
-    benchmark_services.rollup_mark_stale(cycle=assessment.cycle)
+    cycle_scores_changed(cycle_id=assessment.cycle_id)
+
+
+def _publish(topic: str, assessment: Assessment, user, **payload) -> None:
+    event_publish(
+        topic=topic,
+        organization_id=assessment.cycle.organization_id,
+        actor=user,
+        payload={
+            "assessment_id": assessment.pk,
+            "cycle_id": assessment.cycle_id,
+            "team_id": assessment.team_id,
+            **payload,
+        },
+    )
 
 
 @transaction.atomic
@@ -447,7 +439,8 @@ def assessment_submit(*, assessment: Assessment, user) -> Assessment:
     assessment.save(
         update_fields=["status", "submitted_at", "submitted_by", "last_activity_at"]
     )
-    _scores_and_rollup(assessment)
+    _scores_changed(assessment)
+    _publish("assessment.submitted", assessment, user)
     return assessment
 
 
@@ -480,12 +473,14 @@ def assessment_reopen(*, assessment: Assessment, user, reason: str) -> Assessmen
     assessment.save(
         update_fields=["status", "submitted_at", "submitted_by", "last_activity_at"]
     )
-    AuditEvent.objects.create(
+    audit_record(
         organization_id=locked.cycle.organization_id,
         actor=user,
         action="assessment.reopen",
-        summary=f"Reopened {locked.team.name} in {locked.cycle.name}"[:500],
-        detail={"assessment_id": assessment.pk, "reason": reason},
+        summary=f"Reopened {locked.team.name} in {locked.cycle.name}",
+        assessment_id=assessment.pk,
+        reason=reason,
     )
-    _scores_and_rollup(assessment)
+    _scores_changed(assessment)
+    _publish("assessment.reopened", assessment, user, reason=reason)
     return assessment

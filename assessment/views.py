@@ -12,14 +12,15 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-
-from capabilities.models import AnswerOption, Question
 
 from . import selectors, services
 from .access import access_for, get_assessment_for_user
+from .answer_refs import OPTION_UNKNOWN_MSG, QuestionNotFound, resolve_answer
 from .exceptions import AnswerConflict, IncompleteAssessment
 from .models import Assessment
+from .slots import QUESTIONNAIRE_QUESTIONS
 
 SAVED_MSG = "Your answers are saved."
 SUBMITTED_MSG = "Assessment submitted. Thank you!"
@@ -28,6 +29,18 @@ BAD_JSON_MSG = "Send a JSON object."
 NOT_ANSWERED_YET_MSG = "Not answered yet."
 READ_ONLY_SUBMITTED_MSG = "This assessment is submitted: answers are shown read-only."
 READ_ONLY_CYCLE_MSG = "This cycle is not open: answers are shown read-only."
+
+
+@login_required
+def home(request):
+    """Send each user to the page of their role: leads to the lead home, members of
+    a team to their assessments; others see a short explanation."""
+    access = access_for(request.user)
+    if access.is_lead:
+        return redirect("assessment:lead_home")
+    if access.team_ids or access.member_org_ids:
+        return redirect("assessment:my_assessments")
+    return render(request, "home.html")
 
 
 @login_required
@@ -91,6 +104,9 @@ def _questionnaire_context(request, assessment, capability_key, errors=None):
                 "errors": errors.get(question.pk, {}),
             }
         )
+    below = _below_options(request, assessment, current.questions)
+    for item in items:
+        item["below_options"] = below.get(item["question"].pk, [])
     nav = [
         {"group": g, "progress": p, "current": g is current}
         for g, p in zip(groups, progress["capabilities"], strict=True)
@@ -107,6 +123,18 @@ def _questionnaire_context(request, assessment, capability_key, errors=None):
         "comment_max": services.COMMENT_MAX_LENGTH,
         "evidence_max": services.EVIDENCE_URL_MAX_LENGTH,
     }
+
+
+def _below_options(request, assessment, questions) -> dict[int, list[str]]:
+    """What higher apps show under a question's options (``QUESTIONNAIRE_QUESTIONS``):
+    question id -> their HTML, in the providers' order."""
+    found: dict[int, list[str]] = {}
+    for provided in QUESTIONNAIRE_QUESTIONS.collect(
+        request, assessment=assessment, questions=questions
+    ):
+        for question_id, html in provided.items():
+            found.setdefault(question_id, []).append(mark_safe(html))  # noqa: S308 - rendered templates
+    return found
 
 
 def _posted_items(post, questions) -> list[dict]:
@@ -234,31 +262,8 @@ def _optional_str(data: dict, name: str):
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ValidationError({name: [services.OPTION_UNKNOWN_MSG]})
+        raise ValidationError({name: [OPTION_UNKNOWN_MSG]})
     return value
-
-
-def _option_and_question(option_id, question_id):
-    """The option (or None) and the question, with its capability: one query, as the
-    option's question is loaded with it (a second only for an option of another
-    question, or none)."""
-    option = None
-    if option_id is not None:
-        option = (
-            AnswerOption.objects.select_related("question__capability")
-            .filter(pk=_int_or_zero(option_id))
-            .order_by()
-            .first()
-        )
-    if option is not None and option.question_id == question_id:
-        return option, option.question
-    question = (
-        Question.objects.select_related("capability")
-        .filter(pk=question_id)
-        .order_by()
-        .first()
-    )
-    return option, question
 
 
 @login_required
@@ -279,14 +284,18 @@ def answer_save(request, pk, question_id):
         get_assessment_for_user(request.user, pk)
         return JsonResponse({"detail": [BAD_JSON_MSG]}, status=400)
     wants_option = data.get("option") not in (None, "")
-    option, question = _option_and_question(
-        data["option"] if wants_option else None, question_id
-    )
-    if question is None:
-        raise Http404("No such question.")
     try:
-        if wants_option and option is None:
-            raise ValidationError({"option": [services.OPTION_UNKNOWN_MSG]})
+        question, option = resolve_answer(
+            question=question_id,
+            option_id=_int_or_zero(data["option"]) if wants_option else None,
+            option_field="option",
+        )
+    except QuestionNotFound:
+        raise Http404("No such question.") from None
+    except ValidationError as error:
+        get_assessment_for_user(request.user, pk)  # 404 comes first
+        return JsonResponse(error.message_dict, status=400)
+    try:
         comment = _optional_str(data, "comment")
         evidence_url = _optional_str(data, "evidence_url")
     except ValidationError as error:

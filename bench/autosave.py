@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import dashboard, run_all  # noqa: E402
+from bench import common  # noqa: E402
 from bench.common import format_table, row  # noqa: E402
 
 ASSESSMENTS_PER_CLIENT = 5
@@ -58,18 +58,18 @@ def _work(org, clients: int):
 def run(
     *,
     teams: int = 1000,
-    clients: int = dashboard.CLIENTS,
+    clients: int = common.CLIENTS,
     per_client: int = 50,
-    portal: dashboard.Portal | None = None,
+    portal: common.Portal | None = None,
 ) -> list[dict]:
     """Saves per second and latency of the autosave endpoint under load."""
-    run_all.setup_django()
-    org, _ = run_all.bench_org(teams)
+    common.setup_django()
+    org, _ = common.bench_org(teams)
     if portal is None:
-        with dashboard.Portal() as own:
+        with common.Portal() as own:
             return run(teams=teams, clients=clients, per_client=per_client, portal=own)
     open_ids, questions, options, state = _work(org, clients)
-    cookies = dashboard.login(portal, f"{org.slug}-lead", run_all.BENCH_PASSWORD)
+    cookies = common.login(portal, f"{org.slug}-lead", common.BENCH_PASSWORD)
     mine = {c: open_ids[c::clients] for c in range(clients)}
 
     def save(c: int, i: int):
@@ -86,8 +86,8 @@ def run(
         return ("POST", url, {"option": option, "expected_version": version})
 
     kw = {"clients": clients, "per_client": per_client}
-    healthz = dashboard.load(portal, "healthz", dashboard.get("/healthz"), **kw)
-    saves = dashboard.load(portal, "autosave", save, cookies=cookies, **kw)
+    healthz = common.load(portal, "healthz", common.get("/healthz"), **kw)
+    saves = common.load(portal, "autosave", save, cookies=cookies, **kw)
     note = (
         f"{teams:,} teams, {clients} clients x {per_client}, "
         f"{portal.workers} gunicorn workers"
@@ -104,7 +104,7 @@ def run(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--teams", type=int, default=1000)
-    parser.add_argument("--clients", type=int, default=dashboard.CLIENTS)
+    parser.add_argument("--clients", type=int, default=common.CLIENTS)
     parser.add_argument("--requests", type=int, default=50)
     args = parser.parse_args()
     rows = run(teams=args.teams, clients=args.clients, per_client=args.requests)

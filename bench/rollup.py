@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import format_table, measure, row, setup_django  # noqa: E402
+from bench.common import django_ready, format_table, measure, row  # noqa: E402
 
 NAIVE_SAMPLE = 100
 TEAMS_PER_UNIT = 50
@@ -104,8 +104,8 @@ def bench_cycle(teams: int, *, seed: int = 7):
     from django.utils import timezone
 
     from assessment.models import Answer, Assessment, Cycle, Organization, Team
-    from assessment.scores import bulk_insert
     from capabilities.models import AnswerOption, Question
+    from finops_portal.bulk_sql import bulk_insert
 
     slug = f"bench-{teams}"
     org = Organization.objects.filter(slug=slug).first()
@@ -261,7 +261,7 @@ def _naive(assessment_ids: list[int]) -> None:
 
 def run(teams: int) -> list[dict]:
     """Measure (a) ours, (b) the floor and (c) the naive baseline for N teams."""
-    setup_django()
+    django_ready()
     from django.db import connection
 
     from assessment.models import Answer, Assessment
@@ -330,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--teams", type=int, nargs="+", default=[100, 1000])
     args = parser.parse_args(argv)
-    setup_django()
+    django_ready()
     from django.db import connection
 
     if connection.vendor != "postgresql":

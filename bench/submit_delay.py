@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import run_all  # noqa: E402
+from bench import common  # noqa: E402
 from bench.common import format_table, row  # noqa: E402
 
 SUBMISSIONS = 20
@@ -64,7 +64,7 @@ class Worker:
                 "--without-mingle",
             ],
             cwd=ROOT,
-            env=run_all.server_env(),
+            env=common.server_env(),
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -96,9 +96,10 @@ def _complete(assessment_ids: list[int], user_id: int) -> None:
     from django.db import transaction
     from django.utils import timezone
 
-    from assessment.demo import ANSWER_COLUMNS, insert_rows
+    from assessment.demo import ANSWER_COLUMNS
     from assessment.models import Answer, Assessment
     from capabilities.models import AnswerOption
+    from finops_portal.bulk_sql import bulk_insert
 
     framework_id = (
         Assessment.objects.filter(pk=assessment_ids[0])
@@ -123,7 +124,7 @@ def _complete(assessment_ids: list[int], user_id: int) -> None:
         if (a, q) not in answered
     ]
     with transaction.atomic():
-        insert_rows(Answer, ANSWER_COLUMNS, rows)
+        bulk_insert(Answer, ANSWER_COLUMNS, rows)
 
 
 def _open_ids(org, count: int) -> list[int]:
@@ -147,7 +148,7 @@ def run(
     *, teams: int = 1000, submissions: int = SUBMISSIONS, gap: float = GAP_SECONDS
 ) -> list[dict]:
     """p50/p95 of submit -> snapshot committed, over ``submissions`` submissions."""
-    run_all.setup_django()
+    common.setup_django()
     from django.contrib.auth import get_user_model
 
     from assessment.models import Assessment, Cycle
@@ -156,11 +157,11 @@ def run(
     from benchmarks.services import rollup_recompute
     from finops_portal.celery import app
 
-    org, _ = run_all.bench_org(teams)
+    org, _ = common.bench_org(teams)
     ids = _open_ids(org, submissions)
     if len(ids) < submissions:
         # Earlier runs submitted them: start again from fresh data.
-        org, _ = run_all.bench_org(teams, fresh=True)
+        org, _ = common.bench_org(teams, fresh=True)
         ids = _open_ids(org, submissions)
     cycle = Cycle.objects.get(organization=org, status="open")
     lead = get_user_model().objects.get(username=f"{org.slug}-lead")

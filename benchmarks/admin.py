@@ -22,7 +22,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class RollupStateAdmin(ReadOnlyAdmin):
     list_display = [
         "cycle",
-        "generation",
+        "scores_generation",
         "computed_generation",
         "is_stale",
         "computed_at",
@@ -33,6 +33,10 @@ class RollupStateAdmin(ReadOnlyAdmin):
     list_select_related = ["cycle"]
     search_fields = ["cycle__name", "cycle__organization__name"]
     actions = ["recompute"]
+
+    @admin.display(description="scores generation")
+    def scores_generation(self, obj):
+        return obj.cycle.scores_generation
 
     @admin.display(boolean=True, description="stale")
     def is_stale(self, obj):

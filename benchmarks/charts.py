@@ -222,11 +222,6 @@ def progress_to_target_spec(frame: pd.DataFrame) -> dict:
     return {"data": [bar], "layout": layout}
 
 
-def progress_to_target(frame: pd.DataFrame) -> go.Figure:
-    """``progress_to_target_spec`` as a ``go.Figure``."""
-    return _figure(progress_to_target_spec(frame))
-
-
 def lens_stacked_bars_spec(frame: pd.DataFrame) -> dict:
     """One bar per capability, stacked by lens score (0-4 each, 0-20 in all).
 
@@ -273,11 +268,6 @@ def lens_stacked_bars_spec(frame: pd.DataFrame) -> dict:
         height=_row_height(capabilities, extra=160),
     )
     return {"data": data, "layout": layout}
-
-
-def lens_stacked_bars(frame: pd.DataFrame) -> go.Figure:
-    """``lens_stacked_bars_spec`` as a ``go.Figure``."""
-    return _figure(lens_stacked_bars_spec(frame))
 
 
 def capability_radar_spec(frame: pd.DataFrame) -> dict:
@@ -353,11 +343,6 @@ def capability_radar_spec(frame: pd.DataFrame) -> dict:
     return {"data": data, "layout": layout}
 
 
-def capability_radar(frame: pd.DataFrame) -> go.Figure:
-    """``capability_radar_spec`` as a ``go.Figure``."""
-    return _figure(capability_radar_spec(frame))
-
-
 def percentile_bars_spec(frame: pd.DataFrame) -> dict:
     """The team's percentile rank within the organisation per capability.
 
@@ -390,11 +375,6 @@ def percentile_bars_spec(frame: pd.DataFrame) -> dict:
         showlegend=False,
     )
     return {"data": [bar], "layout": layout}
-
-
-def percentile_bars(frame: pd.DataFrame) -> go.Figure:
-    """``percentile_bars_spec`` as a ``go.Figure``."""
-    return _figure(percentile_bars_spec(frame))
 
 
 def trend_lines_spec(
@@ -690,13 +670,3 @@ def business_unit_comparison(stats: pd.DataFrame) -> go.Figure:
             capabilities, per_row=max(44, 12 * len(units) + 12), extra=170
         ),
     )
-
-
-def split_by_anonymity(stats: pd.DataFrame, *, k: int) -> tuple[pd.DataFrame, list]:
-    """Groups with at least ``k`` teams, and the names of the groups hidden.
-
-    ``stats``: group, n (plus any columns); a group is hidden when its largest n < k.
-    """
-    largest = stats.groupby("group", sort=False)["n"].max()
-    hidden = [group for group, n in largest.items() if n < k]
-    return stats[~stats["group"].isin(hidden)], hidden

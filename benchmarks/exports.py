@@ -1,27 +1,19 @@
-"""CSV and XLSX exports of a cycle: team scores and the roll-up snapshot.
+"""The tables of a cycle's exports: team scores and the roll-up snapshot.
 
-One query for the rows of each sheet (plus the framework's lens and level names).
-Every text cell that a spreadsheet would read as a formula
-(starting with = + - @, a tab or a carriage return) is prefixed with a single quote,
-in both formats.
+One query for the rows of each sheet (plus the framework's lens and level names);
+``finops_portal.cells`` writes them as CSV or XLSX, safe against formulas.
 """
 
-import csv
-import io
 import math
 
-from django.db.models import F, OuterRef, Subquery
-from django.db.models.functions import Coalesce
-from openpyxl import Workbook
+from django.db.models import F
 
-from assessment.models import Assessment, CapabilityScore, Cycle, Target
-from capabilities.models import Lens, MaturityLevel
+from assessment.models import Assessment, CapabilityScore, Cycle
+from assessment.targets import target_percent_sql
+from capabilities.selectors import framework_lenses, framework_levels
 
 from .models import NodeStat
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ROLLUP_HEADERS = [
     "node",
     "capability",
@@ -33,16 +25,6 @@ ROLLUP_HEADERS = [
     "min",
     "max",
 ]
-
-
-def safe_cell(value):
-    """``value`` made safe for a spreadsheet: text that starts like a formula gets a
-    leading single quote; numbers pass through; NaN becomes empty."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def export_filename(*, cycle: Cycle, kind: str, fmt: str) -> str:
@@ -58,30 +40,12 @@ def _round(value, digits: int = 2):
 
 
 def _lens_keys(cycle: Cycle) -> list[str]:
-    return list(
-        Lens.objects.filter(framework_id=cycle.framework_id)
-        .order_by("order", "id")
-        .values_list("key", flat=True)
-    )
+    return [lens["key"] for lens in framework_lenses(framework_id=cycle.framework_id)]
 
 
 def _level_pairs(cycle: Cycle) -> list[tuple[str, str]]:
-    return list(
-        MaturityLevel.objects.filter(framework_id=cycle.framework_id)
-        .order_by("min_percent")
-        .values_list("key", "name")
-    )
-
-
-def _target_expression(cycle: Cycle):
-    """The team's target for the row's capability, else the organisation default."""
-    targets = Target.objects.filter(
-        organization_id=cycle.organization_id,
-        capability_key=OuterRef("capability__key"),
-    )
-    team = targets.filter(team_id=OuterRef("assessment__team_id")).values("percent")
-    default = targets.filter(team__isnull=True).values("percent")
-    return Coalesce(Subquery(team[:1]), Subquery(default[:1]))
+    levels = framework_levels(framework_id=cycle.framework_id)
+    return [(level["key"], level["name"]) for level in levels]
 
 
 def team_scores_table(*, cycle: Cycle) -> tuple[list[str], list[list]]:
@@ -93,7 +57,7 @@ def team_scores_table(*, cycle: Cycle) -> tuple[list[str], list[list]]:
         CapabilityScore.objects.filter(
             assessment__cycle=cycle, assessment__status=Assessment.Status.SUBMITTED
         )
-        .annotate(target=_target_expression(cycle))
+        .annotate(target=target_percent_sql(organization_id=cycle.organization_id))
         .order_by("assessment__team__name", "capability__order")
         .values_list(
             "assessment__team__name",
@@ -171,25 +135,3 @@ def rollup_table(*, cycle: Cycle) -> tuple[list[str], list[list]]:
             ]
         )
     return headers, table
-
-
-def to_csv(headers: list[str], rows: list[list]) -> bytes:
-    """UTF-8 CSV (with a BOM, so spreadsheet programs read the accents right)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([safe_cell(h) for h in headers])
-    for row in rows:
-        writer.writerow([safe_cell(v) for v in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def to_xlsx(headers: list[str], rows: list[list], *, title: str) -> bytes:
-    """One-sheet workbook; text cells written as plain strings, never formulas."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    sheet.append([safe_cell(h) for h in headers])
-    for row in rows:
-        sheet.append([safe_cell(v) for v in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()

@@ -1,7 +1,7 @@
 """Precomputed roll-ups of a cycle's team scores, read by the dashboards.
 
-A roll-up is a snapshot: ``RollupState`` says when it was computed and whether it is
-stale; ``NodeStat`` and ``TeamRank`` hold its rows and are replaced whole, in one
+A roll-up is a snapshot: ``RollupState`` says when and from which scores generation
+it was computed (stale when the cycle's ``scores_generation`` is ahead); ``NodeStat`` and ``TeamRank`` hold its rows and are replaced whole, in one
 transaction, so readers never see half of one.
 """
 
@@ -15,10 +15,8 @@ class RollupState(models.Model):
     """Per cycle: whether the roll-up is stale, and when and from what it was computed."""
 
     cycle = models.OneToOneField(Cycle, on_delete=models.CASCADE, related_name="rollup")
-    # Bumped by every submit/reopen; the roll-up records which generation it saw.
-    generation = models.PositiveIntegerField(default=0)
+    # The ``Cycle.scores_generation`` this snapshot was computed from.
     computed_generation = models.PositiveIntegerField(default=0)
-    stale_since = models.DateTimeField(null=True, blank=True)
     computed_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
@@ -31,7 +29,7 @@ class RollupState(models.Model):
 
     @property
     def is_stale(self) -> bool:
-        return self.computed_generation < self.generation
+        return self.computed_generation < self.cycle.scores_generation
 
 
 class NodeStat(models.Model):

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from assessment import scoring
+from assessment.tree import Tree
 
 ASSESSMENT = scoring.ASSESSMENT
 CAPABILITY = scoring.CAPABILITY
@@ -57,18 +58,8 @@ class Rollup:
 
 def ancestors(tree: Iterable[tuple[int, int | None]]) -> dict[int, list[int]]:
     """Every node's proper ancestors (nearest first), from (id, parent_id) rows."""
-    parent = dict(tree)
-    result: dict[int, list[int]] = {}
-    for node in parent:
-        chain: list[int] = []
-        seen = {node}
-        up = parent.get(node)
-        while up is not None and up not in seen:
-            chain.append(up)
-            seen.add(up)
-            up = parent.get(up)
-        result[node] = chain
-    return result
+    walker = Tree(tree)
+    return {node: walker.ancestors(node) for node in walker.parent}
 
 
 def node_membership(

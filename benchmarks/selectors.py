@@ -10,7 +10,13 @@ import pandas as pd
 from django.db.models import Count, F, OuterRef, Q, Subquery
 
 from assessment.models import Assessment, CapabilityScore, Cycle, Team
-from capabilities.models import Capability, Lens, MaturityLevel, Recommendation
+from capabilities.models import Capability, Recommendation
+from capabilities.selectors import (
+    LENS_FIELDS,
+    LEVEL_FIELDS,
+    framework_lenses,
+    framework_levels,
+)
 
 from .models import NodeStat, TeamRank
 
@@ -69,13 +75,6 @@ RANK_FIELDS = {
     "percentile": "percentile",
 }
 TEAM_FIELDS = {"id": "id", "name": "name", "parent_id": "parent_id", "kind": "kind"}
-LEVEL_FIELDS = {
-    "key": "key",
-    "name": "name",
-    "min_percent": "min_percent",
-    "colour": "colour",
-}
-LENS_FIELDS = {"key": "key", "name": "name", "weight": "weight", "order": "order"}
 CAPABILITY_FIELDS = {"id": "id", "key": "key", "name": "name", "order": "order"}
 RECOMMENDATION_FIELDS = {
     "capability__key": "capability_key",
@@ -96,7 +95,7 @@ CYCLE_FIELDS = {
     "framework_id": "framework_id",
     "rollup__computed_at": "computed_at",
     "rollup__computed_generation": "computed_generation",
-    "rollup__generation": "generation",
+    "scores_generation": "generation",
 }
 
 
@@ -237,21 +236,17 @@ def teams_frame(*, organization) -> pd.DataFrame:
 
 
 def levels_frame(*, framework_id: int) -> pd.DataFrame:
-    """The framework's maturity levels, lowest first."""
-    rows = MaturityLevel.objects.filter(framework_id=framework_id).order_by(
-        "min_percent"
-    )
-    frame = _frame(rows.values(*LEVEL_FIELDS), LEVEL_FIELDS)
-    frame["min_percent"] = frame["min_percent"].astype(float)
-    return frame
+    """The framework's maturity levels, lowest first (``framework_levels``)."""
+    rows = framework_levels(framework_id=framework_id)
+    frame = pd.DataFrame.from_records(rows, columns=list(LEVEL_FIELDS))
+    return frame.astype({"min_percent": float})
 
 
 def lenses_frame(*, framework_id: int) -> pd.DataFrame:
-    """The framework's lenses in order."""
-    rows = Lens.objects.filter(framework_id=framework_id).order_by("order", "id")
-    frame = _frame(rows.values(*LENS_FIELDS), LENS_FIELDS)
-    frame["weight"] = frame["weight"].astype(float)
-    return frame
+    """The framework's lenses in order (``framework_lenses``)."""
+    rows = framework_lenses(framework_id=framework_id)
+    frame = pd.DataFrame.from_records(rows, columns=list(LENS_FIELDS))
+    return frame.astype({"weight": float})
 
 
 def capabilities_frame(*, framework_id: int) -> pd.DataFrame:

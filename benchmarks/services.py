@@ -1,10 +1,13 @@
-"""Roll-up workflows: mark a cycle stale, and recompute its snapshot.
+"""Roll-up workflows: recompute a cycle's snapshot, and find the stale ones.
 
-``rollup_mark_stale`` is called inside the submit/reopen transaction; after commit
-it enqueues ``rollup_cycle``. ``rollup_recompute`` is the idempotent job: it locks
-the cycle's ``RollupState`` row, reads the stored team scores once, computes the
-snapshot with ``benchmarks.rollups`` and replaces the old one in the same
-transaction as the state update, so readers never see half a snapshot.
+A cycle is stale when its ``scores_generation`` (bumped by assessment's
+``cycle_scores_changed`` on every submit and reopen, which also enqueues
+``rollup_cycle`` by name) is ahead of the generation its ``RollupState`` computed.
+``rollup_recompute`` is the idempotent job: it locks the cycle's ``RollupState``
+row, reads the stored team scores once, computes the snapshot with
+``benchmarks.rollups`` and replaces the old one in the same transaction as the
+state update, so readers never see half a snapshot. ``rollup_sweep`` (beat,
+every minute) enqueues whatever a lost message left stale.
 """
 
 from __future__ import annotations
@@ -19,32 +22,29 @@ import pandas as pd
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Case, F, FloatField, Value, When
+from django.db.models import F, FloatField, Q
 from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from assessment import scoring
 from assessment.models import Assessment, CapabilityScore, Cycle, Team
-from assessment.scores import (
+from capabilities.selectors import framework_lenses, framework_levels, level_bands
+from finops_portal.bulk_sql import (
     bulk_insert,
     fetch_frame,
     relax_durability,
     sync_frame,
 )
-from capabilities.models import Lens, MaturityLevel
+from finops_portal.events import event_publish
+from finops_portal.queue import enqueue, task_named
 
-from . import reports, rollups
+from . import report_cache, reports, rollups
 from .models import NodeStat, RollupState, TeamRank
-from .targets import targets_version
 
 logger = logging.getLogger(__name__)
 
-ROLLUP_ENQUEUE_FAILED_MSG = "Could not enqueue the roll-up of cycle {cycle_id}: {error}"
 ROLLUP_FAILED_MSG = "Roll-up of cycle {cycle_id} failed: {error}"
-PREBUILD_ENQUEUE_FAILED_MSG = (
-    "Could not enqueue the report prebuild of cycle {cycle_id}: {error}"
-)
 # Reports built per prebuild task: well under a second of work, so a roll-up queued
 # behind it never waits long.
 PREBUILD_BATCH = 10
@@ -75,35 +75,31 @@ SCORE_FIELDS = (
 )
 
 
-def rollup_mark_stale(*, cycle: Cycle) -> None:
-    """Record that the cycle's snapshot is out of date and, after commit, enqueue
-    its recompute. Never raises because of the broker: the beat sweeper catches up."""
-    state, _ = RollupState.objects.get_or_create(cycle=cycle)
-    RollupState.objects.filter(pk=state.pk).update(
-        generation=F("generation") + 1,
-        stale_since=Coalesce(F("stale_since"), Value(timezone.now())),
-    )
-    transaction.on_commit(partial(rollup_enqueue, cycle.pk), robust=True)
+ROLLUP_TASK = "benchmarks.tasks.rollup_cycle"
+PREBUILD_TASK = "benchmarks.tasks.prebuild_team_reports"
 
 
 def rollup_enqueue(cycle_id: int, countdown: float | None = None) -> bool:
-    """Send ``rollup_cycle(cycle_id)``; log and return False if that fails."""
-    from .tasks import rollup_cycle as rollup_cycle_task
-
-    try:
-        rollup_cycle_task.apply_async((cycle_id,), countdown=countdown)
-    except Exception as error:  # noqa: BLE001 - a broker outage must not fail callers
-        logger.warning(ROLLUP_ENQUEUE_FAILED_MSG.format(cycle_id=cycle_id, error=error))
-        return False
-    return True
+    """Send ``rollup_cycle(cycle_id)``; False (logged) if the broker refused it."""
+    return enqueue(
+        ROLLUP_TASK,
+        cycle_id,
+        countdown=countdown,
+        what=f"the roll-up of cycle {cycle_id}",
+    )
 
 
 def rollup_stale_cycle_ids() -> list[int]:
-    """Cycles whose snapshot is older than their latest submit or reopen."""
+    """Cycles whose snapshot is older than their latest submit or reopen, the
+    longest-waiting first."""
     return list(
-        RollupState.objects.filter(computed_generation__lt=F("generation"))
-        .order_by("stale_since", "cycle_id")
-        .values_list("cycle_id", flat=True)
+        Cycle.objects.filter(scores_generation__gt=0)
+        .filter(
+            Q(rollup__isnull=True)
+            | Q(scores_generation__gt=F("rollup__computed_generation"))
+        )
+        .order_by("scores_changed_at", "id")
+        .values_list("id", flat=True)
     )
 
 
@@ -157,19 +153,10 @@ def rollup_scores_frame(*, cycle_id: int, lens_keys: list[str]) -> pd.DataFrame:
 
 def rollup_compute(*, cycle: Cycle) -> rollups.Rollup:
     """Read the cycle's scores and tree and compute its snapshot (no writes)."""
-    lens_keys = list(
-        Lens.objects.filter(framework_id=cycle.framework_id)
-        .order_by("order", "id")
-        .values_list("key", flat=True)
-    )
-    levels = [
-        (key, float(minimum))
-        for key, minimum in MaturityLevel.objects.filter(
-            framework_id=cycle.framework_id
-        )
-        .order_by()
-        .values_list("key", "min_percent")
+    lens_keys = [
+        lens["key"] for lens in framework_lenses(framework_id=cycle.framework_id)
     ]
+    levels = level_bands(framework_levels(framework_id=cycle.framework_id))
     tree = list(
         Team.objects.filter(organization_id=cycle.organization_id)
         .order_by()
@@ -244,14 +231,17 @@ def rollup_recompute(
 
     Returns {"status": computed | locked | fresh | deferred | missing, ...}.
     Holding the cycle's state row lock, it reads, computes and writes in one
-    transaction; a second caller meanwhile returns "locked" at once. If the cycle
-    was marked stale again while it ran, one more run is enqueued after commit.
+    transaction; a second caller meanwhile returns "locked" at once. If the cycle's
+    scores changed again while it ran, one more run is enqueued after commit.
     With ``min_interval_s``, a run less than that long after the previous one is
     deferred (re-enqueued for later) instead.
     """
+    # The generation is read before the lock: the scores read after it hold at
+    # least that generation's changes, and a later one enqueues another run.
     cycle = Cycle.objects.filter(pk=cycle_id).first()
     if cycle is None:
         return {"status": STATUS_MISSING, "cycle_id": cycle_id}
+    generation = cycle.scores_generation
     RollupState.objects.get_or_create(cycle_id=cycle_id)
     started = time.perf_counter()
     owns_transaction = not connection.in_atomic_block
@@ -264,7 +254,7 @@ def rollup_recompute(
                 # Another worker holds the lock; it re-checks the generation after
                 # it commits, so nothing is lost by leaving now.
                 return {"status": STATUS_LOCKED, "cycle_id": cycle_id}
-            is_fresh = state.computed_generation >= state.generation
+            is_fresh = state.computed_generation >= generation
             if is_fresh and state.computed_at is not None and not force:
                 return {"status": STATUS_FRESH, "cycle_id": cycle_id}
             wait = _wait_before_next_run(state, min_interval_s)
@@ -275,7 +265,6 @@ def rollup_recompute(
                     partial(rollup_enqueue, cycle_id, wait), robust=True
                 )
                 return {"status": STATUS_DEFERRED, "cycle_id": cycle_id, "wait_s": wait}
-            generation = state.generation
             started_at = timezone.now()
             delay = float(os.environ.get(TEST_DELAY_ENV) or 0)
             if delay:
@@ -292,20 +281,18 @@ def rollup_recompute(
                 teams_scored=snapshot.teams,
                 runs=F("runs") + 1,
                 last_error="",
-                # Still stale if marked again since this run read the generation.
-                stale_since=Case(
-                    When(generation=generation, then=None),
-                    default=F("stale_since"),
-                ),
+            )
+            event_publish(
+                topic="rollup.computed",
+                organization_id=cycle.organization_id,
+                payload={"cycle_id": cycle_id, "computed_at": computed_at.isoformat()},
             )
     except Exception as error:
         RollupState.objects.filter(cycle_id=cycle_id).update(
             last_error=ROLLUP_FAILED_MSG.format(cycle_id=cycle_id, error=error)[:2000]
         )
         raise
-    if RollupState.objects.filter(
-        cycle_id=cycle_id, generation__gt=generation
-    ).exists():
+    if Cycle.objects.filter(pk=cycle_id, scores_generation__gt=generation).exists():
         rollup_enqueue(cycle_id, countdown=min_interval_s or None)
     elif settings.REPORTS_PREBUILD:
         # at once, unless a caller's transaction is still open
@@ -331,25 +318,22 @@ def prebuild_enqueue(cycle_id: int, computed_at: str, after_id: int = 0) -> bool
     reports are then built on their first visit, as without a worker). With tasks
     run in-process, the batches run here one after another: a chain of eager tasks
     would nest one call per batch."""
-    from .tasks import prebuild_team_reports
-
-    try:
-        if prebuild_team_reports.app.conf.task_always_eager:
-            result = {"status": STATUS_MORE, "after_id": after_id}
-            while result["status"] == STATUS_MORE:
-                result = reports_prebuild_batch(
-                    cycle_id=cycle_id,
-                    computed_at=computed_at,
-                    after_id=result["after_id"],
-                    chain=False,
-                )
-        else:
-            prebuild_team_reports.apply_async((cycle_id, computed_at, after_id))
-    except Exception as error:  # noqa: BLE001 - a broker outage must not fail callers
-        logger.warning(
-            PREBUILD_ENQUEUE_FAILED_MSG.format(cycle_id=cycle_id, error=error)
+    if not task_named(PREBUILD_TASK).app.conf.task_always_eager:
+        return enqueue(
+            PREBUILD_TASK,
+            cycle_id,
+            computed_at,
+            after_id,
+            what=f"the report prebuild of cycle {cycle_id}",
         )
-        return False
+    result: dict = {"status": STATUS_MORE, "after_id": after_id}
+    while result["status"] == STATUS_MORE:
+        result = reports_prebuild_batch(
+            cycle_id=cycle_id,
+            computed_at=computed_at,
+            after_id=result["after_id"],
+            chain=False,
+        )
     return True
 
 
@@ -357,7 +341,7 @@ def prebuild_assessments(*, cycle_id: int, after_id: int = 0, limit: int | None 
     """The cycle's submitted assessments after ``after_id``, in id order, with what
     a report reads of them (cycle, organisation, framework, team)."""
     rows = (
-        reports.report_assessments()
+        report_cache.report_assessments()
         .filter(cycle_id=cycle_id, status=Assessment.Status.SUBMITTED, id__gt=after_id)
         .select_related("cycle__organization", "cycle__framework", "team")
         .order_by("id")
@@ -381,7 +365,9 @@ def reports_prebuild_batch(
     replaced: the newer roll-up starts its own prebuild. Idempotent: a report
     already in the cache is left as it is."""
     state = (
-        RollupState.objects.filter(cycle_id=cycle_id).select_related("cycle").first()
+        RollupState.objects.filter(cycle_id=cycle_id)
+        .select_related("cycle__organization")
+        .first()
     )
     if state is None or state.computed_at is None:
         return {"status": STATUS_SUPERSEDED, "cycle_id": cycle_id, "built": 0}
@@ -390,7 +376,7 @@ def reports_prebuild_batch(
     claim = PREBUILD_CLAIM_KEY.format(
         cycle=cycle_id,
         computed=computed_at,
-        targets=targets_version(organization_id=state.cycle.organization_id),
+        targets=state.cycle.organization.targets_version,
         after=after_id,
     )
     if not cache.add(claim, 1, PREBUILD_CLAIM_SECONDS):
@@ -414,11 +400,15 @@ def reports_prebuild_batch(
 
 def prebuild_organization(*, organization_id: int) -> int:
     """Enqueue the prebuild of every rolled-up cycle of the organisation (its targets
-    changed, so every report did); returns how many chains were enqueued."""
+    changed, so every report did); returns how many chains were enqueued (none
+    unless ``REPORTS_PREBUILD`` is on)."""
+    if not settings.REPORTS_PREBUILD:
+        return 0
     states = RollupState.objects.filter(
         cycle__organization_id=organization_id, computed_at__isnull=False
     ).order_by("-computed_at")
     return sum(
         prebuild_enqueue(state.cycle_id, state.computed_at.isoformat())
         for state in states
+        if state.computed_at is not None
     )

@@ -52,3 +52,12 @@ def prebuild_team_reports(cycle_id: int, computed_at: str, after_id: int = 0) ->
     return reports_prebuild_batch(
         cycle_id=cycle_id, computed_at=computed_at, after_id=after_id
     )
+
+
+@shared_task(name="benchmarks.tasks.prebuild_organization_reports", **TASK_OPTIONS)
+def prebuild_organization_reports(organization_id: int) -> int:
+    """Prebuild every rolled-up cycle's reports of the organisation (its targets
+    changed); enqueued by name by ``assessment.targets``."""
+    from benchmarks.services import prebuild_organization
+
+    return prebuild_organization(organization_id=organization_id)

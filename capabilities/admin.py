@@ -22,7 +22,6 @@ from .importer import (
     FILE_TOO_LARGE_MSG,
     FrameworkFileError,
     framework_dump,
-    framework_import,
 )
 from .models import (
     PUBLISHED_IS_IMMUTABLE_MSG,
@@ -37,6 +36,7 @@ from .models import (
 )
 from .services import (
     framework_delete_draft,
+    framework_import,
     framework_new_draft,
     framework_publish,
     framework_retire,

@@ -13,8 +13,6 @@ from pathlib import Path
 
 import yaml
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from jsonschema import Draft202012Validator
 
 from .measures import MEASURE_KEYS, measure_problems
@@ -347,66 +345,12 @@ def framework_file_errors(document: dict) -> list[str]:
     return sorted(errors, key=_path_order) + _semantic_errors(document)
 
 
-# --- import ---------------------------------------------------------------------
+# --- writing a draft -------------------------------------------------------------
 
 
-def framework_import(
-    *,
-    data: dict | str | bytes,
-    replace: bool = False,
-    publish: bool = False,
-    user=None,
-) -> Framework:
-    """Create a framework version from a file's content, all or nothing.
-
-    The new version is a draft unless ``publish`` is set (then it must also pass
-    publish validation). ``replace`` overwrites an existing draft of the same slug and
-    version; published and retired versions are never touched.
-    """
-    document = framework_parse(data)
-    errors = framework_file_errors(document)
-    if errors:
-        raise FrameworkFileError(errors)
-
-    from .services import framework_delete_draft, framework_publish
-
-    with transaction.atomic():
-        existing = (
-            Framework.objects.select_for_update()
-            .filter(slug=document["slug"], version=document["version"])
-            .first()
-        )
-        if existing is not None:
-            if existing.status != Framework.Status.DRAFT:
-                raise FrameworkFileError(
-                    [
-                        EXISTS_PUBLISHED_MSG.format(
-                            slug=existing.slug,
-                            version=existing.version,
-                            status=existing.status,
-                        )
-                    ]
-                )
-            if not replace:
-                raise FrameworkFileError(
-                    [
-                        EXISTS_DRAFT_MSG.format(
-                            slug=existing.slug, version=existing.version
-                        )
-                    ]
-                )
-            framework_delete_draft(framework=existing)
-        framework = _create(document)
-        if publish:
-            try:
-                framework = framework_publish(framework=framework, user=user)
-            except ValidationError as exc:
-                raise FrameworkFileError(exc.messages) from None
-    return framework
-
-
-def _create(document: dict) -> Framework:
-    """Write a validated document as a new draft (a handful of bulk inserts)."""
+def framework_create(document: dict) -> Framework:
+    """Write a validated document as a new draft (a handful of bulk inserts); see
+    ``services.framework_import`` for the checks around it."""
     framework = Framework.objects.create(
         slug=document["slug"],
         version=document["version"],

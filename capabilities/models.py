@@ -24,7 +24,10 @@ LINKS_MSG = 'Links must be a list of {"title": "...", "url": "https://..."} obje
 
 
 class PublishedFrameworkError(ValidationError):
-    """Raised when anything under a published framework would be written."""
+    """Raised when anything under a published framework would be written (the API
+    answers 409 Conflict)."""
+
+    http_status = 409
 
 
 class Framework(models.Model):

@@ -5,7 +5,14 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch
 from django.http import Http404
 
-from .models import Capability, Framework, Lens, Question, Recommendation
+from .models import (
+    Capability,
+    Framework,
+    Lens,
+    MaturityLevel,
+    Question,
+    Recommendation,
+)
 
 VISIBLE_STATUSES = (Framework.Status.PUBLISHED, Framework.Status.RETIRED)
 SAFE_LINK_PREFIXES = ("https://", "http://")
@@ -29,12 +36,10 @@ def framework_current_list() -> list[Framework]:
     return list(current.values())
 
 
-def framework_current_get(*, slug: str) -> Framework | None:
-    """The latest published version of ``slug``, if any."""
-    return (
-        Framework.objects.filter(slug=slug, status=Framework.Status.PUBLISHED)
-        .order_by("-version")
-        .first()
+def published_framework_list():
+    """Framework versions a cycle may use (a QuerySet), by slug, newest first."""
+    return Framework.objects.filter(status=Framework.Status.PUBLISHED).order_by(
+        "slug", "-version"
     )
 
 
@@ -46,6 +51,48 @@ def framework_get_for_user(*, user, slug: str, version: int) -> Framework:
     ):
         raise Http404("No such framework.")
     return framework
+
+
+LENS_FIELDS = ("key", "name", "weight", "order")
+LEVEL_FIELDS = ("key", "name", "min_percent", "colour")
+
+
+def framework_lenses(*, framework_id: int) -> list[dict]:
+    """The framework's lenses in order: ``{key, name, weight, order}`` (one query).
+    Weights and minimums are floats."""
+    rows = Lens.objects.filter(framework_id=framework_id).order_by("order", "id")
+    return [
+        {**row, "weight": float(row["weight"])} for row in rows.values(*LENS_FIELDS)
+    ]
+
+
+def framework_levels(*, framework_id: int) -> list[dict]:
+    """The framework's maturity levels, lowest band first: ``{key, name,
+    min_percent, colour}`` (one query)."""
+    rows = MaturityLevel.objects.filter(framework_id=framework_id).order_by(
+        "min_percent"
+    )
+    return [
+        {**row, "min_percent": float(row["min_percent"])}
+        for row in rows.values(*LEVEL_FIELDS)
+    ]
+
+
+def lens_keys_of(*, frameworks) -> list[str]:
+    """The lens keys of several frameworks, in lens order, each once (one query)."""
+    rows = Lens.objects.filter(framework__in=frameworks).order_by("order", "id")
+    return list(dict.fromkeys(rows.values_list("key", flat=True)))
+
+
+def lens_weights(lenses: list[dict]) -> dict[str, float]:
+    """Lens key -> default weight, in lens order (from ``framework_lenses``)."""
+    return {lens["key"]: lens["weight"] for lens in lenses}
+
+
+def level_bands(levels: list[dict]) -> list[tuple[str, float]]:
+    """(key, minimum percent) per level, lowest first (from ``framework_levels``):
+    what ``assessment.scoring`` bands percents with."""
+    return [(level["key"], level["min_percent"]) for level in levels]
 
 
 @dataclass

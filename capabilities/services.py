@@ -11,7 +11,17 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from .importer import framework_export, framework_import, framework_parse
+from finops_portal.audit import audit_record
+
+from .importer import (
+    EXISTS_DRAFT_MSG,
+    EXISTS_PUBLISHED_MSG,
+    FrameworkFileError,
+    framework_create,
+    framework_export,
+    framework_file_errors,
+    framework_parse,
+)
 from .models import Framework
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
@@ -120,17 +130,13 @@ def framework_validate(*, framework: Framework) -> list[str]:
 
 
 def _audit(*, action: str, framework: Framework, user, summary: str) -> None:
-    from assessment.models import AuditEvent
-
-    AuditEvent.objects.create(
-        actor=user if user is not None and user.is_authenticated else None,
+    audit_record(
         action=action,
         summary=summary,
-        detail={
-            "framework_id": framework.pk,
-            "slug": framework.slug,
-            "version": framework.version,
-        },
+        actor=user,
+        framework_id=framework.pk,
+        slug=framework.slug,
+        version=framework.version,
     )
 
 
@@ -199,6 +205,59 @@ def framework_delete_draft(*, framework: Framework) -> None:
     framework.delete()
 
 
+def framework_import(
+    *,
+    data: dict | str | bytes,
+    replace: bool = False,
+    publish: bool = False,
+    user=None,
+) -> Framework:
+    """Create a framework version from a file's content, all or nothing.
+
+    The new version is a draft unless ``publish`` is set (then it must also pass
+    publish validation). ``replace`` overwrites an existing draft of the same slug and
+    version; published and retired versions are never touched.
+    """
+    document = framework_parse(data)
+    errors = framework_file_errors(document)
+    if errors:
+        raise FrameworkFileError(errors)
+
+    with transaction.atomic():
+        existing = (
+            Framework.objects.select_for_update()
+            .filter(slug=document["slug"], version=document["version"])
+            .first()
+        )
+        if existing is not None:
+            if existing.status != Framework.Status.DRAFT:
+                raise FrameworkFileError(
+                    [
+                        EXISTS_PUBLISHED_MSG.format(
+                            slug=existing.slug,
+                            version=existing.version,
+                            status=existing.status,
+                        )
+                    ]
+                )
+            if not replace:
+                raise FrameworkFileError(
+                    [
+                        EXISTS_DRAFT_MSG.format(
+                            slug=existing.slug, version=existing.version
+                        )
+                    ]
+                )
+            framework_delete_draft(framework=existing)
+        framework = framework_create(document)
+        if publish:
+            try:
+                framework = framework_publish(framework=framework, user=user)
+            except ValidationError as exc:
+                raise FrameworkFileError(exc.messages) from None
+    return framework
+
+
 def framework_load_shipped(
     *, directory: Path = CONTENT_DIR
 ) -> list[tuple[Framework, bool]]:
@@ -210,7 +269,7 @@ def framework_load_shipped(
     for path in sorted(directory.glob("*.yaml")):
         document = framework_parse(path.read_bytes())
         existing = Framework.objects.filter(
-            slug=document.get("slug"), version=document.get("version")
+            slug=str(document.get("slug")), version=document.get("version") or 0
         ).first()
         if existing is not None:
             results.append((existing, False))

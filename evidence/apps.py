@@ -6,5 +6,8 @@ class EvidenceConfig(AppConfig):
     verbose_name = "Evidence from FOCUS cost data"
 
     def ready(self) -> None:
-        # Registers the tasks, which the services send by name.
-        from . import tasks  # noqa: F401
+        # Registers the tasks, which the services send by name, and the providers
+        # of what evidence adds to the questionnaire, report, dashboard, navigation.
+        from . import integration, tasks  # noqa: F401
+
+        integration.register()

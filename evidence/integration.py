@@ -89,3 +89,32 @@ def lead_nav_links(request, *, access):
     if first is None:
         return []
     return [NavLink("Evidence", reverse("evidence:overview", args=[first]), "lead")]
+
+
+def lead_home_section(request, *, organization) -> str | None:
+    """The organisation's evidence at a glance on its lead home page."""
+    periods = selectors.periods_list(organization=organization)
+    latest = periods[0] if periods else None
+    values = {}
+    if latest is not None:
+        values = {
+            v["measure"].key: v["value"]
+            for v in selectors.measures_table(period=latest["period"])["organization"]
+        }
+    return render_to_string(
+        "evidence/_lead_home.html",
+        {"org": organization, "latest": latest, "values": values},
+        request=request,
+    )
+
+
+def register() -> None:
+    """Add the providers to the slots of the lower apps' pages."""
+    from assessment.slots import LEAD_HOME_SECTIONS, NAV_LINKS, QUESTIONNAIRE_QUESTIONS
+    from benchmarks.slots import DASHBOARD_SECTIONS, TEAM_REPORT_SECTIONS
+
+    QUESTIONNAIRE_QUESTIONS.register(questionnaire_suggestions)
+    TEAM_REPORT_SECTIONS.register(team_report_section)
+    DASHBOARD_SECTIONS.register(dashboard_section)
+    NAV_LINKS.register(lead_nav_links)
+    LEAD_HOME_SECTIONS.register(lead_home_section)

@@ -9,9 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from assessment.models import Organization
+from finops_portal.audit import audit_record
 
 from .models import InvoiceTotal
-from .services import audit_event, measures_mark_stale
+from .services import measures_mark_stale
 
 INVOICE_ID_MSG = "Give the invoice id."
 INVOICE_TOTAL_MSG = "Give the invoice total as a number, such as 12345.67."
@@ -98,9 +99,9 @@ def invoice_totals_import(*, organization: Organization, user, data: bytes) -> i
             invoice_id=invoice_id,
             defaults={"total": total, "currency": currency, "entered_by": user},
         )
-    audit_event(
+    audit_record(
         organization_id=organization.pk,
-        user=user,
+        actor=user,
         action="evidence.invoices",
         summary=f"Imported {len(rows)} invoice totals",
     )

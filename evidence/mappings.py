@@ -6,11 +6,11 @@ from django.db import transaction
 from django.db.models import Max
 
 from assessment.models import Organization
+from finops_portal.audit import audit_record
 
 from . import engine, focus, storage
 from .models import TeamMapping
 from .services import (
-    audit_event,
     duckdb_connect,
     latest_period,
     mapping_rules,
@@ -150,9 +150,9 @@ def mapping_add(
     mapping = TeamMapping.objects.create(
         organization=organization, team=team, position=position, created_by=user, **rule
     )
-    audit_event(
+    audit_record(
         organization_id=organization.pk,
-        user=user,
+        actor=user,
         action="evidence.mapping_add",
         summary=f"Mapped {text} to {team.name}",
         mapping_id=mapping.pk,
@@ -164,9 +164,9 @@ def mapping_add(
 @transaction.atomic
 def mapping_remove(*, mapping: TeamMapping, user) -> None:
     organization = mapping.organization
-    audit_event(
+    audit_record(
         organization_id=organization.pk,
-        user=user,
+        actor=user,
         action="evidence.mapping_remove",
         summary=f"Removed the mapping {mapping.describe()}",
     )

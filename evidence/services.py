@@ -24,7 +24,10 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from assessment.models import AuditEvent, Organization, Team
+from assessment.models import Organization, Team
+from assessment.tree import Tree
+from finops_portal.audit import audit_record
+from finops_portal.queue import enqueue
 
 from . import engine, storage
 from .measures import MEASURES_BY_KEY, NOT_COMPUTABLE_NOTE
@@ -68,18 +71,6 @@ TEST_DELAY_ENV = "EVIDENCE_TEST_DELAY_S"
 MAX_ATTEMPTS = 3
 
 
-def audit_event(
-    *, organization_id: int, user, action: str, summary: str, **detail
-) -> None:
-    AuditEvent.objects.create(
-        organization_id=organization_id,
-        actor=user if user is not None and user.is_authenticated else None,
-        action=action,
-        summary=summary[:500],
-        detail=detail,
-    )
-
-
 def evidence_settings_get(*, organization: Organization) -> EvidenceSettings:
     """The organisation's evidence settings (created with the defaults)."""
     found, _created = EvidenceSettings.objects.get_or_create(
@@ -92,19 +83,10 @@ def evidence_settings_get(*, organization: Organization) -> EvidenceSettings:
 # --- ingestions -------------------------------------------------------------------
 
 
-def _enqueue(name: str, *args) -> None:
-    """Send a task by its registered name (in-process when there is no broker);
-    a broker outage is logged, and the sweeper starts the work later."""
-    from celery import current_app
-
-    try:
-        current_app.tasks[name].delay(*args)
-    except Exception:  # noqa: BLE001 - the sweeper catches up
-        log.warning("could not enqueue %s%r; the sweeper will", name, args)
-
-
 def _enqueue_ingestion(ingestion_id: int) -> None:
-    _enqueue("evidence.tasks.ingestion_run", ingestion_id)
+    enqueue(
+        "evidence.tasks.ingestion_run", ingestion_id, what=f"ingestion {ingestion_id}"
+    )
 
 
 @transaction.atomic
@@ -139,9 +121,9 @@ def ingestion_start(
         files=[{"name": u.name, "size": u.size} for u in uploads],
     )
     ingestion.uploads.set(uploads)
-    audit_event(
+    audit_record(
         organization_id=organization.pk,
-        user=user,
+        actor=user,
         action="evidence.ingest",
         summary=f"Queued reading of {', '.join(u.name for u in uploads)}",
         ingestion_id=ingestion.pk,
@@ -383,9 +365,9 @@ def _replace_periods(ingestion, claim, version, cube, paths, invoices) -> None:
             finished_at=now,
             heartbeat_at=now,
         )
-        audit_event(
+        audit_record(
             organization_id=organization.pk,
-            user=ingestion.created_by,
+            actor=ingestion.created_by,
             action="evidence.ingested",
             summary=(
                 f"Evidence for {', '.join(f'{s:%B %Y}' for s in sorted(starts))} "
@@ -433,19 +415,16 @@ def ingestions_sweep() -> int:
 
 def team_closure(*, organization_id: int) -> list[tuple[int, int]]:
     """(node, ancestor) pairs for every team and business unit, itself included."""
-    parents = dict(
+    tree = Tree(
         Team.objects.filter(organization_id=organization_id).values_list(
             "id", "parent_id"
         )
     )
-    pairs = []
-    for node in parents:
-        seen, current = set(), node
-        while current is not None and current not in seen:
-            seen.add(current)
-            pairs.append((node, current))
-            current = parents.get(current)
-    return pairs
+    return [
+        (node, ancestor)
+        for node in tree.parent
+        for ancestor in (node, *tree.ancestors(node))
+    ]
 
 
 def _cube_exists(period: EvidencePeriod) -> bool:
@@ -582,7 +561,11 @@ def measures_mark_stale(*, organization: Organization) -> None:
 
 
 def _enqueue_recompute(organization_id: int) -> None:
-    _enqueue("evidence.tasks.measures_recompute", organization_id)
+    enqueue(
+        "evidence.tasks.measures_recompute",
+        organization_id,
+        what=f"the measures of organisation {organization_id}",
+    )
 
 
 def measures_recompute(*, organization_id: int) -> bool:
@@ -656,9 +639,9 @@ def evidence_settings_update(
     current.required_tag_keys = keys
     current.max_age_days = days
     current.save(update_fields=["required_tag_keys", "max_age_days", "updated_at"])
-    audit_event(
+    audit_record(
         organization_id=organization.pk,
-        user=user,
+        actor=user,
         action="evidence.settings",
         summary=f"Evidence settings: tags {', '.join(keys) or '(any)'}, stale after {days} days",
     )
@@ -699,9 +682,9 @@ def folder_source_add(
             "created_by": user,
         },
     )
-    audit_event(
+    audit_record(
         organization_id=organization.pk,
-        user=user,
+        actor=user,
         action="evidence.folder_add",
         summary=f"Folder source {folder.name}",
     )

@@ -21,8 +21,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from assessment.access import get_assessment_for_user, get_organization_for_lead
 from assessment.models import Cycle, Team
 from assessment.services import answer_record
-from benchmarks import exports
 from capabilities.models import Question
+from finops_portal import cells
 
 from . import decisions, mappings, selectors, services, uploads
 from . import invoices as invoice_totals
@@ -440,12 +440,12 @@ def export(request, org_slug: str, fmt: str):
     filename = f"evidence-{org.slug}-{timezone.now():%Y%m%d}.{fmt}"
     if fmt == "csv":
         response = HttpResponse(
-            exports.to_csv(headers, rows), content_type=exports.CSV_CONTENT_TYPE
+            cells.to_csv(headers, rows), content_type=cells.CSV_CONTENT_TYPE
         )
     else:
         response = HttpResponse(
-            exports.to_xlsx(headers, rows, title="evidence"),
-            content_type=exports.XLSX_CONTENT_TYPE,
+            cells.to_xlsx(headers, rows, title="evidence"),
+            content_type=cells.XLSX_CONTENT_TYPE,
         )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

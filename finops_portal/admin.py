@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import PersonalToken
+from .models import AuditEvent, PersonalToken
 
 
 @admin.register(PersonalToken)
@@ -14,4 +14,25 @@ class PersonalTokenAdmin(admin.ModelAdmin):
     exclude = ["key_hash"]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit trail, read-only for everyone: events are never added, changed or
+    deleted by hand."""
+
+    list_display = ["at", "action", "actor", "organization_id", "summary"]
+    list_filter = ["action"]
+    search_fields = ["summary", "actor__username"]
+    raw_id_fields = ["actor"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

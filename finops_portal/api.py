@@ -18,6 +18,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
+from .errors import DomainError, body_of
 from .models import PersonalToken
 
 INVALID_TOKEN_MSG = "Invalid or revoked token."
@@ -176,51 +177,21 @@ def _validation_error_body(exc: DjangoValidationError) -> dict:
     return {"detail": messages[0] if len(messages) == 1 else messages}
 
 
-def _missing_body(missing: list[dict]) -> list[dict]:
-    return [
-        {
-            "capability": group["capability"].key,
-            "questions": [question.key for question in group["questions"]],
-        }
-        for group in missing
-    ]
-
-
 def exception_handler(exc, context):
     """Map domain errors to HTTP; everything else goes to DRF's own handler.
 
-    ValidationError -> 400 ``{field: [messages]}`` or ``{"detail": ...}``;
-    PublishedFrameworkError -> 409; AnswerConflict -> 409 with the current answer;
-    IncompleteAssessment -> 400 with what is missing; Http404 -> 404.
+    DomainError -> its ``http_status`` with its body (see ``finops_portal.errors``);
+    ValidationError -> 400 ``{field: [messages]}`` or ``{"detail": ...}`` (409 when
+    the error says so, e.g. a published framework); IntegrityError -> 409;
+    Http404 -> 404 with one body for every missing object.
     """
-    from assessment.exceptions import (
-        AnswerConflict,
-        AssessmentError,
-        IncompleteAssessment,
-    )
-    from capabilities.models import PublishedFrameworkError
-
-    if isinstance(exc, AnswerConflict):
-        from assessment.api.serializers import AnswerSerializer
-
-        return Response(
-            {
-                "detail": exc.message,
-                "current": AnswerSerializer(exc.current).data if exc.current else None,
-            },
-            status=status.HTTP_409_CONFLICT,
-        )
-    if isinstance(exc, IncompleteAssessment):
-        return Response(
-            {"detail": exc.message, "missing": _missing_body(exc.missing)},
-            status=status.HTTP_400_BAD_REQUEST,
-        )
-    if isinstance(exc, AssessmentError):
-        return Response({"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, PublishedFrameworkError):
-        return Response(_validation_error_body(exc), status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, DomainError):
+        return Response(body_of(exc), status=exc.http_status)
     if isinstance(exc, DjangoValidationError):
-        return Response(_validation_error_body(exc), status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            _validation_error_body(exc),
+            status=getattr(exc, "http_status", status.HTTP_400_BAD_REQUEST),
+        )
     if isinstance(exc, IntegrityError):
         return Response({"detail": CONFLICT_MSG}, status=status.HTTP_409_CONFLICT)
     # Imported here: rest_framework.views imports this module's classes via settings.

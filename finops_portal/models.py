@@ -10,6 +10,11 @@ import secrets
 from django.conf import settings
 from django.db import models
 
+from .audit import AuditEvent
+from .events import Event
+
+__all__ = ["AuditEvent", "Event", "PersonalToken", "hash_token_key"]
+
 TOKEN_PREFIX_LENGTH = 8
 
 

@@ -77,6 +77,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "finops_portal.urls"
+CSRF_FAILURE_VIEW = "finops_portal.views.csrf_failure"
 WSGI_APPLICATION = "finops_portal.wsgi.application"
 
 TEMPLATES = [
@@ -89,7 +90,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "finops_portal.context_processors.navigation",
+                "assessment.context_processors.navigation",
             ],
         },
     },
@@ -175,6 +176,11 @@ CELERY_BEAT_SCHEDULE = {
     # https://crontab.guru/#*_*_*_*_* : every minute
     "sweep-stale-rollups": {
         "task": "benchmarks.tasks.rollup_sweep_stale",
+        "schedule": crontab(minute="*"),
+    },
+    # https://crontab.guru/#*_*_*_*_* : every minute
+    "sweep-undispatched-events": {
+        "task": "finops_portal.tasks.events_sweep",
         "schedule": crontab(minute="*"),
     },
     # https://crontab.guru/#*_*_*_*_* : every minute
@@ -337,5 +343,14 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # In-process tasks (no broker) would log every run into the page's request
+        # log; a worker logs them as usual.
+        **(
+            {}
+            if TASK_BROKER_CONFIGURED
+            else {"celery.app.trace": {"level": env("LOG_LEVEL_TASKS", "WARNING")}}
+        ),
+    },
 }

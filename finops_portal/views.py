@@ -1,10 +1,6 @@
-from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
-from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-
-from assessment.access import access_for
 
 from . import health
 
@@ -24,20 +20,7 @@ def healthz(request):
     )
 
 
-@login_required
-def home(request):
-    """Send each user to the page of their role: leads to the lead home, members of
-    a team to their assessments; others see a short explanation."""
-    access = access_for(request.user)
-    if access.is_lead:
-        try:
-            return redirect(reverse("assessment:lead_home"))
-        except NoReverseMatch:
-            return redirect("assessment:my_assessments")
-    if access.team_ids or access.member_org_ids:
-        return redirect("assessment:my_assessments")
-    return render(request, "home.html")
-
-
 def csrf_failure(request, reason=""):
+    """A form sent without a valid CSRF token (often an expired session): say what
+    happened and how to go on, in the site's own page (``CSRF_FAILURE_VIEW``)."""
     return render(request, "403_csrf.html", status=403)

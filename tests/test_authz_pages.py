@@ -1,7 +1,7 @@
 """Every page route, requested by every persona, answers as the policy declares.
 
 The routes come from the URL configuration (the API has its own matrix in
-finops_portal/tests/test_api_matrix.py), so a new page without a policy entry
+tests/test_api_matrix.py), so a new page without a policy entry
 fails ``test_every_page_route_has_a_policy``.
 """
 

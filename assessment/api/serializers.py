@@ -4,6 +4,7 @@ decide everything else."""
 
 from rest_framework import serializers
 
+from assessment.exceptions import AnswerConflict
 from assessment.models import (
     Answer,
     AnswerChange,
@@ -14,6 +15,7 @@ from assessment.models import (
     Team,
 )
 from finops_portal.api import StrictInputSerializer
+from finops_portal.errors import error_body
 
 # --- organisations, teams, memberships ------------------------------------------------
 
@@ -401,6 +403,16 @@ class AnswerSerializer(serializers.ModelSerializer):
 
     def get_option_score(self, answer) -> int | None:
         return answer.option.score if answer.option_id else None
+
+
+@error_body(AnswerConflict)
+def answer_conflict_body(conflict: AnswerConflict) -> dict:
+    """A stale save answers 409 with the answer as it is stored now."""
+    current = conflict.current
+    return {
+        "detail": conflict.message,
+        "current": AnswerSerializer(current).data if current else None,
+    }
 
 
 class AnswerFields(StrictInputSerializer):

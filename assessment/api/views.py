@@ -1,127 +1,56 @@
-"""Organisations, teams, memberships, cycles, assessments and answers.
+"""Organisations, teams, memberships and cycles.
 
 Every object is fetched through ``assessment.access`` (anything out of reach is a
 404); lists are filtered by ``access_for(user)``. Writes call the services in
-``assessment.services`` and ``assessment.cycles``; their errors become HTTP in
+``assessment.organizations`` and ``assessment.cycles``; their errors become HTTP in
 ``finops_portal.api.exception_handler``.
 """
 
-from collections import defaultdict
-from contextlib import contextmanager
-
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch, Q
-from django.http import Http404
+from django.db.models import Prefetch, Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
-from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 
 from assessment import cycles as cycle_services
-from assessment import services as answer_services
+from assessment import organizations, selectors
 from assessment.access import (
     access_for,
-    get_assessment_for_user,
     get_cycle_for_member,
     get_organization_for_member,
     get_team_for_user,
 )
 from assessment.models import (
-    Answer,
-    AnswerChange,
-    Assessment,
     Cycle,
     Membership,
     Organization,
     Team,
 )
-from assessment.selectors import ANSWERED_Q, answer_history, assessment_progress
-from capabilities.models import AnswerOption, Capability, Framework, Question
+from capabilities.models import Capability, Framework
 
 from . import serializers as s
+from .common import (
+    FORBIDDEN_RESPONSE,
+    NO_SUCH_FRAMEWORK_MSG,
+    NOT_FOUND_RESPONSE,
+    ORGANIZATION_REQUIRED_MSG,
+    api_field_names,
+    lead_write_responses,
+    require_lead,
+    team_in,
+    valid_input,
+)
 from .filters import (
-    AnswerFilter,
-    AssessmentFilter,
     CycleFilter,
     MembershipFilter,
     TeamFilter,
 )
-
-NOT_LEAD_MSG = "Only a lead of the organisation may do this."
-NO_SUCH_TEAM_MSG = "No such team in this organisation."
-NO_SUCH_FRAMEWORK_MSG = "No such framework."
-NO_SUCH_QUESTION_MSG = "No such question in this assessment's framework."
-AMBIGUOUS_QUESTION_MSG = "Several questions have this key; use the question id."
-NO_OPTION_WITH_SCORE_MSG = "This question has no option scored {score}."
-ORGANIZATION_REQUIRED_MSG = "Give the organisation's slug."
-
-NOT_FOUND_RESPONSE = OpenApiResponse(description="Not found, or out of your reach.")
-FORBIDDEN_RESPONSE = OpenApiResponse(description="Only a lead may do this.")
-BAD_REQUEST_RESPONSE = OpenApiResponse(
-    description="Invalid input: {field: [messages]} or {detail: message}."
-)
-
-
-def require_lead(user, organization_id: int) -> None:
-    """403 for a member who is not a lead; 404 for anyone outside the organisation."""
-    access = access_for(user)
-    if access.leads(organization_id):
-        return
-    if access.can_see_org(organization_id):
-        raise PermissionDenied(NOT_LEAD_MSG)
-    raise Http404
-
-
-# The services name some fields as the pages do; the API names them as its input.
-def lead_write_responses(ok, *, status: int = 200) -> dict:
-    """The documented answers of a lead's write: done, refused, not a lead, not found."""
-    return {
-        status: ok,
-        400: BAD_REQUEST_RESPONSE,
-        403: FORBIDDEN_RESPONSE,
-        404: NOT_FOUND_RESPONSE,
-    }
-
-
-SERVICE_FIELD_NAMES = {
-    "identifier": "user",
-    "team_ids": "teams",
-    "capability_ids": "capabilities",
-}
-
-
-@contextmanager
-def api_field_names():
-    """Re-raise a service's ``ValidationError`` under the API's field names."""
-    try:
-        yield
-    except ValidationError as error:
-        if not hasattr(error, "error_dict"):
-            raise
-        raise ValidationError(
-            {
-                SERVICE_FIELD_NAMES.get(field, field): messages
-                for field, messages in error.message_dict.items()
-            }
-        ) from None
-
-
-def _team_in(organization_id: int, pk: int | None, field: str = "team") -> Team | None:
-    if pk is None:
-        return None
-    team = Team.objects.filter(pk=pk, organization_id=organization_id).first()
-    if team is None:
-        raise ValidationError({field: [NO_SUCH_TEAM_MSG]})
-    return team
-
 
 # --- organisations ------------------------------------------------------------------
 
@@ -189,14 +118,14 @@ class TeamViewSet(
         responses=lead_write_responses(s.TeamSerializer, status=201),
     )
     def create(self, request):
-        data = _valid(s.TeamCreateSerializer, request.data)
+        data = valid_input(s.TeamCreateSerializer, request.data)
         organization = get_organization_for_member(request.user, data["organization"])
         require_lead(request.user, organization.id)
-        team = cycle_services.team_create(
+        team = organizations.team_create(
             organization=organization,
             name=data["name"],
             kind=data["kind"],
-            parent=_team_in(organization.id, data.get("parent"), "parent"),
+            parent=team_in(organization.id, data.get("parent"), "parent"),
             user=request.user,
         )
         return Response(s.TeamSerializer(team).data, status=status.HTTP_201_CREATED)
@@ -209,16 +138,14 @@ class TeamViewSet(
     def partial_update(self, request, pk=None):
         team = self.get_object()
         require_lead(request.user, team.organization_id)
-        data = _valid(s.TeamUpdateSerializer, request.data)
+        data = valid_input(s.TeamUpdateSerializer, request.data)
         move = {}
         if "parent" in data:
             if data["parent"] is None:
                 move["to_root"] = True
             else:
-                move["parent"] = _team_in(
-                    team.organization_id, data["parent"], "parent"
-                )
-        team = cycle_services.team_update(
+                move["parent"] = team_in(team.organization_id, data["parent"], "parent")
+        team = organizations.team_update(
             team=team,
             name=data.get("name"),
             kind=data.get("kind"),
@@ -234,7 +161,7 @@ class TeamViewSet(
     def destroy(self, request, pk=None):
         team = self.get_object()
         require_lead(request.user, team.organization_id)
-        cycle_services.team_delete(team=team, user=request.user)
+        organizations.team_delete(team=team, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -257,7 +184,7 @@ class TeamViewSet(
             raise ValidationError({"organization": [ORGANIZATION_REQUIRED_MSG]})
         organization = get_organization_for_member(request.user, slug)
         require_lead(request.user, organization.id)
-        nodes = cycle_services.team_tree(organization=organization)
+        nodes = selectors.team_tree(organization=organization)
         page = self.paginate_queryset(nodes)
         return self.get_paginated_response(
             s.TeamTreeNodeSerializer(page, many=True).data
@@ -302,15 +229,15 @@ class MembershipViewSet(
         responses=lead_write_responses(s.MembershipSerializer, status=201),
     )
     def create(self, request):
-        data = _valid(s.MembershipCreateSerializer, request.data)
+        data = valid_input(s.MembershipCreateSerializer, request.data)
         organization = get_organization_for_member(request.user, data["organization"])
         require_lead(request.user, organization.id)
         with api_field_names():
-            membership = cycle_services.membership_add(
+            membership = organizations.membership_add(
                 organization=organization,
                 identifier=data["user"],
                 role=data["role"],
-                team=_team_in(organization.id, data.get("team")),
+                team=team_in(organization.id, data.get("team")),
                 by=request.user,
             )
         return Response(
@@ -325,8 +252,8 @@ class MembershipViewSet(
     def partial_update(self, request, pk=None):
         membership = self.get_object()
         require_lead(request.user, membership.organization_id)
-        data = _valid(s.MembershipUpdateSerializer, request.data)
-        membership = cycle_services.membership_update_role(
+        data = valid_input(s.MembershipUpdateSerializer, request.data)
+        membership = organizations.membership_update_role(
             membership=membership, role=data["role"], by=request.user
         )
         return Response(s.MembershipSerializer(membership).data)
@@ -338,7 +265,7 @@ class MembershipViewSet(
     def destroy(self, request, pk=None):
         membership = self.get_object()
         require_lead(request.user, membership.organization_id)
-        cycle_services.membership_remove(membership=membership, by=request.user)
+        organizations.membership_remove(membership=membership, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -385,7 +312,7 @@ class CycleViewSet(
         responses=lead_write_responses(s.CycleSerializer, status=201),
     )
     def create(self, request):
-        data = _valid(s.CycleCreateSerializer, request.data)
+        data = valid_input(s.CycleCreateSerializer, request.data)
         organization = get_organization_for_member(request.user, data["organization"])
         require_lead(request.user, organization.id)
         framework = (
@@ -419,7 +346,7 @@ class CycleViewSet(
     def partial_update(self, request, pk=None):
         cycle = get_cycle_for_member(request.user, pk)
         require_lead(request.user, cycle.organization_id)
-        data = _valid(s.CycleUpdateSerializer, request.data)
+        data = valid_input(s.CycleUpdateSerializer, request.data)
         dates = {key: data[key] for key in ("opens_on", "closes_on") if key in data}
         with api_field_names():
             cycle = cycle_services.cycle_update(
@@ -475,408 +402,8 @@ class CycleViewSet(
     def completion(self, request, pk=None):
         cycle = get_cycle_for_member(request.user, pk)
         require_lead(request.user, cycle.organization_id)
-        rows = cycle_services.cycle_completion(cycle=cycle)
+        rows = selectors.cycle_completion(cycle=cycle)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(
             s.CompletionRowSerializer(page, many=True).data
         )
-
-
-# --- assessments --------------------------------------------------------------------
-
-
-def progress_by_assessment(assessments: list[Assessment]) -> dict[int, dict]:
-    """Answered of total questions in scope for each assessment (three queries)."""
-    if not assessments:
-        return {}
-    cycle_ids = {a.cycle_id for a in assessments}
-    scope: dict[int, set[int]] = defaultdict(set)
-    for cycle_id, capability_id in Cycle.capabilities.through.objects.filter(
-        cycle_id__in=cycle_ids
-    ).values_list("cycle_id", "capability_id"):
-        scope[cycle_id].add(capability_id)
-    per_capability: dict[int, dict[int, int]] = defaultdict(dict)
-    for framework_id, capability_id, n in (
-        Question.objects.filter(
-            capability__framework_id__in={a.cycle.framework_id for a in assessments}
-        )
-        .values_list("capability__framework_id", "capability_id")
-        .annotate(n=Count("id"))
-    ):
-        per_capability[framework_id][capability_id] = n
-    answered: dict[int, dict[int, int]] = defaultdict(dict)
-    for assessment_id, capability_id, n in (
-        Answer.objects.filter(assessment__in=[a.pk for a in assessments])
-        .filter(ANSWERED_Q)
-        .values_list("assessment_id", "question__capability_id")
-        .annotate(n=Count("id"))
-    ):
-        answered[assessment_id][capability_id] = n
-    progress = {}
-    for a in assessments:
-        counts = per_capability[a.cycle.framework_id]
-        in_scope = scope.get(a.cycle_id) or set(counts)
-        done = sum(n for cap, n in answered[a.pk].items() if cap in in_scope)
-        total = sum(counts.get(cap, 0) for cap in in_scope)
-        progress[a.pk] = {
-            "answered": done,
-            "total": total,
-            "percent": done * 100 // total if total else 0,
-        }
-    return progress
-
-
-@extend_schema_view(
-    list=extend_schema(
-        summary="List the assessments within your reach",
-        description="Your teams' assessments; a lead's: every team of the "
-        "organisation. Each with its progress.",
-    ),
-    retrieve=extend_schema(
-        summary="Read an assessment with its progress per capability",
-        responses={200: s.AssessmentDetailSerializer, 404: NOT_FOUND_RESPONSE},
-    ),
-)
-class AssessmentViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
-    lookup_value_regex = "[0-9]+"
-    serializer_class = s.AssessmentSerializer
-    filterset_class = AssessmentFilter
-    ordering_fields = [
-        "id",
-        "status",
-        "submitted_at",
-        "last_activity_at",
-        "team__name",
-        "cycle__closes_on",
-    ]
-    ordering = ["-cycle_id", "team__name"]
-
-    def get_queryset(self):
-        access = access_for(self.request.user)
-        assessments = Assessment.objects.select_related("cycle", "team", "submitted_by")
-        if not access.is_staff:
-            assessments = assessments.filter(
-                Q(cycle__organization_id__in=access.lead_org_ids)
-                | Q(team_id__in=access.team_ids)
-            )
-        return assessments
-
-    def list(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        progress = progress_by_assessment(page)
-        for assessment in page:
-            assessment.progress = progress[assessment.pk]
-        return self.get_paginated_response(s.AssessmentSerializer(page, many=True).data)
-
-    def _detail(self, assessment):
-        assessment.progress = assessment_progress(assessment=assessment)
-        return Response(s.AssessmentDetailSerializer(assessment).data)
-
-    def retrieve(self, request, pk=None):
-        return self._detail(get_assessment_for_user(request.user, pk))
-
-    @extend_schema(
-        summary="Submit an assessment",
-        description="Every question in scope must be answered (or N/A where "
-        "allowed); a 400 lists what is missing.",
-        request=None,
-        responses={
-            200: s.AssessmentDetailSerializer,
-            400: BAD_REQUEST_RESPONSE,
-            404: NOT_FOUND_RESPONSE,
-        },
-    )
-    @action(detail=True, methods=["post"])
-    def submit(self, request, pk=None):
-        assessment = get_assessment_for_user(request.user, pk)
-        answer_services.assessment_submit(assessment=assessment, user=request.user)
-        return self._detail(assessment)
-
-    @extend_schema(
-        summary="Reopen a submitted assessment (leads)",
-        request=s.ReopenSerializer,
-        responses=lead_write_responses(s.AssessmentDetailSerializer),
-    )
-    @action(detail=True, methods=["post"])
-    def reopen(self, request, pk=None):
-        assessment = get_assessment_for_user(request.user, pk)
-        require_lead(request.user, assessment.cycle.organization_id)
-        data = _valid(s.ReopenSerializer, request.data)
-        answer_services.assessment_reopen(
-            assessment=assessment, user=request.user, reason=data["reason"]
-        )
-        return self._detail(assessment)
-
-
-# --- answers ------------------------------------------------------------------------
-
-
-def _framework_questions(assessment: Assessment):
-    return Question.objects.filter(
-        capability__framework_id=assessment.cycle.framework_id
-    ).select_related("capability")
-
-
-MAX_ID = 2**63 - 1
-
-
-def _as_id(ref: str) -> int | None:
-    """The id a path or body reference names, or None when it is a key."""
-    if ref.isascii() and ref.isdigit() and int(ref) <= MAX_ID:
-        return int(ref)
-    return None
-
-
-def question_for(assessment: Assessment, ref: str) -> Question:
-    """A question of the assessment's framework by id or key; 404 otherwise."""
-    questions = _framework_questions(assessment)
-    pk = _as_id(ref)
-    if pk is not None:
-        found = list(questions.filter(pk=pk))
-    else:
-        found = list(questions.filter(key=ref)[:2])
-    if len(found) > 1:
-        raise ValidationError({"question": [AMBIGUOUS_QUESTION_MSG]})
-    if not found:
-        raise Http404
-    return found[0]
-
-
-def _option_for(question: Question, data: dict, options_by_id: dict, prefix=""):
-    """The option an input chose by id or by score (None for none)."""
-    if data.get("option_id") is not None:
-        option = options_by_id.get(data["option_id"])
-        if option is None:
-            raise ValidationError(
-                {f"{prefix}option_id": [answer_services.OPTION_UNKNOWN_MSG]}
-            )
-        return option
-    if data.get("option_score") is not None:
-        option = next(
-            (o for o in question.api_options if o.score == data["option_score"]), None
-        )
-        if option is None:
-            raise ValidationError(
-                {
-                    f"{prefix}option_score": [
-                        NO_OPTION_WITH_SCORE_MSG.format(score=data["option_score"])
-                    ]
-                }
-            )
-        return option
-    return None
-
-
-def _load_options(questions: list[Question], items: list[dict]) -> dict:
-    """Attach the questions' options when an item chose by score; return the options
-    chosen by id. At most two queries, none when no item chose an option."""
-    if any(item.get("option_score") is not None for item in items):
-        options = defaultdict(list)
-        for option in AnswerOption.objects.filter(question__in=questions):
-            options[option.question_id].append(option)
-        for question in questions:
-            question.api_options = options[question.pk]
-    ids = [item["option_id"] for item in items if item.get("option_id") is not None]
-    return AnswerOption.objects.in_bulk(ids) if ids else {}
-
-
-def _answer_kwargs(data: dict) -> dict:
-    return {
-        "not_applicable": data.get("not_applicable", False),
-        "comment": data.get("comment"),
-        "evidence_url": data.get("evidence_url"),
-        "expected_version": data["version"],
-    }
-
-
-ANSWER_REF = OpenApiParameter(
-    "question",
-    OpenApiTypes.STR,
-    OpenApiParameter.PATH,
-    description="Question id, or its key when unique within the framework.",
-)
-
-
-@extend_schema(
-    parameters=[
-        OpenApiParameter(
-            "assessment_pk",
-            OpenApiTypes.INT,
-            OpenApiParameter.PATH,
-            description="Assessment id.",
-        )
-    ]
-)
-class AnswerViewSet(viewsets.GenericViewSet):
-    """The team's answers of one assessment; respondents of the team and leads."""
-
-    serializer_class = s.AnswerSerializer
-    filterset_class = AnswerFilter
-    ordering_fields = ["updated_at", "version", "question"]
-    ordering = ["question__capability__order", "question__order", "question_id"]
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Answer.objects.none()
-        assessment = self.assessment()
-        return Answer.objects.filter(assessment=assessment).select_related(
-            "question", "option", "answered_by"
-        )
-
-    def assessment(self) -> Assessment:
-        if not hasattr(self, "_assessment"):
-            self._assessment = get_assessment_for_user(
-                self.request.user, self.kwargs["assessment_pk"]
-            )
-        return self._assessment
-
-    @extend_schema(
-        summary="List an assessment's answers",
-        responses={200: s.AnswerSerializer(many=True), 404: NOT_FOUND_RESPONSE},
-    )
-    def list(self, request, assessment_pk=None):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(s.AnswerSerializer(page, many=True).data)
-
-    @extend_schema(
-        summary="Read the answer to one question",
-        description="Version 0 and no id when nothing is stored yet.",
-        parameters=[ANSWER_REF],
-        responses={200: s.AnswerSerializer, 404: NOT_FOUND_RESPONSE},
-        filters=False,
-    )
-    def retrieve(self, request, assessment_pk=None, question=None):
-        assessment = self.assessment()
-        question = question_for(assessment, question)
-        answer = (
-            Answer.objects.filter(assessment=assessment, question=question)
-            .select_related("question", "option", "answered_by")
-            .first()
-        ) or Answer(assessment=assessment, question=question, version=0)
-        return Response(s.AnswerSerializer(answer).data)
-
-    @extend_schema(
-        summary="Save the answer to one question",
-        description="Send the `version` you last read (0 for a new answer). A stale "
-        "version answers 409 with the current answer; nothing is changed.",
-        parameters=[ANSWER_REF],
-        request=s.AnswerUpsertSerializer,
-        responses={
-            200: s.AnswerSerializer,
-            400: BAD_REQUEST_RESPONSE,
-            404: NOT_FOUND_RESPONSE,
-            409: OpenApiResponse(
-                description="Stale version: {detail, current: answer}."
-            ),
-        },
-        filters=False,
-    )
-    def update(self, request, assessment_pk=None, question=None):
-        assessment = self.assessment()
-        data = _valid(s.AnswerUpsertSerializer, request.data)
-        question = question_for(assessment, question)
-        options_by_id = _load_options([question], [data])
-        answer = answer_services.answer_record(
-            assessment=assessment,
-            question=question,
-            user=request.user,
-            option=_option_for(question, data, options_by_id),
-            **_answer_kwargs(data),
-        )
-        return Response(s.AnswerSerializer(answer).data)
-
-    @extend_schema(
-        summary="Save several answers, all or nothing",
-        description="Errors name the item (`items[2].option_score`); a stale "
-        "version of any item answers 409 and nothing is saved.",
-        request=s.BulkAnswersSerializer,
-        responses={
-            200: s.BulkResultSerializer,
-            400: BAD_REQUEST_RESPONSE,
-            404: NOT_FOUND_RESPONSE,
-            409: OpenApiResponse(
-                description="Stale version: {detail, current: answer}."
-            ),
-        },
-        filters=False,
-    )
-    def bulk(self, request, assessment_pk=None):
-        assessment = self.assessment()
-        serializer = s.BulkAnswersSerializer(data=request.data)
-        if not serializer.is_valid():
-            raise DRFValidationError(_flat_item_errors(serializer.errors))
-        items = serializer.validated_data["items"]
-        refs = {item["question"] for item in items}
-        ids = {_as_id(ref) for ref in refs} - {None}
-        keys = {ref for ref in refs if _as_id(ref) is None}
-        by_id, by_key = {}, defaultdict(list)
-        for question in _framework_questions(assessment).filter(
-            Q(pk__in=ids) | Q(key__in=keys)
-        ):
-            by_id[question.pk] = question
-            by_key[question.key].append(question)
-        options_by_id = _load_options(list(by_id.values()), items)
-        resolved = []
-        for index, item in enumerate(items):
-            prefix = f"items[{index}]."
-            pk = _as_id(item["question"])
-            if pk is not None:
-                matches = [by_id[pk]] if pk in by_id else []
-            else:
-                matches = by_key.get(item["question"], [])
-            if len(matches) != 1:
-                message = AMBIGUOUS_QUESTION_MSG if matches else NO_SUCH_QUESTION_MSG
-                raise ValidationError({f"{prefix}question": [message]})
-            question = matches[0]
-            resolved.append(
-                {
-                    "question": question,
-                    "option": _option_for(question, item, options_by_id, prefix),
-                    **_answer_kwargs(item),
-                }
-            )
-        answers = answer_services.answers_bulk_record(
-            assessment=assessment, user=request.user, items=resolved
-        )
-        return Response({"answers": s.AnswerSerializer(answers, many=True).data})
-
-    @extend_schema(
-        summary="History of the answer to one question",
-        description="Every change, newest first: who, when, old and new values.",
-        parameters=[ANSWER_REF],
-        responses={200: s.AnswerChangeSerializer(many=True), 404: NOT_FOUND_RESPONSE},
-        filters=False,
-    )
-    def history(self, request, assessment_pk=None, question=None):
-        assessment = self.assessment()
-        question = question_for(assessment, question)
-        answer = Answer.objects.filter(assessment=assessment, question=question).first()
-        if answer is None:
-            changes = AnswerChange.objects.none()
-        else:
-            changes = answer_history(answer=answer)
-        page = self.paginate_queryset(changes)
-        return self.get_paginated_response(
-            s.AnswerChangeSerializer(page, many=True).data
-        )
-
-
-def _flat_item_errors(errors: dict) -> dict:
-    """``{"items": {1: {"option_score": [...]}}}`` -> ``{"items[1].option_score": [...]}``,
-    the shape the service uses for errors of one item."""
-    items = errors.get("items")
-    if not isinstance(items, dict):
-        return errors
-    flat = {key: value for key, value in errors.items() if key != "items"}
-    for index, item_errors in items.items():
-        for field, messages in item_errors.items():
-            flat[f"items[{index}].{field}"] = messages
-    return flat
-
-
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data

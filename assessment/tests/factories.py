@@ -1,26 +1,9 @@
 """Build organisations, cycles, assessments and answers for tests, straight with the ORM."""
 
-import factory
 from django.utils import timezone
 
 from assessment.models import Answer, Assessment, Cycle, Organization, Team
 from capabilities.models import Question
-
-
-class OrganizationFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Organization
-
-    name = factory.Sequence(lambda n: f"Organisation {n}")
-    slug = factory.Sequence(lambda n: f"org-{n}")
-
-
-class TeamFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Team
-
-    organization = factory.SubFactory(OrganizationFactory)
-    name = factory.Sequence(lambda n: f"Team {n}")
 
 
 def make_cycle(

@@ -4,14 +4,10 @@ answers 4xx with a clear body and changes nothing."""
 import pytest
 from django.contrib.auth import get_user_model
 
-from assessment import services
-from assessment.api.views import (
-    AMBIGUOUS_QUESTION_MSG,
-    NO_OPTION_WITH_SCORE_MSG,
-    NO_SUCH_TEAM_MSG,
-    NOT_LEAD_MSG,
-)
-from assessment.cycles import CYCLE_NAME_TAKEN_MSG, NO_USER_MSG, TEAMS_OTHER_ORG_MSG
+from assessment import answer_refs, services
+from assessment.answer_refs import AMBIGUOUS_QUESTION_MSG, NO_OPTION_WITH_SCORE_MSG
+from assessment.api.common import NO_SUCH_TEAM_MSG, NOT_LEAD_MSG
+from assessment.cycles import CYCLE_NAME_TAKEN_MSG, TEAMS_OTHER_ORG_MSG
 from assessment.exceptions import ANSWER_CONFLICT_MSG, INCOMPLETE_ASSESSMENT_MSG
 from assessment.models import (
     Answer,
@@ -21,11 +17,12 @@ from assessment.models import (
     Cycle,
     Team,
 )
+from assessment.organizations import NO_USER_MSG
 from assessment.tests.factories import answer_all, make_cycle
 from capabilities.models import AnswerOption, Question
 from finops_portal.api import UNKNOWN_FIELDS_MSG
-from finops_portal.tests.api_support import *  # noqa: F403
-from finops_portal.tests.api_support import client_for
+from tests.api_support import *  # noqa: F403
+from tests.api_support import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -131,7 +128,7 @@ def test_an_unknown_option_id_is_refused(respondent_a, assessment_a):
         answer_url(assessment_a), {"option_id": 987654, "version": 0}, format="json"
     )
     assert response.status_code == 400
-    assert response.json() == {"option_id": [services.OPTION_UNKNOWN_MSG]}
+    assert response.json() == {"option_id": [answer_refs.OPTION_UNKNOWN_MSG]}
 
 
 def test_a_score_without_an_option_is_refused(respondent_a, assessment_a):

@@ -38,11 +38,13 @@ def answer_all(assessment, score_for):
         (o.question_id, o.score): o
         for o in AnswerOption.objects.filter(question__in=questions)
     }
-    rows = []
+    rows, na_ids = [], []
     for q in questions:
         score = score_for(q)
         if score == "skip":
             continue
+        if score is None:
+            na_ids.append(q.pk)
         rows.append(
             Answer(
                 assessment=assessment,
@@ -51,6 +53,8 @@ def answer_all(assessment, score_for):
                 not_applicable=score is None,
             )
         )
+    # N/A is allowed on those questions (set on the rows: the framework is published)
+    Question.objects.filter(pk__in=na_ids).update(allow_na=True)
     Answer.objects.bulk_create(rows)
 
 
@@ -137,6 +141,9 @@ def test_scores_store_is_idempotent(assessment):
 def test_scores_store_follows_changed_answers(assessment):
     answer_all(assessment, lambda q: 2)
     scores_store(assessment=assessment)
+    Question.objects.filter(capability__framework=assessment.cycle.framework).update(
+        allow_na=True
+    )
     Answer.objects.filter(assessment=assessment).update(
         option=None, not_applicable=True
     )

@@ -1,6 +1,6 @@
 import pytest
 
-from assessment import selectors, services
+from assessment import organizations, selectors, services
 from assessment.models import Answer, Assessment, Cycle
 from assessment.tests.factories import answer_all, make_assessment, make_cycle
 from capabilities.models import Capability, Question
@@ -171,19 +171,18 @@ def test_access_of_a_business_unit_covers_every_team_under_it_in_two_queries(
 ):
     from django.contrib.auth import get_user_model
 
-    from assessment import cycles
     from assessment.access import access_for
     from assessment.models import Membership
 
-    inner = cycles.team_create(
+    inner = organizations.team_create(
         organization=org, name="Online", parent=business_unit, kind="business_unit"
     )
-    web = cycles.team_create(organization=org, name="Web", parent=inner)
-    deeper = cycles.team_create(
+    web = organizations.team_create(organization=org, name="Web", parent=inner)
+    deeper = organizations.team_create(
         organization=org, name="Deeper", parent=inner, kind="business_unit"
     )
-    leaf = cycles.team_create(organization=org, name="Leaf", parent=deeper)
-    elsewhere = cycles.team_create(organization=org, name="Elsewhere")
+    leaf = organizations.team_create(organization=org, name="Leaf", parent=deeper)
+    elsewhere = organizations.team_create(organization=org, name="Elsewhere")
     user = get_user_model().objects.create_user("una", password="x")
     Membership.objects.create(user=user, organization=org, team=inner)
     with django_assert_num_queries(2):

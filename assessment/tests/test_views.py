@@ -6,7 +6,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from assessment import services, views
+from assessment import answer_refs, organizations, services, views
 from assessment.exceptions import ANSWER_CONFLICT_MSG
 from assessment.models import Answer, Assessment, Cycle
 from assessment.tests.factories import answer_all, make_assessment, make_cycle
@@ -327,7 +327,7 @@ def test_answer_save_refuses_an_unknown_option(
     client.force_login(respondent_a)
     response = _save(client, assessment, question, option=999999)
     assert response.status_code == 400
-    assert response.json() == {"option": [services.OPTION_UNKNOWN_MSG]}
+    assert response.json() == {"option": [answer_refs.OPTION_UNKNOWN_MSG]}
 
 
 def test_answer_save_refuses_a_body_that_is_not_a_json_object(
@@ -466,16 +466,15 @@ def test_answer_save_by_a_member_of_a_business_unit_above_the_team(
 ):
     from django.contrib.auth import get_user_model
 
-    from assessment import cycles
     from assessment.models import Membership
 
-    inner = cycles.team_create(
+    inner = organizations.team_create(
         organization=org,
         name="Online",
         parent=business_unit,
         kind="business_unit",
     )
-    web = cycles.team_create(organization=org, name="Web", parent=inner)
+    web = organizations.team_create(organization=org, name="Web", parent=inner)
     deep = make_assessment(team=web, framework=framework)
     question = Question.objects.filter(capability__framework=framework).first()
     user = get_user_model().objects.create_user("una", password="x")

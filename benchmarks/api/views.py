@@ -17,13 +17,14 @@ from drf_spectacular.utils import (
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.response import Response
 
+from assessment import targets as target_services
 from assessment.access import (
     access_for,
     get_assessment_for_user,
     get_cycle_for_member,
     get_organization_for_member,
 )
-from assessment.api.views import (
+from assessment.api.common import (
     BAD_REQUEST_RESPONSE,
     FORBIDDEN_RESPONSE,
     NO_SUCH_TEAM_MSG,
@@ -32,9 +33,8 @@ from assessment.api.views import (
 )
 from assessment.models import Assessment, CapabilityScore, Target, Team
 from assessment.scoring import target_progress
-from benchmarks import targets as target_services
+from benchmarks.anonymity import anonymity_split_rows, hidden_message
 from benchmarks.models import NodeStat, RollupState
-from benchmarks.reports import HIDDEN_GROUP_MSG
 
 from . import serializers as s
 from .filters import TargetFilter, TeamScoreFilter
@@ -78,22 +78,15 @@ class AssessmentScoresView(generics.ListAPIView):
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
-        team_targets = self._targets()
+        targets = target_services.team_targets(
+            organization_id=self.assessment.cycle.organization_id,
+            team_id=self.assessment.team_id,
+        )
         for row in page:
-            row.target = team_targets.get(row.capability.key)
+            row.target = targets.get(row.capability.key)
             gap, progress = target_progress(row.percent, row.target)
             row.gap, row.progress_to_target = gap, progress
         return self.get_paginated_response(s.ScoreSerializer(page, many=True).data)
-
-    def _targets(self) -> dict[str, float]:
-        """Capability key -> target percent: the team's override, else the default."""
-        rows = Target.objects.filter(
-            Q(team__isnull=True) | Q(team_id=self.assessment.team_id),
-            organization_id=self.assessment.cycle.organization_id,
-        ).values_list("team_id", "capability_key", "percent")
-        # Defaults first, so a team's own target overwrites the default.
-        ordered = sorted(rows, key=lambda row: row[0] is not None)
-        return {key: float(percent) for _team, key, percent in ordered}
 
 
 def _node_for(cycle, raw: str | None, *, is_lead: bool) -> Team | None:
@@ -164,15 +157,14 @@ class CycleBenchmarksView(generics.GenericAPIView):
         group = node.name if node is not None else ORGANISATION_GROUP
         hidden = []
         if not is_lead:
+            rows, hidden_rows = anonymity_split_rows(rows, k=k)
             hidden = [
                 {
                     "capability": row["capability__key"],
-                    "reason": HIDDEN_GROUP_MSG.format(k=k, group=group),
+                    "reason": hidden_message(group=group, k=k, fully=not rows),
                 }
-                for row in rows
-                if row["n"] < k
+                for row in hidden_rows
             ]
-            rows = [row for row in rows if row["n"] >= k]
         for row in rows:
             row["capability"] = row.pop("capability__key")
             row["capability_name"] = row.pop("capability__name")

@@ -7,7 +7,7 @@ from django import template
 from django.utils.html import format_html, json_script
 
 from benchmarks.charts import default_template
-from benchmarks.formats import age_text
+from finops_portal.formats import age_text
 
 register = template.Library()
 TEMPLATE_ELEMENT_ID = "plotly-template"

@@ -5,7 +5,7 @@ import pytest
 from django.core.cache import cache
 
 from assessment.models import Assessment
-from benchmarks import reports
+from benchmarks import report_cache
 from benchmarks.tests.snapshots import build_snapshot
 
 
@@ -13,7 +13,7 @@ from benchmarks.tests.snapshots import build_snapshot
 def empty_cache():
     """No cached figure, report or framework frame before and after the test."""
     cache.clear()
-    reports._framework_frames.clear()
+    report_cache._framework_frames.clear()
     yield
     cache.clear()
 

@@ -8,7 +8,7 @@ import statistics
 
 from django.utils import timezone
 
-from assessment.models import Assessment, CapabilityScore, Team
+from assessment.models import Assessment, CapabilityScore, Cycle, Team
 from assessment.tests.factories import make_cycle
 from benchmarks.models import NodeStat, RollupState, TeamRank
 from capabilities.models import Capability, Lens, MaturityLevel
@@ -143,9 +143,10 @@ def build_snapshot(
         for rank, team in enumerate(ordered)
         for capability in capabilities
     )
+    Cycle.objects.filter(pk=cycle.pk).update(scores_generation=1)
+    cycle.scores_generation = 1
     RollupState.objects.create(
         cycle=cycle,
-        generation=1,
         computed_generation=1,
         computed_at=timezone.now(),
         teams_scored=len(submitted),

@@ -5,12 +5,12 @@ import pytest
 
 from assessment.models import Assessment, Target, Team
 from assessment.services import assessment_submit
+from assessment.targets import TARGET_RANGE_MSG
 from assessment.tests.factories import answer_all, make_cycle
-from benchmarks.reports import HIDDEN_GROUP_MSG
+from benchmarks.anonymity import HIDDEN_GROUP_MSG
 from benchmarks.services import rollup_recompute
-from benchmarks.targets import TARGET_RANGE_MSG
-from finops_portal.tests.api_support import *  # noqa: F403
-from finops_portal.tests.api_support import client_for
+from tests.api_support import *  # noqa: F403
+from tests.api_support import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clie
 
 @pytest.fixture
 def snapshot(org, framework, team_a, team_b):
-    from benchmarks.targets import target_set
+    from assessment.targets import target_set
     from benchmarks.tests.snapshots import build_snapshot, make_teams
 
     cache.clear()

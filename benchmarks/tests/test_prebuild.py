@@ -10,10 +10,12 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from assessment.models import Assessment, Target
-from benchmarks import reports, services
+from assessment.targets import target_set
+from benchmarks import report_cache, reports, services
+from benchmarks.anonymity import HIDDEN_GROUP_MSG
 from benchmarks.models import RollupState
-from benchmarks.reports import HIDDEN_GROUP_MSG, team_report_key, team_report_prebuild
-from benchmarks.targets import target_set
+from benchmarks.report_cache import team_report_key
+from benchmarks.reports import team_report_prebuild
 from benchmarks.tests.snapshots import build_snapshot, make_teams
 from benchmarks.tests.test_services import unreachable_broker  # noqa: F401 - fixture
 
@@ -36,7 +38,7 @@ def cached_html(assessment, *, member: bool) -> str:
     key = team_report_key(assessment=assessment, enforce_anonymity=member)
     packed = cache.get(key)
     assert packed is not None, "the report is not in the cache"
-    return reports._unpack(packed)["report_html"]
+    return report_cache.unpack(packed)["report_html"]
 
 
 def built_on_request_html(assessment, *, member: bool) -> str:
@@ -128,6 +130,7 @@ def test_a_report_not_submitted_is_not_prebuilt(org, framework, team_a, team_b):
     assert team_report_prebuild(assessment=draft) == 0
 
 
+@pytest.mark.usefixtures("eager_tasks")
 def test_a_batch_builds_its_share_and_enqueues_the_next(org, framework, team_a):
     teams = [team_a, *make_teams(org, 4)]
     cycle = build_snapshot(organization=org, framework=framework, teams=teams)
@@ -143,6 +146,7 @@ def test_a_batch_builds_its_share_and_enqueues_the_next(org, framework, team_a):
         cached_html(assessment, member=False)
 
 
+@pytest.mark.usefixtures("eager_tasks")
 def test_in_process_the_batches_run_in_a_loop_not_nested(
     org, framework, team_a, monkeypatch
 ):
@@ -185,6 +189,7 @@ def test_a_second_copy_of_a_batch_stops_at_once(report_a, cycle):
     }
 
 
+@pytest.mark.usefixtures("eager_tasks")
 def test_a_target_change_prebuilds_the_reports_again(
     settings, org, report_a, cycle, django_capture_on_commit_callbacks
 ):
@@ -193,7 +198,7 @@ def test_a_target_change_prebuilds_the_reports_again(
         target_set(organization=org, capability_key="cap-0", percent=60)
         target_set(organization=org, capability_key="cap-1", percent=70)
     # the reports under the new targets are ready before anyone asks
-    prebuilt = reports._unpack(
+    prebuilt = report_cache.unpack(
         cache.get(team_report_key(assessment=report_a, enforce_anonymity=True))
     )
     assert [row["target"] for row in prebuilt["grid"]] == [60, 70]
@@ -210,6 +215,7 @@ def test_a_newer_snapshot_supersedes_the_prebuild(report_a, cycle):
     )
 
 
+@pytest.mark.usefixtures("eager_tasks")
 def test_a_rollup_prebuilds_the_reports_when_switched_on(
     settings, report_a, cycle, django_capture_on_commit_callbacks
 ):
@@ -307,7 +313,7 @@ def test_a_worker_prebuilds_the_reports_after_a_submission(
         time.sleep(0.2)
     else:
         pytest.fail("the worker did not prebuild the report within 30 s")
-    prebuilt = reports._unpack(shared.get(keys[0]))
+    prebuilt = report_cache.unpack(shared.get(keys[0]))
     assert prebuilt["grid"][0]["target"] == 60
     assert 'data-chart-source="chart-radar"' in prebuilt["report_html"]
     shared.delete_many(keys)

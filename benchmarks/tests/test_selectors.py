@@ -2,7 +2,8 @@ import pytest
 
 from assessment.models import Assessment
 from benchmarks import selectors
-from benchmarks.reports import heatmap_rows, pick_cycle, subtree_ids
+from benchmarks.report_frames import heatmap_rows, subtree_ids
+from benchmarks.reports import pick_cycle
 from benchmarks.tests.snapshots import build_snapshot, make_teams
 
 pytestmark = pytest.mark.django_db
@@ -153,7 +154,7 @@ def test_heatmap_rows_group_by_unit_and_sort_by_overall(org, framework):
 def _grid():
     import pandas as pd
 
-    from benchmarks.reports import report_grid
+    from benchmarks.report_frames import report_grid
 
     scores = pd.DataFrame(
         {
@@ -190,7 +191,7 @@ def test_report_grid_adds_levels_targets_gaps_and_progress():
 def test_recommendations_follow_level_and_weakest_lens_largest_gap_first():
     import pandas as pd
 
-    from benchmarks.reports import pick_recommendations
+    from benchmarks.report_frames import pick_recommendations
 
     recommendations = pd.DataFrame(
         {

@@ -3,13 +3,13 @@
 import pytest
 from django.db import transaction
 
+from assessment.cycles import cycle_scores_changed
 from assessment.models import Assessment, Cycle, Team
 from assessment.scores import scores_store
 from assessment.tests.test_scores import answer_all
 from benchmarks import services
 from benchmarks.models import NodeStat, RollupState, TeamRank
 from benchmarks.services import (
-    rollup_mark_stale,
     rollup_recompute,
     rollup_stale_cycle_ids,
     rollup_sweep,
@@ -63,40 +63,46 @@ def snapshot(cycle):
     return stats, ranks
 
 
-def test_rollup_mark_stale_bumps_the_generation_and_keeps_the_first_stale_time(cycle):
-    rollup_mark_stale(cycle=cycle)
-    first = RollupState.objects.get(cycle=cycle)
-    rollup_mark_stale(cycle=cycle)
-    second = RollupState.objects.get(cycle=cycle)
+def test_cycle_scores_changed_bumps_the_generation_and_makes_the_cycle_stale(cycle):
+    cycle_scores_changed(cycle_id=cycle.pk)
+    cycle.refresh_from_db()
+    first = (cycle.scores_generation, cycle.scores_changed_at)
+    cycle_scores_changed(cycle_id=cycle.pk)
+    cycle.refresh_from_db()
 
-    assert (first.generation, second.generation) == (1, 2)
-    assert first.stale_since is not None
-    assert second.stale_since == first.stale_since
-    assert second.is_stale
+    assert (first[0], cycle.scores_generation) == (1, 2)
+    assert first[1] is not None
+    assert cycle.scores_changed_at >= first[1]
+    assert rollup_stale_cycle_ids() == [cycle.pk]
 
 
-def test_rollup_mark_stale_enqueues_only_after_commit(
+def test_cycle_scores_changed_enqueues_only_after_commit(
     cycle, team_a, django_capture_on_commit_callbacks
 ):
     submit(cycle, team_a, 3)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        rollup_mark_stale(cycle=cycle)
+        cycle_scores_changed(cycle_id=cycle.pk)
 
     assert len(callbacks) == 1
-    assert RollupState.objects.get(cycle=cycle).runs == 0
+    assert not RollupState.objects.filter(cycle=cycle).exists()
 
 
+@pytest.mark.usefixtures("eager_tasks")
 def test_the_enqueued_rollup_runs_in_process_without_a_broker(
     cycle, team_a, django_capture_on_commit_callbacks
 ):
     submit(cycle, team_a, 3)
     with django_capture_on_commit_callbacks(execute=True):
-        rollup_mark_stale(cycle=cycle)
+        cycle_scores_changed(cycle_id=cycle.pk)
 
     state = RollupState.objects.get(cycle=cycle)
-    assert (state.generation, state.computed_generation, state.runs) == (1, 1, 1)
+    assert (state.cycle.scores_generation, state.computed_generation, state.runs) == (
+        1,
+        1,
+        1,
+    )
     assert not state.is_stale
-    assert state.stale_since is None
+    assert rollup_stale_cycle_ids() == []
     assert NodeStat.objects.filter(cycle=cycle, node=None, capability=None).get().n == 1
 
 
@@ -126,10 +132,10 @@ def test_a_broker_outage_does_not_fail_the_submission(
 
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         Assessment.objects.filter(pk=assessment.pk).update(status="submitted")
-        rollup_mark_stale(cycle=cycle)
+        cycle_scores_changed(cycle_id=cycle.pk)
 
     assert Assessment.objects.get(pk=assessment.pk).is_submitted
-    assert RollupState.objects.get(cycle=cycle).is_stale
+    assert Cycle.objects.get(pk=cycle.pk).scores_generation == 1
     assert rollup_stale_cycle_ids() == [cycle.pk]
 
 
@@ -143,7 +149,7 @@ def test_rollup_recompute_writes_the_expected_rows(
     a = submit(cycle, team_a, 4)
     b = submit(cycle, team_b, 1)
     caps = list(framework.capabilities.order_by("order").values_list("id", flat=True))
-    rollup_mark_stale(cycle=cycle)
+    cycle_scores_changed(cycle_id=cycle.pk)
 
     result = rollup_recompute(cycle_id=cycle.pk)
 
@@ -198,7 +204,7 @@ def test_rollup_recompute_twice_changes_nothing(cycle, team_a, team_b):
 
 def test_rollup_recompute_does_nothing_when_fresh(cycle, team_a):
     submit(cycle, team_a, 4)
-    rollup_mark_stale(cycle=cycle)
+    cycle_scores_changed(cycle_id=cycle.pk)
     rollup_recompute(cycle_id=cycle.pk)
 
     result = rollup_recompute(cycle_id=cycle.pk)
@@ -234,8 +240,8 @@ def test_rollup_recompute_replaces_the_previous_snapshot(cycle, team_a, team_b):
 def test_rollup_recompute_records_what_it_did(cycle, team_a, team_b):
     submit(cycle, team_a, 4)
     submit(cycle, team_b, 2)
-    rollup_mark_stale(cycle=cycle)
-    rollup_mark_stale(cycle=cycle)
+    cycle_scores_changed(cycle_id=cycle.pk)
+    cycle_scores_changed(cycle_id=cycle.pk)
 
     rollup_recompute(cycle_id=cycle.pk)
 
@@ -264,11 +270,12 @@ def test_rollup_recompute_queries_do_not_grow_with_teams(
         rollup_recompute(cycle_id=cycle.pk, force=True)
 
 
+@pytest.mark.usefixtures("eager_tasks")
 def test_rollup_sweep_enqueues_every_stale_cycle(cycle, team_a, org, framework):
     submit(cycle, team_a, 3)
     fresh = Cycle.objects.create(organization=org, framework=framework, name="Fresh")
     rollup_recompute(cycle_id=fresh.pk)
-    rollup_mark_stale(cycle=cycle)  # its on_commit never fires inside the test
+    cycle_scores_changed(cycle_id=cycle.pk)  # its on_commit never fires inside the test
 
     assert rollup_stale_cycle_ids() == [cycle.pk]
     assert rollup_sweep() == 1
@@ -281,7 +288,7 @@ def test_rollup_recompute_defers_a_run_right_after_the_previous_one(
 ):
     submit(cycle, team_a, 4)
     rollup_recompute(cycle_id=cycle.pk)
-    rollup_mark_stale(cycle=cycle)
+    cycle_scores_changed(cycle_id=cycle.pk)
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         result = rollup_recompute(cycle_id=cycle.pk, min_interval_s=60)

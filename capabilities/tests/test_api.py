@@ -6,8 +6,8 @@ import pytest
 from capabilities.models import Framework
 from capabilities.services import PUBLISH_NOT_DRAFT_MSG
 from capabilities.tests.factories import make_framework
-from finops_portal.tests.api_support import *  # noqa: F403
-from finops_portal.tests.api_support import client_for
+from tests.api_support import *  # noqa: F403
+from tests.api_support import client_for
 
 pytestmark = pytest.mark.django_db
 

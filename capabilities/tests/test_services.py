@@ -127,7 +127,7 @@ def test_framework_validate_finds_problems_in_the_database():
 
 @db
 def test_framework_publish_publishes_a_valid_draft(staff):
-    from assessment.models import AuditEvent
+    from finops_portal.audit import AuditEvent
 
     draft = make_framework(slug="draft")
     published = framework_publish(framework=draft, user=staff)

@@ -26,5 +26,7 @@ def thousands(value) -> str:
 
 @register.simple_tag
 def measure_value(measure: str, value) -> str:
-    """A measure's value with its unit: '41.3 %' or '3'."""
-    return format_value(measure, value)
+    """A measure's value with its unit: '41.3 %' or '3' ('–' without one)."""
+    if value is None or value == "":
+        return format_value(measure, None)
+    return format_value(measure, float(value))

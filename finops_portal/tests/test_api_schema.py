@@ -7,7 +7,7 @@ import re
 import pytest
 from django.core.management import call_command
 
-from finops_portal.tests.api_support import *  # noqa: F403
+from tests.api_support import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db
 

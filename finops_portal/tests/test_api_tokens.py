@@ -9,14 +9,14 @@ from rest_framework.test import APIClient
 
 from finops_portal.api import INVALID_TOKEN_MSG, MALFORMED_TOKEN_MSG
 from finops_portal.models import PersonalToken, hash_token_key
-from finops_portal.tests.api_support import *  # noqa: F403
-from finops_portal.tests.api_support import client_for, token_for
 from finops_portal.tokens import (
     BAD_CREDENTIALS_MSG,
     TOKEN_NAME_TAKEN_MSG,
     TOKEN_REVOKED_MSG,
     token_create,
 )
+from tests.api_support import *  # noqa: F403
+from tests.api_support import client_for, token_for
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 /* Keeps "computed ... ago" texts current on an open page.
  *
  * Each <time data-ago datetime="ISO 8601"> holds the time since that moment in its
- * largest whole unit, as benchmarks/formats.py writes it; redrawn every 15 s.
+ * largest whole unit, as finops_portal/formats.py writes it; redrawn every 15 s.
  */
 (function () {
   "use strict";

@@ -6,8 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 from capabilities.importer import (
     FILE_TOO_LARGE_MSG,
     FrameworkFileError,
-    framework_import,
 )
+from capabilities.services import framework_import
 
 
 class Command(BaseCommand):

@@ -16,8 +16,8 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from assessment.services import assessment_submit
 from assessment.tests.factories import answer_all
 from benchmarks.services import rollup_recompute
-from finops_portal.tests.api_support import *  # noqa: F403
-from finops_portal.tests.api_support import token_for
+from tests.api_support import *  # noqa: F403
+from tests.api_support import token_for
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from assessment.models import Cycle, Membership, Target, Team
-from finops_portal.tests.api_support import *  # noqa: F403
-from finops_portal.tests.api_support import client_for
+from tests.api_support import *  # noqa: F403
+from tests.api_support import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 """Fixtures and helpers shared by the API tests: an open cycle, tokens, clients.
 
 Import the fixtures into a test module with
-``from finops_portal.tests.api_support import *  # noqa: F403``.
+``from tests.api_support import *  # noqa: F403``.
 """
 
 import pytest

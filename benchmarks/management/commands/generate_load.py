@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from assessment.demo import load_generate, progress_bar
+from assessment.demo import progress_bar
+from benchmarks.demo import load_generate
 
 
 class Command(BaseCommand):

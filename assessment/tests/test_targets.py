@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 from django.core.exceptions import ValidationError
 
-from assessment.models import AuditEvent, Target
-from benchmarks.targets import (
+from assessment.models import Target
+from assessment.targets import (
     TARGET_NOT_A_NUMBER_MSG,
     TARGET_RANGE_MSG,
     TARGET_TEAM_ELSEWHERE_MSG,
@@ -16,6 +16,7 @@ from benchmarks.targets import (
     targets_version,
     team_targets,
 )
+from finops_portal.audit import AuditEvent
 
 
 @pytest.mark.django_db

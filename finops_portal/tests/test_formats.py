@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from benchmarks.formats import age_text
+from finops_portal.formats import age_text
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from assessment.models import Assessment
-from finops_portal.tests.api_support import *  # noqa: F403
-from finops_portal.tests.api_support import token_for
+from tests.api_support import *  # noqa: F403
+from tests.api_support import token_for
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def readme_api_commands() -> list[str]:

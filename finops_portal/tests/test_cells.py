@@ -1,0 +1,49 @@
+"""Spreadsheet cells: the one formula-injection guard of every export."""
+
+import pytest
+
+from finops_portal import cells
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=cmd", "'=cmd"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@x", "'@x"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("Team A", "Team A"),
+        (-1, -1),
+        (None, ""),
+        (float("nan"), ""),
+    ],
+)
+def test_safe_cell_quotes_formula_like_text_only(value, expected):
+    assert cells.safe_cell(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "safe"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+x", "'+x"),
+        ("-2", "'-2"),
+        ("@a", "'@a"),
+        ("ok", "ok"),
+        (None, ""),
+    ],
+)
+def test_safe_cell_prefixes_formula_starts(value, safe):
+    assert cells.safe_cell(value) == safe
+
+
+def test_to_csv_writes_a_bom_and_safe_cells():
+    data = cells.to_csv(["name", "n"], [["=cmd", 3]])
+
+    assert data == "\ufeffname,n\r\n'=cmd,3\r\n".encode()
+
+
+def test_to_csv_without_bom():
+    assert cells.to_csv(["a"], [[None]], bom=False) == b'a\r\n""\r\n'
