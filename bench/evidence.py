@@ -35,7 +35,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import format_table, measure, progress, row  # noqa: E402
+from bench.common import (  # noqa: E402
+    format_table,
+    measure,
+    progress,
+    row,
+    setup_django,
+)
 
 ROWS = 10_000_000
 SAMPLE_ROWS = 20_000
@@ -290,8 +296,6 @@ def ours(path: Path, name: str):
 
 
 def run(rows: int = ROWS) -> list[dict]:
-    from bench.run_all import setup_django
-
     setup_django()
     from django.conf import settings
 

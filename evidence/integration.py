@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from assessment.models import Organization
+from finops_portal.slots import NavLink
 
 from . import selectors
 
@@ -76,10 +77,8 @@ def dashboard_section(request, *, organization, cycle_id, unit_id) -> str | None
     )
 
 
-def lead_nav_links(request, *, access):
-    """ "Evidence" in the lead's navigation, for the first organisation they lead."""
-    from assessment.slots import NavLink
-
+def lead_nav_links(request, *, access) -> list[NavLink]:
+    """The lead's "Evidence" link in the navigation (their first organisation)."""
     if not (access.is_lead or access.is_staff):
         return []
     organizations = Organization.objects.order_by("name")
@@ -98,7 +97,7 @@ def lead_home_section(request, *, organization) -> str | None:
     values = {}
     if latest is not None:
         values = {
-            v["measure"].key: v["value"]
+            v["measure"].key: v["value"].value if v["value"] else None
             for v in selectors.measures_table(period=latest["period"])["organization"]
         }
     return render_to_string(

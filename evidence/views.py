@@ -480,7 +480,16 @@ def suggestion_decide(request, pk: int, question_id: int):
         if not isinstance(data, dict):
             return JsonResponse({"detail": ["Send a JSON object."]}, status=400)
     else:
-        data = request.POST
+        # Posted with the questionnaire's form: this question's fields.
+        data = {
+            "decision": request.POST.get("decision", ""),
+            "reason": request.POST.get(
+                f"reason-{question.pk}", request.POST.get("reason", "")
+            ),
+            "version": request.POST.get(
+                f"q-{question.pk}-version", request.POST.get("version")
+            ),
+        }
     form = DecisionForm(data)
     if not form.is_valid():
         return _decision_error(request, assessment, question, form.errors, wants_json)

@@ -7,15 +7,14 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from capabilities.importer import (
-    SCHEMA_PATH,
-    framework_export,
-    framework_file_errors,
-    framework_import,
-)
+from capabilities.importer import SCHEMA_PATH, framework_export, framework_file_errors
 from capabilities.measures import MEASURE_KEYS, band_score
 from capabilities.models import PublishedFrameworkError, Question
-from capabilities.services import framework_new_draft, framework_publish
+from capabilities.services import (
+    framework_import,
+    framework_new_draft,
+    framework_publish,
+)
 from capabilities.tests.factories import make_document
 from capabilities.tests.test_admin import change_url, form_data
 

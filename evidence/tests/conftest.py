@@ -46,8 +46,9 @@ def send_upload(*, organization, user, data: bytes, name="export.csv", chunk=Non
 
 
 @pytest.fixture
-def ingest(django_capture_on_commit_callbacks, lead):
-    """ingest(org, {name: bytes}) -> the ingestion, read in-process after commit."""
+def ingest(django_capture_on_commit_callbacks, lead, eager_tasks):
+    """ingest(org, {name: bytes}) -> the ingestion, read in-process after commit
+    (the embedded default's path: tasks run in the process)."""
     from evidence import services
     from evidence.models import Ingestion
 

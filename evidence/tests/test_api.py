@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from evidence.models import EvidencePeriod, Ingestion, TeamMapping, Upload
 from evidence.tests.factories import team_file
-from finops_portal.tests.api_support import client_for
+from tests.api_support import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,7 @@ def upload_over_http(api, org, data: bytes, name="may.csv", chunk=4096):
 
 
 def test_a_file_uploaded_in_chunks_is_read_into_evidence(
-    api, org, generated, django_capture_on_commit_callbacks
+    api, org, generated, django_capture_on_commit_callbacks, eager_tasks
 ):
     data = team_file(generated)
     upload_id = upload_over_http(api, org, data)
@@ -125,7 +125,7 @@ def test_a_chunk_larger_than_allowed_is_refused(api, org, settings):
 
 
 def test_a_bad_file_fails_with_its_messages_in_the_api(
-    api, org, django_capture_on_commit_callbacks
+    api, org, django_capture_on_commit_callbacks, eager_tasks
 ):
     upload_id = upload_over_http(api, org, b"Date,Amount\n2026-05-01,1\n")
     with django_capture_on_commit_callbacks(execute=True):

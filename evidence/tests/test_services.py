@@ -9,7 +9,6 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
-from assessment.models import AuditEvent
 from evidence import invoices, mappings, services, storage, uploads
 from evidence.models import (
     EvidencePeriod,
@@ -22,6 +21,7 @@ from evidence.models import (
 from evidence.tests import focusdata
 from evidence.tests.conftest import send_upload
 from evidence.tests.factories import team_file
+from finops_portal.audit import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -134,7 +134,7 @@ def test_an_ingestion_stores_the_period_and_its_measures(org, lead, ingest, gene
     assert InvoiceSum.objects.filter(period=period).exists()
     assert 60 < org_value(org, "tag_coverage") < 70
     assert AuditEvent.objects.filter(
-        action="evidence.ingested", organization=org
+        action="evidence.ingested", organization_id=org.pk
     ).exists()
 
 
@@ -287,7 +287,7 @@ def test_a_finished_ingestion_is_not_run_again(org, lead, ingest, generated):
 
 
 def test_the_sweeper_hands_a_silent_ingestion_to_another_worker(
-    org, lead, generated, settings
+    org, lead, generated, settings, eager_tasks
 ):
     from datetime import timedelta
 
@@ -476,7 +476,13 @@ def test_a_folder_outside_the_import_roots_is_refused(org, lead, settings, tmp_p
 
 
 def test_a_folder_source_is_read_and_read_again_when_it_changes(
-    org, lead, settings, tmp_path, generated, django_capture_on_commit_callbacks
+    org,
+    lead,
+    settings,
+    tmp_path,
+    generated,
+    django_capture_on_commit_callbacks,
+    eager_tasks,
 ):
     folder = tmp_path / "exports" / "northwind"
     folder.mkdir(parents=True)

@@ -1,7 +1,7 @@
 /* Measured suggestions on the questionnaire. "Use score N" picks the suggested
  * option and lets the questionnaire's autosave record it (the normal answer
  * path), then records the decision; "Answer otherwise" keeps the reason. Without
- * scripts, both are plain forms. */
+ * scripts, both buttons post the questionnaire's form to the decision URL. */
 (function () {
   "use strict";
 
@@ -9,7 +9,7 @@
 
   function csrfToken(form) {
     var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    var field = form.querySelector("input[name=csrfmiddlewaretoken]");
+    var field = form ? form.querySelector("input[name=csrfmiddlewaretoken]") : null;
     return match ? decodeURIComponent(match[1]) : field ? field.value : "";
   }
 
@@ -75,15 +75,16 @@
   document.querySelectorAll("[data-suggestion]").forEach(function (box) {
     var fieldset = document.getElementById("question-" + box.dataset.questionId);
     var state = box.querySelector("[data-state]");
-    var accept = box.querySelector("form[data-accept]");
-    var override = box.querySelector("form[data-override]");
+    var accept = box.querySelector("[data-accept]");
+    var override = box.querySelector("[data-override]");
+    var form = fieldset ? fieldset.form || fieldset.closest("form") : null;
     var details = box.querySelector(".suggestion-override");
     if (!fieldset || fieldset.disabled) {
       return;
     }
     var radio = fieldset.querySelector('input[type=radio][value="' + box.dataset.optionId + '"]');
 
-    accept.addEventListener("submit", function (event) {
+    accept.addEventListener("click", function (event) {
       event.preventDefault();
       if (!radio) {
         return;
@@ -102,7 +103,7 @@
           return waitForSave(fieldset);
         })
         .then(function () {
-          return post(box, accept, { decision: "accepted" });
+          return post(box, form, { decision: "accepted" });
         })
         .then(function (result) {
           if (!result.ok) {
@@ -116,10 +117,10 @@
         });
     });
 
-    override.addEventListener("submit", function (event) {
+    override.addEventListener("click", function (event) {
       event.preventDefault();
-      var reason = override.querySelector("textarea").value.trim();
-      post(box, override, { decision: "overridden", reason: reason }).then(function (result) {
+      var reason = box.querySelector("[data-reason]").value.trim();
+      post(box, form, { decision: "overridden", reason: reason }).then(function (result) {
         if (!result.ok) {
           state.textContent = messages(result.data) || "The reason was not saved.";
           return;
