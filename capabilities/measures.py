@@ -46,7 +46,7 @@ def measure_problems(measure: dict | None, path: str = "measure") -> list[str]:
     bands = measure.get("bands")
     if not isinstance(bands, list) or not bands:
         return [*problems, BANDS_EMPTY_MSG.format(path=f"{path}.bands")]
-    unit = MEASURE_KEYS.get(key, ("", "percent"))[1]
+    unit = MEASURE_KEYS.get(str(key), ("", "percent"))[1]
     previous = None
     for i, band in enumerate(bands):
         where = f"{path}.bands[{i}]"

@@ -43,7 +43,9 @@ def suggestion_decide(
         assessment.answers.select_related("option").filter(question=question).first()
     )
     answer_score = (
-        answer.option.score if answer is not None and answer.option_id else None
+        answer.option.score
+        if answer is not None and answer.option is not None
+        else None
     )
     if decision == SuggestionDecision.Decision.ACCEPTED:
         if answer_score != suggestion.score:

@@ -65,7 +65,7 @@ def describe_rule(kind: str, key: str, value: str) -> str:
 
 def mapping_preview(
     *, organization: Organization, candidate: dict | None = None
-) -> dict:
+) -> dict | None:
     """Spend caught and attributed per rule in the latest period, the total and
     what is left unmapped; with ``candidate`` (a rule not saved yet) as the last
     rule. None when there is no evidence yet."""

@@ -27,6 +27,7 @@ from .models import (
     MeasureValue,
     SuggestionDecision,
 )
+from .services import team_closure
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def _suggestion(
     question, value: MeasureValue, scope: str, options: dict, today
 ) -> Suggestion | None:
     score = band_score(question.measure_bands, value.value)
-    if score is None:
+    if score is None or value.value is None:
         return None
     period = value.period
     return Suggestion(
@@ -219,7 +220,9 @@ def claimed_vs_measured(*, assessment: Assessment) -> list[dict]:
             continue
         answer = answers.get(question.pk)
         claimed = (
-            answer.option.score if answer is not None and answer.option_id else None
+            answer.option.score
+            if answer is not None and answer.option is not None
+            else None
         )
         decision = decisions.get(question.pk)
         rows.append(
@@ -275,15 +278,13 @@ def org_claimed_vs_measured(
     questions = _measured_questions(cycle.framework_id)
     if not questions:
         return {"capabilities": [], "teams": [], "compared": 0, "no_measures": True}
-    assessments = Assessment.objects.filter(cycle=cycle).select_related("team")
+    rows = Assessment.objects.filter(cycle=cycle).select_related("team")
     if unit_id is not None:
-        from .services import team_closure
-
         under = {
             n for n, a in team_closure(organization_id=organization.pk) if a == unit_id
         }
-        assessments = assessments.filter(team_id__in=under)
-    assessments = list(assessments)
+        rows = rows.filter(team_id__in=under)
+    assessments = list(rows)
     today = timezone.now().date()
     latest = _latest_values(
         organization_id=organization.pk,

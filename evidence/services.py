@@ -29,7 +29,7 @@ from assessment.tree import Tree
 from finops_portal.audit import audit_record
 from finops_portal.queue import enqueue
 
-from . import engine, storage
+from . import engine, files, storage
 from .measures import MEASURES_BY_KEY, NOT_COMPUTABLE_NOTE
 from .models import (
     EvidencePeriod,
@@ -168,7 +168,7 @@ class _Reporter:
         self.ingestion_id, self.claim = ingestion_id, claim
         self.started = time.monotonic()
         self.last_write = self.started
-        self.rows_total = None
+        self.rows_total: int | None = None
 
     def write(self, **fields) -> None:
         fields["heartbeat_at"] = timezone.now()
@@ -188,7 +188,7 @@ class _Reporter:
         if now - self.last_write < PROGRESS_WRITE_S:
             return
         self.last_write = now
-        fields = {}
+        fields: dict[str, float] = {}
         if percent >= 0 and self.rows_total:
             rows = int(self.rows_total * min(percent, 100.0) / 100)
             fields = {
@@ -205,19 +205,19 @@ class _Reporter:
             connection.close()
 
 
-def _sources(ingestion: Ingestion) -> list[engine.SourceFile]:
-    if ingestion.folder_id:
+def _sources(ingestion: Ingestion) -> list[files.SourceFile]:
+    if ingestion.folder is not None:
         folder = storage.folder_resolve(ingestion.folder.path)
         if folder is None:
-            raise engine.FocusInputError(
+            raise files.FocusInputError(
                 [FOLDER_NOT_ALLOWED_MSG.format(roots=_roots_text())]
             )
         return [
-            engine.SourceFile(path=str(p), name=str(p.relative_to(folder)))
+            files.SourceFile(path=str(p), name=str(p.relative_to(folder)))
             for p in storage.folder_files(folder)
         ]
     return [
-        engine.SourceFile(path=str(storage.upload_path(u)), name=u.name)
+        files.SourceFile(path=str(storage.upload_path(u)), name=u.name)
         for u in ingestion.uploads.order_by("created_at")
     ]
 
@@ -249,8 +249,8 @@ def ingestion_run(*, ingestion_id: int) -> str:
         try:
             sources = _sources(ingestion)
             if not sources:
-                raise engine.FocusInputError([FOLDER_EMPTY_MSG])
-            infos = engine.inspect_files(con, sources)
+                raise files.FocusInputError([FOLDER_EMPTY_MSG])
+            infos = files.inspect_files(con, sources)
             reporter.rows_total = sum(i.estimated_rows for i in infos)
             reporter.stage(
                 Ingestion.Stage.READING,
@@ -276,7 +276,7 @@ def ingestion_run(*, ingestion_id: int) -> str:
             con.close()
         reporter.stage(Ingestion.Stage.SAVING)
         _replace_periods(ingestion, claim, infos[0].version, cube, paths, invoices)
-    except engine.FocusInputError as error:
+    except files.FocusInputError as error:
         storage.remove(out_dir)
         _fail(ingestion_id, claim, error.messages)
         return "failed"
@@ -445,11 +445,13 @@ def latest_period(*, organization: Organization) -> EvidencePeriod | None:
 
 
 def mapping_rules(*, organization_id: int) -> list[dict]:
-    return list(
-        TeamMapping.objects.filter(organization_id=organization_id)
+    """The organisation's rules as plain rows, in the order they apply."""
+    return [
+        dict(row)
+        for row in TeamMapping.objects.filter(organization_id=organization_id)
         .order_by("position", "id")
         .values("position", "team_id", "kind", "key", "value")
-    )
+    ]
 
 
 def _recompute(organization: Organization) -> None:
@@ -699,15 +701,15 @@ def folder_source_scan(
     with transaction.atomic():
         locked = FolderSource.objects.select_for_update().get(pk=folder.pk)
         resolved = storage.folder_resolve(locked.path)
-        files = storage.folder_files(resolved) if resolved else []
-        signature = storage.folder_signature(files)
+        found = storage.folder_files(resolved) if resolved is not None else []
+        signature = storage.folder_signature(found)
         locked.last_scanned_at = timezone.now()
         changed = force or signature != locked.signature
         busy = Ingestion.objects.filter(
             folder=locked,
             status__in=[Ingestion.Status.QUEUED, Ingestion.Status.RUNNING],
         ).exists()
-        if not files or not changed or busy:
+        if resolved is None or not found or not changed or busy:
             locked.save(update_fields=["last_scanned_at"])
             return None
         locked.signature = signature
@@ -718,7 +720,7 @@ def folder_source_scan(
             folder=locked,
             files=[
                 {"name": str(p.relative_to(resolved)), "size": p.stat().st_size}
-                for p in files
+                for p in found
             ],
         )
         transaction.on_commit(partial(_enqueue_ingestion, ingestion.pk))

@@ -27,12 +27,14 @@ CHUNK_SHORT_MSG = "The chunk ended early: {written} of {length} bytes arrived."
 UPLOAD_NOT_RECEIVING_MSG = "This upload is {status}; start a new one."
 
 
-def size_text(value: int) -> str:
+def size_text(size: int) -> str:
+    """12_345_678 -> '12.3 MB' (decimal units, as disks and browsers count)."""
+    value = float(size)
     for unit in ("bytes", "KB", "MB", "GB", "TB"):
         if value < 1000 or unit == "TB":
-            return f"{value:,} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+            return f"{size:,} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
         value /= 1000
-    return str(value)
+    return str(size)
 
 
 def display_name(name: str) -> str:

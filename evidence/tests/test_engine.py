@@ -8,7 +8,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from evidence import engine
+from evidence import engine, files
 from evidence.measures import MEASURES
 from evidence.tests import focusdata
 
@@ -69,7 +69,7 @@ def portal_measures(tmp_path, frame, *, rules, invoice_totals=None, fmt="csv"):
     else:
         focusdata.write(frame, path)
     con = engine.connect(temp_dir=str(tmp_path / "tmp"))
-    infos = engine.inspect_files(con, [engine.SourceFile(str(path), "focus.csv")])
+    infos = files.inspect_files(con, [files.SourceFile(str(path), "focus.csv")])
     cube = engine.build_cube(con, infos)
     paths = engine.write_period_cubes(con, str(tmp_path / "cubes"), cube.custom)
     result = engine.compute_measures(
@@ -234,7 +234,7 @@ def test_a_rule_on_a_tag_wins_over_a_later_sub_account_rule(tmp_path, generated)
     ]
     con = engine.connect()
     path = focusdata.write(frame, tmp_path / "f.csv")
-    infos = engine.inspect_files(con, [engine.SourceFile(str(path), "f.csv")])
+    infos = files.inspect_files(con, [files.SourceFile(str(path), "f.csv")])
     engine.build_cube(con, infos)
     preview = engine.mapping_preview(con, "cube", rules)
     assert (
@@ -253,7 +253,7 @@ def inspect_and_build(tmp_path, content: bytes, name="export.csv"):
     path = tmp_path / "upload.bin"
     path.write_bytes(content)
     con = engine.connect()
-    infos = engine.inspect_files(con, [engine.SourceFile(str(path), name)])
+    infos = files.inspect_files(con, [files.SourceFile(str(path), name)])
     return engine.build_cube(con, infos)
 
 
@@ -262,7 +262,7 @@ def csv_bytes(frame) -> bytes:
 
 
 def test_a_file_that_is_not_focus_names_the_missing_columns(tmp_path):
-    with pytest.raises(engine.FocusInputError) as error:
+    with pytest.raises(files.FocusInputError) as error:
         inspect_and_build(tmp_path, b"Date,Amount,Account\n2026-05-01,12.5,a\n")
     assert error.value.messages == [
         "export.csv: not a FOCUS export: the required columns BillingAccountId, "
@@ -275,7 +275,7 @@ def test_a_file_that_is_not_focus_names_the_missing_columns(tmp_path):
 def test_an_unknown_focus_version_is_refused(tmp_path, generated):
     frame = focusdata.read(generated[("aws", "1.2")])
     frame["x_FocusVersion"] = "1.9"
-    with pytest.raises(engine.FocusInputError) as error:
+    with pytest.raises(files.FocusInputError) as error:
         inspect_and_build(tmp_path, csv_bytes(frame))
     assert error.value.messages == [
         "export.csv: FOCUS version '1.9' is not supported; the portal reads FOCUS 1.0 to 1.3."
@@ -288,12 +288,12 @@ def test_mixed_focus_versions_are_refused(tmp_path, generated):
     a.write_bytes(generated[("aws", "1.2")].read_bytes())
     b.write_bytes(generated[("aws", "1.3")].read_bytes())
     con = engine.connect()
-    with pytest.raises(engine.FocusInputError) as error:
-        engine.inspect_files(
+    with pytest.raises(files.FocusInputError) as error:
+        files.inspect_files(
             con,
             [
-                engine.SourceFile(str(a), "may.csv"),
-                engine.SourceFile(str(b), "june.csv"),
+                files.SourceFile(str(a), "may.csv"),
+                files.SourceFile(str(b), "june.csv"),
             ],
         )
     assert error.value.messages == [
@@ -305,7 +305,7 @@ def test_mixed_focus_versions_are_refused(tmp_path, generated):
 def test_a_non_numeric_cost_is_refused(tmp_path, generated):
     frame = focusdata.read(generated[("gcp", "1.2")])
     frame.loc[frame.index[:2], "BilledCost"] = "12,50 EUR"
-    with pytest.raises(engine.FocusInputError) as error:
+    with pytest.raises(files.FocusInputError) as error:
         inspect_and_build(tmp_path, csv_bytes(frame))
     assert error.value.messages == [
         "export.csv: BilledCost holds values that are not numbers in 2 rows (for "
@@ -318,7 +318,7 @@ def test_a_currency_mix_within_a_billing_account_is_refused(tmp_path, generated)
     account = frame["BillingAccountId"].iloc[0]
     first = frame.index[frame["BillingAccountId"] == account][0]
     frame.loc[first, "BillingCurrency"] = "EUR"
-    with pytest.raises(engine.FocusInputError) as error:
+    with pytest.raises(files.FocusInputError) as error:
         inspect_and_build(tmp_path, csv_bytes(frame))
     assert error.value.messages == [
         f"Billing account {account} mixes currencies (EUR, USD); FOCUS bills an account "
@@ -327,21 +327,21 @@ def test_a_currency_mix_within_a_billing_account_is_refused(tmp_path, generated)
 
 
 def test_an_empty_file_is_refused(tmp_path):
-    with pytest.raises(engine.FocusInputError) as error:
+    with pytest.raises(files.FocusInputError) as error:
         inspect_and_build(tmp_path, b"")
     assert error.value.messages == ["export.csv: the file is empty."]
 
 
 def test_a_header_without_rows_is_refused(tmp_path, generated):
     header = generated[("aws", "1.3")].read_bytes().split(b"\n")[0] + b"\n"
-    with pytest.raises(engine.FocusInputError) as error:
+    with pytest.raises(files.FocusInputError) as error:
         inspect_and_build(tmp_path, header)
     assert error.value.messages == ["export.csv: the file has a header but no rows."]
 
 
 def test_a_truncated_gzip_is_refused(tmp_path, generated):
     data = gzip.compress(generated[("aws", "1.3")].read_bytes())
-    with pytest.raises(engine.FocusInputError) as error:
+    with pytest.raises(files.FocusInputError) as error:
         inspect_and_build(tmp_path, data[: len(data) // 2], name="export.csv.gz")
     [message] = error.value.messages
     assert message.startswith("export.csv.gz: the gzip file is truncated or damaged (")
@@ -355,8 +355,8 @@ def test_a_parquet_file_with_the_wrong_types_is_refused(tmp_path, generated):
         f"COPY (SELECT * FROM read_csv('{generated[('gcp', '1.3')]}', all_varchar = true)) "
         f"TO '{path}' (FORMAT parquet)"
     )
-    with pytest.raises(engine.FocusInputError) as error:
-        engine.inspect_files(con, [engine.SourceFile(str(path), "export.parquet")])
+    with pytest.raises(files.FocusInputError) as error:
+        files.inspect_files(con, [files.SourceFile(str(path), "export.parquet")])
     assert error.value.messages == [
         "export.parquet: column BilledCost is VARCHAR; FOCUS needs a number (DECIMAL or DOUBLE).",
         "export.parquet: column EffectiveCost is VARCHAR; FOCUS needs a number (DECIMAL or DOUBLE).",
@@ -364,7 +364,7 @@ def test_a_parquet_file_with_the_wrong_types_is_refused(tmp_path, generated):
 
 
 def test_a_zip_archive_is_refused(tmp_path):
-    with pytest.raises(engine.FocusInputError) as error:
+    with pytest.raises(files.FocusInputError) as error:
         inspect_and_build(tmp_path, b"PK\x03\x04rest-of-archive", name="export.zip")
     assert error.value.messages == [
         "export.zip: a zip archive; unpack it and upload the CSV or Parquet files in it."
@@ -374,7 +374,7 @@ def test_a_zip_archive_is_refused(tmp_path):
 def test_sniffing_ignores_the_file_name(tmp_path, generated):
     path = tmp_path / "looks-like.parquet"
     path.write_bytes(gzip.compress(generated[("aws", "1.2")].read_bytes()))
-    assert engine.sniff_format(str(path)) == "csv.gz"
+    assert files.sniff_format(str(path)) == "csv.gz"
 
 
 def test_estimated_rows_are_close_for_gzip(tmp_path, generated):
@@ -382,6 +382,6 @@ def test_estimated_rows_are_close_for_gzip(tmp_path, generated):
     path = tmp_path / "f.bin"
     path.write_bytes(gzip.compress(source.read_bytes()))
     con = engine.connect()
-    [info] = engine.inspect_files(con, [engine.SourceFile(str(path), "f.csv.gz")])
+    [info] = files.inspect_files(con, [files.SourceFile(str(path), "f.csv.gz")])
     actual = len(focusdata.read(source))
     assert abs(info.estimated_rows - actual) <= actual * 0.2
