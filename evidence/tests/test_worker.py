@@ -80,6 +80,11 @@ def test_a_worker_reads_the_file_and_the_team_gets_suggestions(
         "chargeback_coverage",
         "focus_providers",
     }
+    page = client.get(
+        reverse("assessment:questionnaire", args=[assessment.pk])
+    ).content.decode()
+    assert page.count("data-suggestion ") == 2  # cap-0: tag and chargeback coverage
+    assert "Your cost data: tag coverage" in page
 
 
 def test_a_worker_killed_mid_ingestion_leaves_the_evidence_and_the_next_run_completes(
