@@ -9,7 +9,6 @@ nothing to show); ``apps.EvidenceConfig.ready`` registers them.
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from assessment.models import Organization
 from finops_portal.slots import NavLink
 
 from . import selectors
@@ -70,6 +69,13 @@ def dashboard_section(request, *, organization, cycle_id, unit_id) -> str | None
     claimed = selectors.org_claimed_vs_measured(
         organization=organization, cycle_id=cycle_id, unit_id=unit_id
     )
+    if (
+        claimed.get("no_measures")
+        or not claimed.get("capabilities")
+        and not claimed.get("compared")
+    ):
+        # Nothing to compare: the evidence overview says why.
+        return None
     return render_to_string(
         "evidence/_dashboard_section.html",
         {"claimed": claimed, "org": organization},
@@ -78,16 +84,11 @@ def dashboard_section(request, *, organization, cycle_id, unit_id) -> str | None
 
 
 def lead_nav_links(request, *, access) -> list[NavLink]:
-    """The lead's "Evidence" link in the navigation (their first organisation)."""
+    """The lead's "Evidence" link in the navigation (no query: the link opens
+    the first organisation they lead)."""
     if not (access.is_lead or access.is_staff):
         return []
-    organizations = Organization.objects.order_by("name")
-    if not access.is_staff:
-        organizations = organizations.filter(id__in=access.lead_org_ids)
-    first = organizations.values_list("slug", flat=True).first()
-    if first is None:
-        return []
-    return [NavLink("Evidence", reverse("evidence:overview", args=[first]), "lead")]
+    return [NavLink("Evidence", reverse("evidence:home"), "lead")]
 
 
 def lead_home_section(request, *, organization) -> str | None:

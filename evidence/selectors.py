@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from assessment.models import Answer, Assessment, Organization, Team
 from capabilities.measures import MEASURE_KEYS, band_score
-from capabilities.models import Question
+from capabilities.models import Framework, Question
 
 from .measures import MEASURES_BY_KEY, ORGANIZATION
 from .models import (
@@ -188,9 +188,10 @@ def question_suggestion(
 # --- claimed vs measured ---------------------------------------------------------------
 
 
-def _measured_questions(framework_id: int) -> list[Question]:
+def measured_questions(framework: Framework) -> list[Question]:
+    """The framework's questions with a ``measure`` block, in questionnaire order."""
     return list(
-        Question.objects.filter(capability__framework_id=framework_id)
+        Question.objects.filter(capability__framework_id=framework.pk)
         .exclude(measure_key="")
         .select_related("capability", "lens")
         .order_by("capability__order", "order", "id")
@@ -200,7 +201,7 @@ def _measured_questions(framework_id: int) -> list[Question]:
 def claimed_vs_measured(*, assessment: Assessment) -> list[dict]:
     """Per question with a measure: the team's claimed score, the score its data
     suggests, the difference (positive: claimed above the data) and any reason."""
-    questions = _measured_questions(assessment.cycle.framework_id)
+    questions = measured_questions(assessment.cycle.framework)
     if not questions:
         return []
     suggestions = suggestions_for(assessment=assessment, questions=questions)
@@ -269,16 +270,21 @@ def org_claimed_vs_measured(
 ) -> dict:
     """Across a cycle's teams: per capability, answers compared with the data,
     how many claim more than it suggests and by how much; and the largest gaps
-    by team. Five queries, whatever the number of teams."""
-    from assessment.models import Cycle
-
-    cycle = Cycle.objects.filter(pk=cycle_id, organization=organization).first()
-    if cycle is None:
-        return {"capabilities": [], "teams": [], "compared": 0}
-    questions = _measured_questions(cycle.framework_id)
+    by team. One query without measures; five, whatever the number of teams."""
+    questions = list(
+        Question.objects.filter(
+            capability__framework__cycles__id=cycle_id,
+            capability__framework__cycles__organization=organization,
+        )
+        .exclude(measure_key="")
+        .select_related("capability", "lens")
+        .order_by("capability__order", "order", "id")
+    )
     if not questions:
         return {"capabilities": [], "teams": [], "compared": 0, "no_measures": True}
-    rows = Assessment.objects.filter(cycle=cycle).select_related("team")
+    rows = Assessment.objects.filter(
+        cycle_id=cycle_id, cycle__organization=organization
+    ).select_related("team")
     if unit_id is not None:
         under = {
             n for n, a in team_closure(organization_id=organization.pk) if a == unit_id

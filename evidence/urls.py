@@ -5,6 +5,7 @@ from . import views
 app_name = "evidence"
 
 urlpatterns = [
+    path("evidence/", views.home, name="home"),
     path("evidence/<slug:org_slug>/", views.overview, name="overview"),
     path("evidence/<slug:org_slug>/upload/", views.upload, name="upload"),
     path(

@@ -18,8 +18,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from assessment.access import get_assessment_for_user, get_organization_for_lead
-from assessment.models import Cycle, Team
+from assessment.access import (
+    access_for,
+    get_assessment_for_user,
+    get_organization_for_lead,
+)
+from assessment.models import Cycle, Organization, Team
 from assessment.services import answer_record
 from capabilities.models import Question
 from finops_portal import cells
@@ -81,6 +85,20 @@ def _int(value):
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+@login_required
+@require_GET
+def home(request):
+    """The evidence of the first organisation the user leads."""
+    access = access_for(request.user)
+    organizations = Organization.objects.order_by("name")
+    if not access.is_staff:
+        organizations = organizations.filter(id__in=access.lead_org_ids)
+    slug = organizations.values_list("slug", flat=True).first()
+    if slug is None:
+        raise Http404("No organisation to show.")
+    return redirect("evidence:overview", org_slug=slug)
 
 
 @login_required

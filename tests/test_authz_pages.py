@@ -89,6 +89,7 @@ POLICY = {
     "benchmarks:targets": (ORG_LEAD, [GET, POST]),
     "benchmarks:export_team_scores": (ORG_LEAD, [GET]),
     "benchmarks:export_rollup": (ORG_LEAD, [GET]),
+    "evidence:home": (ANY_LEAD, [GET]),
     "evidence:overview": (ORG_LEAD, [GET]),
     "evidence:upload": (ORG_LEAD, [GET]),
     "evidence:ingestion": (ORG_LEAD, [GET]),
