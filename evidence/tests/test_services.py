@@ -550,3 +550,28 @@ def test_a_column_of_nulls_is_present_and_a_missing_column_is_not_computable(
     ).note == (
         "Not computable from this export: it has no CommitmentDiscountStatus column."
     )
+
+
+def test_the_reporter_writes_rows_read_and_speed_then_heartbeats(org, lead):
+    ingestion = Ingestion.objects.create(organization=org, created_by=lead)
+    claim = services._claim(ingestion.pk)
+    reporter = services._Reporter(ingestion.pk, claim)
+    reporter.rows_total = 1000
+    reporter.last_write -= 5  # as if the run had started five seconds ago
+    reporter.started -= 5
+    reporter.reading(50.0)
+    ingestion.refresh_from_db()
+    assert ingestion.rows_read == 500
+    assert 90 < ingestion.rows_per_second < 110
+    beat = ingestion.heartbeat_at
+    reporter.last_write -= 5
+    reporter.reading(-1.0)  # DuckDB cannot tell: a heartbeat, rows unchanged
+    ingestion.refresh_from_db()
+    assert ingestion.rows_read == 500
+    assert ingestion.heartbeat_at > beat
+
+
+def test_a_second_claim_of_a_running_ingestion_is_refused(org, lead):
+    ingestion = Ingestion.objects.create(organization=org, created_by=lead)
+    assert services._claim(ingestion.pk) is not None
+    assert services._claim(ingestion.pk) is None  # its worker is alive
