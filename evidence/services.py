@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import threading
 import time
 from datetime import timedelta
 from decimal import Decimal
@@ -20,7 +21,7 @@ from functools import partial
 import pandas as pd
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -200,9 +201,9 @@ class _Reporter:
         except Exception:  # noqa: BLE001 - progress is best effort; the run goes on
             log.debug("progress of ingestion %s not written", self.ingestion_id)
         finally:
-            from django.db import connection
-
-            connection.close()
+            if threading.current_thread() is not threading.main_thread():
+                # DuckDB's progress thread: its connection ends with each write.
+                connection.close()
 
 
 def _sources(ingestion: Ingestion) -> list[files.SourceFile]:
