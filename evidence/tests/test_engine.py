@@ -385,3 +385,42 @@ def test_estimated_rows_are_close_for_gzip(tmp_path, generated):
     [info] = files.inspect_files(con, [files.SourceFile(str(path), "f.csv.gz")])
     actual = len(focusdata.read(source))
     assert abs(info.estimated_rows - actual) <= actual * 0.2
+
+
+V12_ONLY = ["InvoiceId", "BillingAccountType", "SubAccountType"]
+V11_ONLY = [
+    "CapacityReservationId",
+    "CapacityReservationStatus",
+    "CommitmentDiscountQuantity",
+    "CommitmentDiscountUnit",
+    "CommitmentDiscountStatus",
+    "ServiceSubcategory",
+    "SkuMeter",
+    "SkuPriceDetails",
+]
+
+
+@pytest.mark.parametrize(
+    ("dropped", "version"), [(V12_ONLY, "1.1"), (V12_ONLY + V11_ONLY, "1.0")]
+)
+def test_older_focus_versions_are_read_and_say_what_they_cannot_measure(
+    tmp_path, generated, dropped, version
+):
+    frame = focusdata.read(generated[("aws", "1.2")])
+    frame = frame.drop(
+        columns=[
+            c for c in frame.columns if c in dropped or c.startswith("PricingCurrency")
+        ]
+    )
+    path = focusdata.write(frame, tmp_path / "old.csv")
+    con = engine.connect()
+    [info] = files.inspect_files(con, [files.SourceFile(str(path), "old.csv")])
+    assert info.version == version
+    cube = engine.build_cube(con, [info])
+    assert "InvoiceId" in cube.missing
+    result = engine.compute_measures(
+        con, "cube", rules=[], tree=[], required_keys=[], missing=cube.missing
+    )
+    note = result.loc[result["measure"] == "invoice_reconciliation", "note"].iloc[0]
+    assert note == "Not computable from this export: it has no InvoiceId column."
+    assert result.loc[result["measure"] == "tag_coverage", "value"].iloc[0] > 0
