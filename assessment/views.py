@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import selectors, services
@@ -19,6 +20,7 @@ from .access import access_for, get_assessment_for_user
 from .answer_refs import OPTION_UNKNOWN_MSG, QuestionNotFound, resolve_answer
 from .exceptions import AnswerConflict, IncompleteAssessment
 from .models import Assessment
+from .slots import QUESTIONNAIRE_QUESTIONS
 
 SAVED_MSG = "Your answers are saved."
 SUBMITTED_MSG = "Assessment submitted. Thank you!"
@@ -102,6 +104,9 @@ def _questionnaire_context(request, assessment, capability_key, errors=None):
                 "errors": errors.get(question.pk, {}),
             }
         )
+    below = _below_options(request, assessment, current.questions)
+    for item in items:
+        item["below_options"] = below.get(item["question"].pk, [])
     nav = [
         {"group": g, "progress": p, "current": g is current}
         for g, p in zip(groups, progress["capabilities"], strict=True)
@@ -118,6 +123,18 @@ def _questionnaire_context(request, assessment, capability_key, errors=None):
         "comment_max": services.COMMENT_MAX_LENGTH,
         "evidence_max": services.EVIDENCE_URL_MAX_LENGTH,
     }
+
+
+def _below_options(request, assessment, questions) -> dict[int, list[str]]:
+    """What higher apps show under a question's options (``QUESTIONNAIRE_QUESTIONS``):
+    question id -> their HTML, in the providers' order."""
+    found: dict[int, list[str]] = {}
+    for provided in QUESTIONNAIRE_QUESTIONS.collect(
+        request, assessment=assessment, questions=questions
+    ):
+        for question_id, html in provided.items():
+            found.setdefault(question_id, []).append(mark_safe(html))  # noqa: S308 - rendered templates
+    return found
 
 
 def _posted_items(post, questions) -> list[dict]:

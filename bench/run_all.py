@@ -26,12 +26,14 @@ from bench.common import format_table  # noqa: E402
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--quick", action="store_true", help="Roll-up at 100 and 1,000 teams only."
+        "--quick",
+        action="store_true",
+        help="Roll-up at 100 and 1,000 teams only; evidence from 1,000,000 rows.",
     )
     parser.add_argument("--only", nargs="*", help="Run only these benchmarks.")
     args = parser.parse_args(argv)
     common.setup_django()
-    from bench import autosave, dashboard, notifications, submit_delay
+    from bench import autosave, dashboard, evidence, notifications, submit_delay
 
     try:
         from bench import rollup
@@ -44,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     failures: list[str] = []
     wanted = set(
         args.only
-        or ["rollup", "dashboard", "autosave", "submit_delay", "notifications"]
+        or ["rollup", "dashboard", "autosave", "submit_delay", "evidence", "notifications"]
     )
 
     def attempt(name: str, call) -> None:
@@ -71,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
             attempt("autosave", lambda: autosave.run(portal=portal))
     attempt("submit_delay", submit_delay.run)
     attempt(
+        "evidence",
+        lambda: evidence.run(rows=1_000_000 if args.quick else evidence.ROWS),
         "notifications",
         lambda: notifications.run(teams=1000 if args.quick else notifications.TEAMS),
     )

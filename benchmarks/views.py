@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
 
 from assessment.access import (
     access_for,
@@ -29,6 +30,7 @@ from assessment.targets import (
 from finops_portal import cells
 
 from . import exports, report_cache, reports, selectors
+from .slots import DASHBOARD_SECTIONS, TEAM_REPORT_SECTIONS
 
 TARGETS_SAVED_MSG = "Targets saved."
 EXPORT_FORMATS = {"csv", "xlsx"}
@@ -57,10 +59,30 @@ def _team_report_context(request, pk: int) -> dict:
     return context
 
 
+# Where the cached report body takes the sections of higher apps: after the grid.
+REPORT_SECTIONS_MARKER = "<!-- report-sections -->"
+
+
 @login_required
 def team_report(request, pk: int):
-    """A team's results: grid, charts, benchmarks, recommendations and trend."""
+    """A team's results: grid, charts, benchmarks, recommendations and trend; the
+    sections higher apps add (``TEAM_REPORT_SECTIONS``) after the grid, rendered
+    per request outside the report cache."""
     context = _team_report_context(request, pk)
+    if "report_html" in context:
+        head, _marker, tail = str(context["report_html"]).partition(
+            REPORT_SECTIONS_MARKER
+        )
+        context["report_head"] = mark_safe(head)  # noqa: S308 - the rendered report
+        context["report_tail"] = mark_safe(tail)  # noqa: S308
+        context["report_sections"] = [
+            mark_safe(html)  # noqa: S308 - rendered templates of the providers
+            for html in TEAM_REPORT_SECTIONS.collect(
+                request,
+                assessment=context["assessment"],
+                is_lead=context["is_lead"],
+            )
+        ]
     return render(request, "benchmarks/team_report.html", context)
 
 
@@ -114,6 +136,15 @@ def org_dashboard(request, slug: str):
         "unit_id": unit_id,
         "sort": sort,
         "completion": selectors.cycle_completion_get(cycle=cycle["id"]),
+        "sections": [
+            mark_safe(html)  # noqa: S308 - rendered templates of the providers
+            for html in DASHBOARD_SECTIONS.collect(
+                request,
+                organization=organization,
+                cycle_id=cycle["id"],
+                unit_id=unit_id,
+            )
+        ],
         "is_stale": cycle["generation"] > cycle["computed_generation"],
     }
     return render(request, "benchmarks/org_dashboard.html", context)

@@ -411,7 +411,38 @@ class AnswerOptionInline(LockedInlineMixin, admin.TabularInline):
 
 @admin.register(Question)
 class QuestionAdmin(LockedAdminMixin, admin.ModelAdmin):
-    list_display = ["key", "short_prompt", "capability", "lens", "weight", "allow_na"]
+    list_display = [
+        "key",
+        "short_prompt",
+        "capability",
+        "lens",
+        "weight",
+        "allow_na",
+        "measure_key",
+    ]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "capability",
+                    "lens",
+                    ("key", "order", "weight", "allow_na"),
+                    "prompt",
+                    "help_text",
+                ]
+            },
+        ),
+        (
+            "Evidence from FOCUS cost data",
+            {
+                "fields": ["measure_key", "measure_bands"],
+                "description": "Optional: a measure that suggests a score while the "
+                "team answers. Bands ascend by min; values are percents 0-100 "
+                "except for the counts (providers, billing periods).",
+            },
+        ),
+    ]
     list_filter = ["capability__framework", "capability__name", "lens__name"]
     list_select_related = ["capability__framework", "lens"]
     search_fields = ["key", "prompt"]

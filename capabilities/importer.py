@@ -15,6 +15,7 @@ import yaml
 from django.conf import settings
 from jsonschema import Draft202012Validator
 
+from .measures import MEASURE_KEYS, measure_problems
 from .models import (
     AnswerOption,
     Capability,
@@ -285,6 +286,11 @@ def _semantic_errors(data: dict) -> list[str]:
         for q, question in questions:
             q_path = f"{cap_path}.questions[{q}]"
             ref(question, "lens", lenses, "lens", q_path)
+            if _measure_well_formed(question.get("measure")):
+                # Shapes are the schema's business; order and ranges are checked here.
+                errors.extend(
+                    measure_problems(question["measure"], f"{q_path}.measure")
+                )
             if not isinstance(question.get("options"), list):
                 continue
             scores: set = set()
@@ -309,6 +315,26 @@ def _semantic_errors(data: dict) -> list[str]:
             ref(recommendation, "level", level_keys, "maturity level", r_path)
             ref(recommendation, "lens", lenses, "lens", r_path)
     return errors
+
+
+def _measure_well_formed(measure) -> bool:
+    if not isinstance(measure, dict) or measure.get("key") not in MEASURE_KEYS:
+        return False
+    bands = measure.get("bands")
+    return (
+        isinstance(bands, list)
+        and bool(bands)
+        and all(
+            isinstance(band, dict)
+            and set(band) == {"min", "score"}
+            and isinstance(band["min"], int | float)
+            and not isinstance(band["min"], bool)
+            and isinstance(band["score"], int)
+            and not isinstance(band["score"], bool)
+            and 0 <= band["score"] <= 4
+            for band in bands
+        )
+    )
 
 
 def framework_file_errors(document: dict) -> list[str]:
@@ -398,6 +424,10 @@ def framework_create(document: dict) -> Framework:
             help_text=question.get("help", ""),
             weight=_decimal(question.get("weight", 1)),
             allow_na=question.get("allow_na", False),
+            measure_key=(question.get("measure") or {}).get("key", ""),
+            measure_bands=[
+                dict(band) for band in (question.get("measure") or {}).get("bands", [])
+            ],
             order=q,
         )
         for capability, q, question in question_items
@@ -512,6 +542,8 @@ def _export_capability(capability: Capability) -> dict:
                 "help": q.help_text,
                 "weight": _number(q.weight),
                 "allow_na": q.allow_na,
+                # Only where set, so files without measures export byte-identical.
+                **({"measure": q.measure} if q.measure_key else {}),
                 "options": [
                     {"score": o.score, "label": o.label, "description": o.description}
                     for o in sorted(q.options.all(), key=lambda o: (o.order, o.score))

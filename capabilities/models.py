@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from .measures import MEASURE_KEYS, measure_problems
+
 PUBLISHED_IS_IMMUTABLE_MSG = (
     "Framework {framework} is published and cannot be changed. "
     "Create a new draft version to edit it."
@@ -287,6 +289,21 @@ class Question(FrameworkContent):
     weight = models.DecimalField(max_digits=6, decimal_places=2, default=1)
     allow_na = models.BooleanField("may be answered N/A", default=False)
     order = models.PositiveSmallIntegerField(default=0)
+    # A FOCUS cost-data measure that informs this question (content: see measures.py).
+    measure_key = models.CharField(
+        "measure",
+        max_length=40,
+        blank=True,
+        choices=[(key, name) for key, (name, _unit) in MEASURE_KEYS.items()],
+        help_text="A measure from the organisation's FOCUS cost data that suggests a score.",
+    )
+    measure_bands = models.JSONField(
+        "measure bands",
+        default=list,
+        blank=True,
+        help_text='Ascending: [{"min": 0, "score": 1}, {"min": 25, "score": 2}, ...]; '
+        "a value suggests the score of the highest band whose min it reaches.",
+    )
 
     class Meta:
         ordering = ["capability__order", "order", "id"]
@@ -312,6 +329,20 @@ class Question(FrameworkContent):
             and self.lens.framework_id != self.capability.framework_id
         ):
             raise ValidationError({"lens": "The lens belongs to another framework."})
+        if self.measure_key or self.measure_bands:
+            problems = measure_problems(
+                {"key": self.measure_key, "bands": self.measure_bands}
+            )
+            if problems:
+                field = "measure_key" if not self.measure_key else "measure_bands"
+                raise ValidationError({field: problems})
+
+    @property
+    def measure(self) -> dict | None:
+        """The question's ``measure`` block as in the framework file, or None."""
+        if not self.measure_key:
+            return None
+        return {"key": self.measure_key, "bands": list(self.measure_bands)}
 
 
 class AnswerOption(FrameworkContent):

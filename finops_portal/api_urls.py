@@ -10,6 +10,7 @@ v1 = [
     path("", include("capabilities.api.urls")),
     path("", include("assessment.api.urls")),
     path("", include("benchmarks.api.urls")),
+    path("", include("evidence.api.urls")),
 ]
 
 urlpatterns = [

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "capabilities",
     "assessment",
     "benchmarks",
+    "evidence",
     "notifications",
     "sso",
 ]
@@ -213,7 +214,38 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.deliveries_sweep",
         "schedule": crontab(minute="*"),
     },
+    # https://crontab.guru/#*_*_*_*_* : every minute
+    "sweep-evidence-ingestions": {
+        "task": "evidence.tasks.ingestions_sweep",
+        "schedule": crontab(minute="*"),
+    },
+    # https://crontab.guru/#*/15_*_*_*_* : every 15 minutes
+    "scan-evidence-folders": {
+        "task": "evidence.tasks.folder_sources_scan",
+        "schedule": crontab(minute="*/15"),
+    },
+    # https://crontab.guru/#17_3_*_*_* : daily at 03:17
+    "clean-evidence-storage": {
+        "task": "evidence.tasks.storage_clean",
+        "schedule": crontab(minute="17", hour="3"),
+    },
 }
+
+# --- Evidence from FOCUS cost data ------------------------------------------------
+# Uploaded exports and their compact summaries live here: outside the web root,
+# never served, each file named by an id (never by the name it was uploaded with).
+EVIDENCE_ROOT = Path(env("EVIDENCE_ROOT", str(BASE_DIR / "var" / "evidence")))
+EVIDENCE_UPLOAD_MAX_BYTES = env_int("EVIDENCE_UPLOAD_MAX_BYTES", 10 * 1024**3)
+EVIDENCE_CHUNK_BYTES = env_int("EVIDENCE_CHUNK_BYTES", 4 * 1024 * 1024)
+# Server folders a lead may point a folder source at (the provider's scheduled
+# exports land there); empty: folder sources are off.
+EVIDENCE_IMPORT_ROOTS = env_list("EVIDENCE_IMPORT_ROOTS", [])
+EVIDENCE_MAX_AGE_DAYS = env_int("EVIDENCE_MAX_AGE_DAYS", 90)
+# DuckDB works out of core within this memory and spills to EVIDENCE_ROOT/tmp.
+EVIDENCE_DUCKDB_MEMORY_LIMIT = env("EVIDENCE_DUCKDB_MEMORY_LIMIT", "1GB")
+EVIDENCE_DUCKDB_THREADS = env_int("EVIDENCE_DUCKDB_THREADS", 0)  # 0: every core
+# An ingestion whose worker has not reported for this long is handed to another.
+EVIDENCE_STALE_AFTER_S = env_int("EVIDENCE_STALE_AFTER_S", 120)
 
 # --- Auth -----------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -328,6 +360,8 @@ SPECTACULAR_SETTINGS = {
         "CycleStatusEnum": "assessment.models.Cycle.Status",
         "AssessmentStatusEnum": "assessment.models.Assessment.Status",
         "RecommendationSizeEnum": "capabilities.models.Recommendation.Size",
+        "MappingKindEnum": "evidence.models.TeamMapping.Kind",
+        "TeamKindEnum": "assessment.models.Team.Kind",
     },
 }
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("assessment.urls")),
     path("", include("benchmarks.urls")),
     path("", include("notifications.urls")),
+    path("", include("evidence.urls")),
     path("api/", include("finops_portal.api_urls")),
     path("account/tokens/", tokens.tokens, name="tokens"),
     path(

@@ -72,6 +72,35 @@ POLICY = {
     ("target-list", "get"): (401, 200, 200, 200, 200, 200),
     ("target-list", "post"): (401, 403, 403, 200, 404, 200),
     ("target-detail", "delete"): (401, 403, 403, 204, 404, 204),
+    # Evidence: the organisation's leads; respondents never see uploads or mappings.
+    ("evidence-upload-list", "get"): (401, 403, 403, 200, 404, 200),
+    ("evidence-upload-list", "post"): (401, 403, 403, 201, 404, 201),
+    ("evidence-upload-detail", "get"): (401, 404, 404, 200, 404, 200),
+    ("evidence-upload-detail", "delete"): (401, 404, 404, 204, 404, 204),
+    # The matrix sends no body (no Content-Length): refused once authorised.
+    ("evidence-upload-content", "put"): (401, 404, 404, 411, 404, 411),
+    ("evidence-ingestion-list", "get"): (401, 403, 403, 200, 404, 200),
+    ("evidence-ingestion-list", "post"): (401, 403, 403, 201, 404, 201),
+    ("evidence-ingestion-detail", "get"): (401, 404, 404, 200, 404, 200),
+    ("evidence-mapping-list", "get"): (401, 403, 403, 200, 404, 200),
+    # No evidence file on disk in the matrix: the mapping catches nothing.
+    ("evidence-mapping-list", "post"): (401, 403, 403, 400, 404, 400),
+    ("evidence-mapping-detail", "delete"): (401, 404, 404, 204, 404, 204),
+    ("evidence-mapping-preview", "post"): (401, 403, 403, 400, 404, 400),
+    ("evidence-period-list", "get"): (401, 403, 403, 200, 404, 200),
+    ("evidence-measure-list", "get"): (401, 403, 403, 200, 404, 200),
+    ("evidence-settings", "get"): (401, 403, 403, 200, 404, 200),
+    ("evidence-settings", "patch"): (401, 403, 403, 200, 404, 200),
+    ("evidence-invoice-total-list", "get"): (401, 403, 403, 200, 404, 200),
+    ("evidence-invoice-total-list", "post"): (401, 403, 403, 200, 404, 200),
+    ("evidence-invoice-total-detail", "delete"): (401, 404, 404, 204, 404, 204),
+    ("evidence-folder-list", "get"): (401, 403, 403, 200, 404, 200),
+    # Folder sources are off without EVIDENCE_IMPORT_ROOTS.
+    ("evidence-folder-list", "post"): (401, 403, 403, 400, 404, 400),
+    ("evidence-folder-scan", "post"): (401, 404, 404, 204, 404, 204),
+    ("suggestion-list", "get"): (401, 200, 404, 200, 404, 200),
+    # The matrix framework carries no measure: nothing to decide on.
+    ("suggestion-decision", "post"): (401, 400, 404, 400, 404, 400),
     # Open to everyone: it signs in with the body's credentials (wrong ones here).
     ("token-create", "post"): (400, 400, 400, 400, 400, 400),
 }
@@ -187,12 +216,86 @@ def matrix_data(
             "percent": 70,
         },
     }
-    query = {("team-tree", "get"): {"organization": org.slug}}
+    from evidence.tests.factories import evidence_objects
+
+    evidence = evidence_objects(org=org, team=team_a, user=lead)
+    by_org = {"organization": org.slug}
+    query = {
+        ("team-tree", "get"): {"organization": org.slug},
+        **{
+            (name, "get"): by_org
+            for name in (
+                "evidence-upload-list",
+                "evidence-ingestion-list",
+                "evidence-mapping-list",
+                "evidence-period-list",
+                "evidence-measure-list",
+                "evidence-invoice-total-list",
+                "evidence-folder-list",
+            )
+        },
+    }
+    kwargs |= {
+        **{
+            name: {}
+            for name in (
+                "evidence-upload-list",
+                "evidence-ingestion-list",
+                "evidence-mapping-list",
+                "evidence-mapping-preview",
+                "evidence-period-list",
+                "evidence-measure-list",
+                "evidence-invoice-total-list",
+                "evidence-folder-list",
+            )
+        },
+        "evidence-upload-detail": {"pk": evidence["upload"].pk},
+        "evidence-upload-content": {"pk": evidence["upload"].pk},
+        "evidence-ingestion-detail": {"pk": evidence["ingestion"].pk},
+        "evidence-mapping-detail": {"pk": evidence["mapping"].pk},
+        "evidence-settings": {"slug": org.slug},
+        "evidence-invoice-total-detail": {"pk": evidence["invoice_total"].pk},
+        "evidence-folder-scan": {"pk": evidence["folder"].pk},
+        "suggestion-list": {"assessment_pk": assessment_a.pk},
+        "suggestion-decision": {
+            "assessment_pk": assessment_a.pk,
+            "question": question.pk,
+        },
+    }
+    bodies |= {
+        ("evidence-upload-list", "post"): {
+            "organization": org.slug,
+            "name": "b.csv",
+            "size": 10,
+        },
+        ("evidence-ingestion-list", "post"): {
+            "organization": org.slug,
+            "uploads": [str(evidence["upload"].pk)],
+        },
+        ("evidence-mapping-list", "post"): {
+            "organization": org.slug,
+            "team": team_a.pk,
+            "kind": "tag",
+            "key": "Owner",
+            "value": "team-a",
+        },
+        ("evidence-mapping-preview", "post"): {"organization": org.slug},
+        ("evidence-settings", "patch"): {"max_age_days": 60},
+        ("evidence-invoice-total-list", "post"): {
+            "organization": org.slug,
+            "invoice_id": "INV-2",
+            "total": "12.50",
+        },
+        ("evidence-folder-list", "post"): {"organization": org.slug, "path": "/tmp"},
+        ("suggestion-decision", "post"): {"decision": "accepted"},
+    }
     clients = {name: client_for(user) for name, user in personas.items()}
     return {"clients": clients, "kwargs": kwargs, "bodies": bodies, "query": query}
 
 
 def _kwargs_for(name: str, kwargs: dict) -> dict:
+    if name in kwargs:
+        return kwargs[name]
     if name.startswith("answer-"):
         return (
             kwargs["answer"]

@@ -107,6 +107,18 @@ POLICY = {
     "notifications:cycle_preview_html": (ORG_LEAD, [GET]),
     "notifications:org_deliveries": (ORG_LEAD, [GET]),
     "notifications:org_settings": (ORG_LEAD, [GET, POST]),
+    "evidence:home": (ANY_LEAD, [GET]),
+    "evidence:overview": (ORG_LEAD, [GET]),
+    "evidence:upload": (ORG_LEAD, [GET]),
+    "evidence:ingestion": (ORG_LEAD, [GET]),
+    "evidence:mapping": (ORG_LEAD, [GET, POST]),
+    "evidence:mapping_delete": (ORG_LEAD, [GET, POST]),
+    "evidence:invoices": (ORG_LEAD, [GET, POST]),
+    "evidence:invoice_delete": (ORG_LEAD, [POST]),
+    "evidence:settings": (ORG_LEAD, [GET, POST]),
+    "evidence:folder_scan": (ORG_LEAD, [POST]),
+    "evidence:export": (ORG_LEAD, [GET]),
+    "evidence:suggestion_decide": (TEAM_A, [POST]),
     "tokens": (SIGNED_IN, [GET, POST]),
     # Single sign-on: starting one with a provider that no organisation uses is
     # 404 for everyone; a callback without a pending sign-in is refused (400).
@@ -179,7 +191,10 @@ def world(
     notice = Notification.objects.create(
         user=respondent_a, key="authz", category="reminder", title="Reminder"
     )
+    from evidence.tests.factories import evidence_objects
+
     return {
+        **evidence_objects(org=org, team=team_a, user=lead),
         "org": org,
         "cycle": cycle,
         "notification_pk": notice.pk,
@@ -226,6 +241,10 @@ def _kwargs(name: str, path: str, w: dict) -> dict:
         "token": "not-a-signed-token",
         "provider_key": "nowhere",
         "key": "not-an-invitation-key",
+        "ingestion_id": w["ingestion"].pk,
+        "mapping_id": w["mapping"].pk,
+        "invoice_total_id": w["invoice_total"].pk,
+        "folder_id": w["folder"].pk,
     }
     if name == "token_revoke":
         values["pk"] = w["token_pk"]

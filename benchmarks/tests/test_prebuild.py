@@ -21,8 +21,9 @@ from benchmarks.tests.test_services import unreachable_broker  # noqa: F401 - fi
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
 
-# session, user, the assessment with its report state, memberships
-CACHED_REPORT_QUERIES = 4
+# session, user, the assessment with its report state, memberships; and the
+# measured questions of evidence's section (outside the report cache)
+CACHED_REPORT_QUERIES = 5
 
 
 @pytest.fixture

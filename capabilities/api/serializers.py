@@ -27,12 +27,27 @@ class AnswerOptionSerializer(serializers.ModelSerializer):
         }
 
 
+class MeasureBandSerializer(serializers.Serializer):
+    min = serializers.FloatField(help_text="Lowest value of the band.")
+    score = serializers.IntegerField(help_text="The score (0-4) the band suggests.")
+
+
+class MeasureSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="Measure key (see the evidence pages).")
+    bands = MeasureBandSerializer(many=True, help_text="Bands, ascending by min.")
+
+
 class QuestionSerializer(serializers.ModelSerializer):
     lens = serializers.SlugRelatedField(
         slug_field="key", read_only=True, help_text="Key of the lens asked about."
     )
     options = AnswerOptionSerializer(
         many=True, read_only=True, help_text="The graded options, by score."
+    )
+    measure = MeasureSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="The FOCUS cost-data measure that informs the question, or null.",
     )
 
     class Meta:
@@ -45,6 +60,7 @@ class QuestionSerializer(serializers.ModelSerializer):
             "help_text",
             "weight",
             "allow_na",
+            "measure",
             "order",
             "options",
         ]
