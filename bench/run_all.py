@@ -46,7 +46,14 @@ def main(argv: list[str] | None = None) -> int:
     failures: list[str] = []
     wanted = set(
         args.only
-        or ["rollup", "dashboard", "autosave", "submit_delay", "evidence", "notifications"]
+        or [
+            "rollup",
+            "dashboard",
+            "autosave",
+            "submit_delay",
+            "evidence",
+            "notifications",
+        ]
     )
 
     def attempt(name: str, call) -> None:
