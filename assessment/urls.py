@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import invitation_views, lead_urls, views
+from . import consensus_views, invitation_views, lead_urls, views
 
 app_name = "assessment"
 
@@ -27,5 +27,35 @@ urlpatterns: list = [
     path("assessments/<int:pk>/submit/", views.submit, name="submit"),
     path("assessments/<int:pk>/summary/", views.summary, name="summary"),
     path("assessments/<int:pk>/reopen/", views.reopen, name="reopen"),
+    path(
+        "assessments/<int:pk>/team-answers/",
+        consensus_views.team_answers,
+        name="team_answers",
+    ),
+    path(
+        "assessments/<int:pk>/team-answers/<int:question_id>/settle/",
+        consensus_views.settle,
+        name="settle",
+    ),
+    path(
+        "assessments/<int:pk>/team-answers/defaults/",
+        consensus_views.settle_defaults,
+        name="settle_defaults",
+    ),
+    path(
+        "assessments/<int:pk>/team-answers/submit/",
+        consensus_views.team_submit,
+        name="team_submit",
+    ),
+    path(
+        "assessments/<int:pk>/team-answers/facilitator/",
+        consensus_views.facilitator_set,
+        name="facilitator_set",
+    ),
+    path(
+        "assessments/<int:pk>/my-submission/",
+        consensus_views.own_submit,
+        name="own_submit",
+    ),
     path("invitations/<str:key>/", invitation_views.invitation, name="invitation"),
 ] + lead_urls.urlpatterns
