@@ -734,3 +734,50 @@ def settle_defaults(*, assessment: Assessment, user) -> int:
 
 def unsettled_count(board: list[BoardRow]) -> int:
     return sum(1 for row in board if not row.settled)
+
+
+def disagreement_summary(*, assessment: Assessment, top: int = 5) -> dict:
+    """What the team report says about the members' disagreement: the ``top``
+    questions of widest range (ties in questionnaire order) and each capability's
+    figure (mean of its question ranges). Two queries."""
+    questions = list(
+        questions_in_scope(cycle=assessment.cycle).values_list(
+            "id", "prompt", "capability_id", "capability__name"
+        )
+    )
+    scores: dict[int, list[int]] = {}
+    people: set[int] = set()
+    for question_id, respondent_id, score in RespondentAnswer.objects.filter(
+        assessment=assessment
+    ).values_list("question_id", "respondent_id", "option__score"):
+        people.add(respondent_id)
+        if score is not None:
+            scores.setdefault(question_id, []).append(int(score))
+    rows = []
+    by_capability: dict[int, dict] = {}
+    for order, (pk, prompt, cap_id, cap_name) in enumerate(questions):
+        spread = disagreement.question_range(scores.get(pk, []))
+        entry = by_capability.setdefault(cap_id, {"name": cap_name, "ranges": []})
+        entry["ranges"].append(spread)
+        if spread is not None:
+            rows.append(
+                {
+                    "order": order,
+                    "prompt": prompt,
+                    "capability": cap_name,
+                    "spread": spread,
+                    "scores": sorted(scores[pk]),
+                }
+            )
+    rows.sort(key=lambda r: (-r["spread"], r["order"]))
+    return {
+        "respondents": len(people),
+        "questions": [r for r in rows[:top] if r["spread"] > 0],
+        "capabilities": [
+            {
+                "name": entry["name"],
+                "figure": disagreement.capability_disagreement(entry["ranges"]),
+            }
+            for entry in by_capability.values()
+        ],
+    }

@@ -35,6 +35,7 @@ from .models import (
     Cycle,
     Membership,
     Organization,
+    RespondentSubmission,
     Team,
     answered_q,
 )
@@ -311,6 +312,18 @@ def _count_subquery(model, fk: str) -> Coalesce:
     return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
 
 
+def _count_subquery_on(model, fk: str, outer: str) -> Coalesce:
+    """Rows of ``model`` whose ``fk`` equals the outer row's ``outer`` (0 if none)."""
+    counts = (
+        model.objects.filter(**{fk: OuterRef(outer)})
+        .order_by()
+        .values(fk)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
+
+
 def team_tree(*, organization: Organization) -> list[TreeNode]:
     """The organisation's teams depth-first, siblings by name (units before teams),
     each with its depth, path and counts. One query."""
@@ -410,6 +423,11 @@ def cycle_completion(*, cycle: Cycle) -> list[dict]:
         .annotate(
             answered=Count("answers", filter=answered),
             latest_answer_at=Max("answers__updated_at"),
+            # consensus mode: members of the team, and how many submitted their own
+            member_count=_count_subquery_on(Membership, "team_id", "team_id"),
+            respondents_submitted=_count_subquery_on(
+                RespondentSubmission, "assessment_id", "pk"
+            ),
         )
         .order_by()
     )
@@ -432,6 +450,9 @@ def cycle_completion(*, cycle: Cycle) -> list[dict]:
                 "last_activity_at": _latest(a.last_activity_at, a.latest_answer_at),
                 "submitted_at": a.submitted_at,
                 "submitted_by": a.submitted_by.get_username() if a.submitted_by else "",
+                "consensus": a.is_consensus,
+                "respondents": a.member_count,
+                "respondents_submitted": a.respondents_submitted,
             }
         )
     rows.sort(key=lambda r: (r["unit_path"].lower(), r["team_name"].lower()))

@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
+from assessment.consensus import disagreement_summary
 from assessment.targets import resolve_targets, targets_frame, team_targets
 
 from . import charts, report_cache, selectors
@@ -288,6 +289,9 @@ def _build_team_report(*, assessment, enforce_anonymity: bool, state=None) -> di
         ),
         "trend_cycles": trend["cycle"].nunique(),
         "levels": frames.records(levels),
+        "disagreement": disagreement_summary(assessment=assessment)
+        if assessment.is_consensus
+        else None,
     }
 
 
@@ -442,6 +446,9 @@ def _build_dashboard(*, organization, cycle: dict, unit_id, sort: str) -> dict:
             )
             if kind == "business_unit"
         ],
+        "disagreement": selectors.cycle_disagreement(
+            cycle_id=cycle_obj, unit_id=unit_id, in_scope=in_scope
+        ),
         "sort_options": [("name", "Team name"), ("overall", "Overall score")]
         + list(zip(capabilities["key"], capabilities["name"], strict=True)),
         "teams_shown": len(rows),

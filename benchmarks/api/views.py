@@ -34,7 +34,7 @@ from assessment.api.common import (
 from assessment.models import Assessment, CapabilityScore, Target, Team
 from assessment.scoring import target_progress
 from benchmarks.anonymity import anonymity_split_rows, hidden_message
-from benchmarks.models import NodeStat, RollupState
+from benchmarks.models import DisagreementStat, NodeStat, RollupState
 
 from . import serializers as s
 from .filters import TargetFilter, TeamScoreFilter
@@ -182,6 +182,19 @@ class CycleBenchmarksView(generics.GenericAPIView):
             "stale": bool(state and state.is_stale),
             "hidden": hidden,
             "results": page,
+            "disagreement": [
+                {
+                    "capability": row["capability__key"],
+                    "teams": row["teams"],
+                    "mean": row["mean"],
+                    "max": row["max"],
+                }
+                for row in DisagreementStat.objects.filter(cycle=cycle, node=node)
+                .order_by("capability__order", "capability_id")
+                .values("capability__key", "teams", "mean", "max")
+            ]
+            if is_lead
+            else [],
         }
         return Response(s.BenchmarkPageSerializer(body).data)
 
