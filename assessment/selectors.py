@@ -5,7 +5,7 @@ Every selector issues a fixed number of queries, whatever the number of teams,
 questions, answers or assessments.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import (
@@ -35,6 +35,7 @@ from .models import (
     Cycle,
     Membership,
     Organization,
+    RespondentAnswer,
     RespondentSubmission,
     Team,
     answered_q,
@@ -239,7 +240,8 @@ def assessments_progress(assessments: list[Assessment]) -> dict[int, dict]:
 
 def assessments_for_user(*, user) -> dict[str, list[AssessmentRow]]:
     """The user's teams' assessments: ``open`` (cycle open, not submitted) and ``past``
-    (submitted, or cycle closed), each with completion. Four queries in all."""
+    (submitted, or cycle closed), each with completion (in consensus mode: of the
+    user's own answers). Four queries in all, five with a consensus-mode team."""
     team_ids = access_for(user).team_ids
     if not team_ids:
         return {"open": [], "past": []}
@@ -250,6 +252,18 @@ def assessments_for_user(*, user) -> dict[str, list[AssessmentRow]]:
         .order_by("cycle__closes_on", "-cycle_id", "team__name")
     )
     progress = assessments_progress(assessments)
+    consensus_ids = [a.pk for a in assessments if a.is_consensus]
+    if consensus_ids:
+        # A member of a consensus-mode team sees the progress of their own answers.
+        own = Counter(
+            RespondentAnswer.objects.filter(
+                assessment_id__in=consensus_ids, respondent=user
+            )
+            .filter(answered_q())
+            .values_list("assessment_id", flat=True)
+        )
+        for pk in consensus_ids:
+            progress[pk] = {**progress[pk], "answered": own.get(pk, 0)}
     result: dict[str, list[AssessmentRow]] = {"open": [], "past": []}
     for assessment in assessments:
         row = AssessmentRow(

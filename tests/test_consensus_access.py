@@ -245,3 +245,82 @@ def test_the_completion_board_counts_respondents(client, setting):
         reverse("assessment:cycle_detail", args=[setting["assessment"].cycle_id])
     )
     assert "1 of 3 answered" in response.content.decode()
+
+
+def test_my_assessments_shows_a_members_own_progress(client, setting):
+    client.force_login(setting["users"]["member_before"])
+    response = client.get(reverse("assessment:my_assessments"))
+    rows = {r.assessment.pk: r for r in response.context["open_rows"]}
+    assert rows[setting["assessment"].pk].answered == 1
+
+
+def test_the_api_refuses_a_team_answer_in_consensus_mode(setting):
+    response = client_for(setting["users"]["member_before"]).put(
+        f"/api/v1/assessments/{setting['assessment'].pk}/answers/"
+        f"{setting['question'].key}/",
+        {"option_score": 2, "version": 0},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert list(response.json()) == ["assessment"]
+    assert not setting["assessment"].answers.exists()
+
+
+def test_the_api_saves_ones_own_answer_and_guards_the_version(setting):
+    client = client_for(setting["users"]["member_before"])
+    url = f"/api/v1/assessments/{setting['assessment'].pk}/individual-answers/"
+    key = setting["question"].key
+    response = client.put(url, {"question": key, "option_score": 1, "version": 0})
+    assert response.status_code == 409
+    response = client.put(
+        url,
+        {"question": key, "option_score": 1, "version": 1, "private_note": "hm"},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert (response.json()["option_score"], response.json()["version"]) == (1, 2)
+    response = client.put(
+        url, {"question": key, "option_score": 9, "version": 2}, format="json"
+    )
+    assert response.status_code == 400
+    assert "option_score" in response.json()
+
+
+def test_the_api_settles_an_unanswered_question_only_with_a_note(setting):
+    from assessment.models import RespondentAnswer
+
+    client = client_for(setting["users"]["facilitator"])
+    question = Question.objects.filter(
+        capability__framework_id=setting["assessment"].cycle.framework_id
+    ).order_by("capability__order", "order", "id")[1]
+    RespondentAnswer.objects.filter(question=question).delete()
+    url = f"/api/v1/assessments/{setting['assessment'].pk}/settle/"
+    response = client.post(
+        url, {"question": question.key, "option_score": 1}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"note": [consensus.SETTLE_NOTE_REQUIRED_MSG]}
+    assert not setting["assessment"].answers.exists()
+    response = client.post(
+        url,
+        {"question": question.key, "option_score": 1, "note": "No one owns it yet"},
+        format="json",
+    )
+    assert response.status_code == 200
+
+
+def test_the_api_refuses_answers_after_the_team_submitted(setting):
+    from assessment.models import Assessment
+
+    Assessment.objects.filter(pk=setting["assessment"].pk).update(status="submitted")
+    response = client_for(setting["users"]["member_before"]).put(
+        f"/api/v1/assessments/{setting['assessment'].pk}/individual-answers/",
+        {"question": setting["question"].key, "option_score": 0, "version": 1},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "assessment": [
+            "This assessment has been submitted; its answers can no longer be changed."
+        ]
+    }
