@@ -4,8 +4,10 @@ by hand, submitting the team; axe finds no serious violation. A member autosaves
 their own answer in the questionnaire, with the note for the facilitator."""
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import expect
 
+from benchmarks.services import rollup_recompute
 from conftest import axe_violations, browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -77,6 +79,27 @@ def test_the_facilitator_settles_and_submits_on_the_board(page, board, width):
     page.click("text=Submit the team's assessment")
     page.wait_for_load_state()
     assert "The team's assessment is submitted." in page.content()
+    page.goto(page.base_url + reverse("benchmarks:team_report", args=[assessment.pk]))
+    section = page.locator("[data-testid=team-disagreement]")
+    assert "The team disagreed most on:" in section.inner_text()
+    assert questions[0].prompt in section.inner_text()
+    # The score grid's colours and plotly's charts are the report's own business
+    # (not checked by axe elsewhere either); the disagreement section is checked.
+    grid = 'section[aria-labelledby="grid-heading"]'
+    assert axe_violations(page, exclude=(grid, ".chart")) == []
+    rollup_recompute(cycle_id=assessment.cycle_id, force=True)
+    page.goto(
+        page.base_url
+        + reverse("benchmarks:org_dashboard", args=[assessment.cycle.organization.slug])
+        + f"?cycle={assessment.cycle_id}"
+    )
+    spread = page.locator("[data-testid=dashboard-disagreement]")
+    assert "Team A" in spread.inner_text()
+    assert axe_violations(page, exclude=(".chart",)) == []
+    page.goto(page.base_url + f"/lead/cycles/{assessment.cycle_id}/")
+    # the members answered but none submitted their own answers
+    assert "0 of 3 answered" in page.content()
+    assert axe_violations(page) == []
     assert page.console_errors == []
 
 
