@@ -324,3 +324,16 @@ def test_the_api_refuses_answers_after_the_team_submitted(setting):
             "This assessment has been submitted; its answers can no longer be changed."
         ]
     }
+
+
+def test_staff_read_individual_answers_in_the_admin(client, setting, staff):
+    client.force_login(staff)
+    for name in ("respondentanswer", "settlement", "assessment"):
+        response = client.get(reverse(f"admin:assessment_{name}_changelist"))
+        assert response.status_code == 200
+    answer = RespondentAnswer.objects.first()
+    response = client.get(
+        reverse("admin:assessment_respondentanswer_change", args=[answer.pk])
+    )
+    assert response.status_code == 200
+    assert 'name="option"' not in response.content.decode()  # read-only
