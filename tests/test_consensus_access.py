@@ -337,3 +337,43 @@ def test_staff_read_individual_answers_in_the_admin(client, setting, staff):
     )
     assert response.status_code == 200
     assert 'name="option"' not in response.content.decode()  # read-only
+
+
+def _queries(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as context:
+        assert client.get(url).status_code == 200
+    return len(context.captured_queries)
+
+
+def test_the_board_and_the_api_query_counts_do_not_grow_with_members(
+    client, setting, team_a
+):
+    from tests.api_support import client_for as api_client
+
+    assessment = setting["assessment"]
+    page = reverse("assessment:team_answers", args=[assessment.pk])
+    api = f"/api/v1/assessments/{assessment.pk}/individual-answers/"
+    lead = setting["users"]["lead"]
+    client.force_login(lead)
+    before = (_queries(client, page), _queries(api_client(lead), api))
+    questions = list(
+        Question.objects.filter(
+            capability__framework_id=assessment.cycle.framework_id
+        ).prefetch_related("options")
+    )
+    for i in range(4):
+        extra = _member(f"extra{i}", team_a.organization, "respondent", team_a)
+        for question in questions:
+            consensus.own_answer_record(
+                assessment=assessment,
+                question=question,
+                user=extra,
+                option=question.options.all()[i % 5],
+                comment="more",
+                expected_version=0,
+            )
+    after = (_queries(client, page), _queries(api_client(lead), api))
+    assert after == before
