@@ -146,6 +146,10 @@ def _questionnaire_context(request, assessment, capability_key, errors=None):
         "read_only": _read_only_reason(assessment, own_submitted),
         "own": own,
         "own_submitted": own_submitted,
+        "can_facilitate": own
+        and consensus.may_facilitate(
+            access=access_for(request.user), assessment=assessment, user=request.user
+        ),
         "comment_max": services.COMMENT_MAX_LENGTH,
         "evidence_max": services.EVIDENCE_URL_MAX_LENGTH,
     }

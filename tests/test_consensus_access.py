@@ -377,3 +377,12 @@ def test_the_board_and_the_api_query_counts_do_not_grow_with_members(
             )
     after = (_queries(client, page), _queries(api_client(lead), api))
     assert after == before
+
+
+def test_a_facilitating_member_finds_the_board_from_the_questionnaire(client, setting):
+    client.force_login(setting["users"]["facilitator"])
+    response = client.get(
+        reverse("assessment:questionnaire", args=[setting["assessment"].pk])
+    )
+    board = reverse("assessment:team_answers", args=[setting["assessment"].pk])
+    assert f'href="{board}"' in response.content.decode()
