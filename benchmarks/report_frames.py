@@ -9,6 +9,7 @@ import pandas as pd
 
 from assessment import scoring
 from assessment.tree import Tree
+from finops_portal import formats
 
 NO_BUSINESS_UNIT = "No business unit"
 
@@ -20,9 +21,9 @@ def missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def rounded(value, digits: int = 0):
-    """A float rounded for display, or None."""
-    return None if missing(value) else round(float(value), digits)
+def rounded(value, digits: int = formats.PERCENT_DIGITS):
+    """A float rounded for display (half away from zero), or None."""
+    return formats.rounded(value, digits)
 
 
 def records(frame: pd.DataFrame) -> list[dict]:
@@ -36,18 +37,34 @@ def records(frame: pd.DataFrame) -> list[dict]:
 
 
 def report_grid(
-    scores: pd.DataFrame, lenses: pd.DataFrame, levels: pd.DataFrame, targets
+    scores: pd.DataFrame,
+    lenses: pd.DataFrame,
+    levels: pd.DataFrame,
+    targets,
+    lens_weights: dict | None = None,
 ) -> pd.DataFrame:
-    """One row per capability: lens scores (0-4), percent, 0-20 figure, level, target,
-    gap and progress. ``targets`` is a Series aligned with ``scores`` or a list in
-    its row order."""
-    grid = scores[["capability_key", "capability", "percent"]].copy()
-    grid["percent"] = grid["percent"].astype(float)
-    for key in lenses["key"]:
+    """One row per capability: lens scores (0-4), the Foundation's figures
+    (``scoring.foundation_scores``: total of 20, lenses scored, target of 20,
+    relative to target, weighted percent, gap, progress), level and target.
+    ``targets`` is a Series aligned with ``scores`` or a list in its row order;
+    ``lens_weights`` the cycle's (default: each lens's weight)."""
+    grid = scores[["capability_key", "capability"]].copy()
+    lens_keys = list(lenses["key"])
+    for key in lens_keys:
         grid[f"lens_{key}"] = [
             (lens or {}).get(key, math.nan) for lens in scores["lens_scores"]
         ]
-    grid["foundation_20"] = grid["percent"] / 5
+    if lens_weights is None:
+        lens_weights = dict(zip(lens_keys, lenses["weight"], strict=True))
+    figures = scoring.foundation_scores(
+        grid[[f"lens_{key}" for key in lens_keys]].to_numpy(dtype="float64"),
+        [float(lens_weights.get(key, 0.0)) for key in lens_keys],
+        pd.Series(targets, dtype="float64").to_numpy(),
+    )
+    figures.index = grid.index
+    for column in scoring.FOUNDATION_COLUMNS:
+        grid[column] = figures[column]
+    grid["lenses"] = len(lens_keys)
     level_pairs = list(zip(levels["key"], levels["min_percent"], strict=True))
     names = dict(zip(levels["key"], levels["name"], strict=True))
     grid["level_key"] = [
@@ -55,10 +72,6 @@ def report_grid(
         for p, k in zip(grid["percent"], scores["level_key"], strict=True)
     ]
     grid["level"] = grid["level_key"].map(names)
-    grid["target"] = pd.Series(targets, index=grid.index, dtype=float)
-    gap, progress = scoring.target_progress(grid["percent"], grid["target"])
-    grid["gap"] = gap
-    grid["progress"] = progress
     return grid
 
 
