@@ -142,8 +142,14 @@ def weighted_percent(lens_values, weights) -> np.ndarray:
     values = np.atleast_2d(np.asarray(lens_values, dtype="float64"))
     weights = np.asarray(weights, dtype="float64")
     has = ~np.isnan(values)
-    weight_sum = (has * weights).sum(axis=1)
-    weighted = np.where(has, values, 0.0) @ weights if len(weights) else 0.0
+    # Summed lens by lens, left to right: a matrix product may sum in another
+    # order depending on the number of rows, and one score must not depend on
+    # how many others are computed with it.
+    weight_sum = np.zeros(values.shape[0])
+    weighted = np.zeros(values.shape[0])
+    for j, weight in enumerate(weights.tolist()):
+        weight_sum = weight_sum + np.where(has[:, j], weight, 0.0)
+        weighted = weighted + np.where(has[:, j], values[:, j] * weight, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(
             weight_sum > 0, weighted * (100.0 / LENS_MAX) / weight_sum, np.nan
@@ -156,7 +162,9 @@ def total_20(lens_values) -> np.ndarray:
     Never derived from the percent (they agree only with equal weights)."""
     values = np.atleast_2d(np.asarray(lens_values, dtype="float64"))
     has = ~np.isnan(values)
-    total = np.where(has, values, 0.0).sum(axis=1)
+    total = np.zeros(values.shape[0])
+    for j in range(values.shape[1]):  # left to right, see weighted_percent
+        total = total + np.where(has[:, j], values[:, j], 0.0)
     return np.where(has.any(axis=1), total, np.nan)
 
 

@@ -93,32 +93,81 @@ def recommendations_by_level(recommendations: pd.DataFrame) -> dict:
     return by_level
 
 
+def below_target(row: dict) -> bool:
+    """Whether a grid row still has a way to go: below its target, or without a
+    target or a score (nothing says it is there yet)."""
+    gap = row.get("gap")
+    return missing(gap) or formats.rounded(gap) > 0
+
+
+def _steps_for(row: dict, by_level: dict, lens_keys: list[str], level_order):
+    """The recommendations of one capability, from the first of these that has
+    any: for its level, the general ones and those for its weakest lens; for its
+    level, those for its lowest-scoring lens that has some; the same two for the
+    next band up. Returns (records, whether they are the next band's)."""
+    key, level = row["capability_key"], row["level_key"]
+    if missing(level) or not level:
+        level = level_order[0] if level_order else level
+    bands = [level]
+    if level in level_order and level_order.index(level) + 1 < len(level_order):
+        bands.append(level_order[level_order.index(level) + 1])
+    weakest = weakest_lens(row, lens_keys)
+    by_score = sorted(
+        (
+            (row[f"lens_{k}"] if not missing(row.get(f"lens_{k}")) else math.inf, i, k)
+            for i, k in enumerate(lens_keys)
+        )
+    )
+    for position, band in enumerate(bands):
+        recs = by_level.get((key, band), [])
+        if not recs:
+            continue
+        general = [r for r in recs if missing(r["lens_key"]) or not r["lens_key"]]
+        first = general + [r for r in recs if r["lens_key"] == weakest]
+        if first:
+            return first, position > 0
+        for _score, _i, lens_key in by_score:
+            for_lens = [r for r in recs if r["lens_key"] == lens_key]
+            if for_lens:
+                return for_lens, position > 0
+        return recs, position > 0
+    return [], False
+
+
 def pick_recommendations(
     grid: pd.DataFrame,
     recommendations: pd.DataFrame,
     lens_keys: list[str],
     *,
     by_level: dict | None = None,
+    level_order: list | None = None,
 ) -> list[dict]:
-    """Recommendations for each capability's level (general ones, plus those for its
-    weakest lens), largest gap first, then highest impact. ``by_level`` is
-    ``recommendations_by_level(recommendations)`` when the caller keeps it."""
+    """Next steps for every capability below its target (or without one), largest
+    gap first, then lowest score, then highest impact: each capability's general
+    recommendations for its level plus those for its weakest lens, falling back
+    (``_steps_for``) to another lens's, then to the next band's, so that none is
+    left without a step while the framework has any for it. Capabilities at or
+    above target get none (see ``at_target``). ``level_order``: level keys, lowest
+    band first; ``by_level`` is ``recommendations_by_level(recommendations)`` when
+    the caller keeps it."""
     if by_level is None:
         by_level = recommendations_by_level(recommendations)
+    level_order = list(level_order or [])
     picked = []
     for row in records(grid):
-        weakest = weakest_lens(row, lens_keys)
-        for rec in by_level.get((row["capability_key"], row["level_key"]), []):
-            lens_key = rec["lens_key"]
-            if not missing(lens_key) and lens_key and lens_key != weakest:
-                continue
-            gap = row["gap"]
+        if not below_target(row):
+            continue
+        recs, next_band = _steps_for(row, by_level, lens_keys, level_order)
+        gap = row["gap"]
+        for rec in recs:
             picked.append(
                 {
                     **rec,
                     "lens": None if missing(rec["lens"]) else rec["lens"],
                     "capability": row["capability"],
+                    "capability_key": row["capability_key"],
                     "level": row["level"],
+                    "next_band": next_band,
                     "gap": rounded(gap),
                     "_sort": (
                         -gap if not missing(gap) else math.inf,
@@ -132,6 +181,23 @@ def pick_recommendations(
     for rec in picked:
         del rec["_sort"]
     return picked
+
+
+def at_target(grid: pd.DataFrame) -> list[dict]:
+    """The capabilities at or above their target, best margin first: capability,
+    percent, target and how far above (points, rounded)."""
+    rows = [row for row in records(grid) if not below_target(row)]
+    rows.sort(key=lambda row: (row["gap"], row["capability"]))
+    return [
+        {
+            "capability": row["capability"],
+            "capability_key": row["capability_key"],
+            "percent": rounded(row["percent"]),
+            "target": rounded(row["target"]),
+            "above": rounded(-row["gap"]),
+        }
+        for row in rows
+    ]
 
 
 def subtree_ids(teams: pd.DataFrame, root_id) -> set:

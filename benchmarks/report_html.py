@@ -45,13 +45,10 @@ def cell_html(value, sep=None) -> str:
     kind = type(value)
     if kind is str:
         return conditional_escape(value)
-    if sep is not None:
-        if kind is int:
-            return str(value)
-        if kind is float:
-            text = repr(value)
-            if "e" not in text and "n" not in text:  # not 1e+16, inf or nan
-                return text.replace(".", sep)
+    if kind is float:  # the one rounding of every page (finops_portal.formats)
+        return formats.number(value)
+    if sep is not None and kind is int:
+        return str(value)
     return conditional_escape(str(localize(value)))
 
 

@@ -289,7 +289,9 @@ def _build_team_report(*, assessment, enforce_anonymity: bool, state=None) -> di
             recommendations,
             lens_keys,
             by_level=report_cache.recommendations_by_level_cached(recommendations),
+            level_order=list(levels["key"]),
         ),
+        "at_target": frames.at_target(grid),
         "trend_cycles": trend["cycle"].nunique(),
         "levels": frames.records(levels),
     }

@@ -3,8 +3,9 @@
 Numbers are stored and computed at full precision and rounded only here, half
 away from zero (52.5 -> 53, 37.5 -> 38, -2.5 -> -3), after dropping float noise
 below ``NOISE_DECIMALS`` (67.49999999999999 is 67.5). ``rounded`` gives the number
-(for spreadsheet cells and charts), ``number`` its text, and the template filter
-``{% load numbers %}{{ value|number:1 }}`` the same text on a page. How many
+(for spreadsheet cells and charts), ``number`` its text (at most that many
+decimals, trailing zeros dropped: 26.25, 67.5, 4), and the template filter
+``{% load numbers %}{{ value|number }}`` the same text on a page. How many
 decimals each kind of figure shows is in ``DIGITS``.
 
 ``age_text`` ("25 s", "3 min", "2 days") labels when a snapshot was computed, and
@@ -15,7 +16,7 @@ decimals each kind of figure shows is in ``DIGITS``.
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 # decimals shown per kind of figure, everywhere (report, exports, dashboard)
-PERCENT_DIGITS = 1  # percents, gaps and progress (points)
+PERCENT_DIGITS = 2  # percents, gaps and progress (points)
 LENS_DIGITS = 2  # lens scores 0-4 and the Foundation's total 0-20
 DIGITS = {"percent": PERCENT_DIGITS, "lens": LENS_DIGITS, "total": LENS_DIGITS}
 NOISE_DECIMALS = 9
@@ -49,21 +50,27 @@ def _quantized(value, digits: int) -> Decimal | None:
     return rounded.copy_abs() if rounded == 0 else rounded  # no "-0"
 
 
-def rounded(value, digits: int = 0) -> float | None:
+def rounded(value, digits: int = PERCENT_DIGITS) -> float | None:
     """``value`` rounded half away from zero to ``digits`` decimals; None when it
     is missing (None, NaN, not a number)."""
     number = _quantized(value, digits)
     return None if number is None else float(number)
 
 
-def number(value, digits: int = 0) -> str:
-    """``value`` as text with exactly ``digits`` decimals ("–" when missing)."""
+def number(value, digits: int = PERCENT_DIGITS, *, trim: bool = True) -> str:
+    """``value`` as text rounded to ``digits`` decimals, trailing zeros dropped
+    unless ``trim`` is False ("–" when missing)."""
     number = _quantized(value, digits)
-    return MISSING if number is None else f"{number:.{digits}f}"
+    if number is None:
+        return MISSING
+    text = f"{number:.{digits}f}"
+    if trim and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
 
 
-def signed(value, digits: int = 0) -> str:
-    """``number`` with an explicit sign: "+4.00", "-8.00", "0.00"."""
+def signed(value, digits: int = PERCENT_DIGITS) -> str:
+    """``number`` with an explicit sign: "+4", "-8", "0"."""
     text = number(value, digits)
     if text == MISSING or text.startswith("-") or _quantized(value, digits) == 0:
         return text

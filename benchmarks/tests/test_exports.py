@@ -76,9 +76,9 @@ def test_team_scores_hold_one_row_per_team_and_capability(cycle, org):
         "Not started",
         60.0,
         40.0,
-        33.3,  # 20 / 60, rounded half away from zero
+        33.33,  # 20 / 60, rounded half away from zero
     ]
-    assert plain[1][-3:] == [30.0, 10.0, 66.7]
+    assert plain[1][-3:] == [30.0, 10.0, 66.67]
     others = [row for row in rows if row[0] != "Plain" and row[2] == "Capability 1"]
     assert {tuple(row[-3:]) for row in others} == {(None, None, None)}
 

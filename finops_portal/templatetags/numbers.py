@@ -1,4 +1,4 @@
-"""``{{ value|number:1 }}``, ``{{ gap|gap_text }}``: ``finops_portal.formats``'s
+"""``{{ value|number }}``, ``{{ gap|gap_text }}``: ``finops_portal.formats``'s
 rounding (half away from zero) on a page."""
 
 from django import template
@@ -9,8 +9,13 @@ register = template.Library()
 
 
 @register.filter
-def number(value, digits=0):
-    """``value`` with ``digits`` decimals, "–" when missing."""
+def number(value, digits=formats.PERCENT_DIGITS):
+    """A number rounded to ``digits`` decimals ("–" when None); any other value
+    (a name in a table row) as it is."""
+    if value is None:
+        return formats.MISSING
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
     return formats.number(value, int(digits))
 
 
