@@ -308,6 +308,16 @@ class TargetViewSet(
         data = serializer.validated_data
         organization = get_organization_for_member(request.user, data["organization"])
         require_lead(request.user, organization.id)
+        if not target_services.capability_key_known(data["capability_key"]):
+            raise ValidationError(
+                {
+                    "capability_key": [
+                        target_services.TARGET_UNKNOWN_CAPABILITY_MSG.format(
+                            key=data["capability_key"]
+                        )
+                    ]
+                }
+            )
         team = None
         if data.get("team") is not None:
             team = Team.objects.filter(

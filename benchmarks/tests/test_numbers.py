@@ -97,7 +97,9 @@ def test_the_api_reads_the_foundations_example_row(example, respondent_a):
 
 
 def test_the_team_scores_api_reads_the_total_too(example, lead):
-    body = client_for(lead).get(f"/api/v1/cycles/{example.cycle_id}/team-scores/").json()
+    body = (
+        client_for(lead).get(f"/api/v1/cycles/{example.cycle_id}/team-scores/").json()
+    )
     row = next(
         r
         for r in body["results"]
