@@ -202,7 +202,7 @@ def test_a_target_change_prebuilds_the_reports_again(
     prebuilt = report_cache.unpack(
         cache.get(team_report_key(assessment=report_a, enforce_anonymity=True))
     )
-    assert [row["target"] for row in prebuilt["grid"]] == [60, 70]
+    assert [row["target"] for row in prebuilt["grid"]] == ["60", "70"]
 
 
 def test_a_newer_snapshot_supersedes_the_prebuild(report_a, cycle):
