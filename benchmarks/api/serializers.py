@@ -59,6 +59,13 @@ class ScoreSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="min(100, percent / target x 100).",
     )
+    percentile = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        help_text="The team's percentile rank in its organisation (teams with "
+        "equal scores share one); null before the roll-up, or for a respondent "
+        "when the organisation has fewer teams than the anonymity threshold.",
+    )
 
     class Meta:
         model = CapabilityScore
@@ -77,6 +84,7 @@ class ScoreSerializer(serializers.ModelSerializer):
             "relative_to_target",
             "gap",
             "progress_to_target",
+            "percentile",
             "computed_at",
         ]
         extra_kwargs = {

@@ -37,7 +37,7 @@ from assessment.api.common import (
 from assessment.models import Assessment, CapabilityScore, Target, Team
 from assessment.scoring import lens_weights_for
 from benchmarks.anonymity import anonymity_split_rows, hidden_message
-from benchmarks.models import NodeStat, RollupState
+from benchmarks.models import NodeStat, RollupState, TeamRank
 from benchmarks.report_frames import records
 from capabilities.selectors import framework_lenses, lens_weights
 
@@ -92,7 +92,26 @@ class AssessmentScoresView(generics.ListAPIView):
             cycle_lens_weights(self.assessment.cycle),
             [targets.get(row.capability.key) for row in page],
         )
+        ranks = self._percentiles()
+        for row in page:
+            row.percentile = ranks.get(row.capability_id)
         return self.get_paginated_response(s.ScoreSerializer(page, many=True).data)
+
+    def _percentiles(self) -> dict:
+        """Capability id -> the team's stored percentile (the roll-up's, ties
+        equal); for a respondent only where the organisation's figure may be
+        shown (as many teams as the anonymity threshold), as on the report."""
+        assessment = self.assessment
+        ranks = TeamRank.objects.filter(assessment=assessment, capability__isnull=False)
+        cycle = assessment.cycle
+        if not access_for(self.request.user).leads(cycle.organization_id):
+            shown = NodeStat.objects.filter(
+                cycle=cycle,
+                node__isnull=True,
+                n__gte=cycle.organization.anonymity_threshold,
+            ).values("capability_id")
+            ranks = ranks.filter(capability_id__in=shown)
+        return dict(ranks.values_list("capability_id", "percentile"))
 
 
 def cycle_lens_weights(cycle) -> dict[str, float]:

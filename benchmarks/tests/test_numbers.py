@@ -316,3 +316,47 @@ def test_a_team_below_target_everywhere_gets_a_step_for_every_capability(
     assert next(r for r in steps if r["capability_key"] == "cap-1")["next_band"]
     assert context["at_target"] == []
     assert steps[0]["gap"] == 95 - 25  # percent 25: (2 + 1 + 1 + 1 + 0) / 5 x 25
+
+
+def test_the_api_and_the_page_read_the_stored_percentiles(
+    client, org, team_a, team_b, respondent_a, lead
+):
+    """Two teams with the same scores: 50 and 50 in the roll-up, the API and the
+    report (the threshold lowered so that a respondent may see the figure)."""
+    org.anonymity_threshold = 2
+    org.save(update_fields=["anonymity_threshold"])
+    framework = make_framework(slug="tied", capabilities=1, publish=True)
+    cycle = make_cycle(organization=org, framework=framework, teams=[team_a, team_b])
+    questions = questions_of(framework)
+    mine = None
+    for team in (team_a, team_b):
+        assessment = Assessment.objects.get(cycle=cycle, team=team)
+        answer(assessment, [(q, i % 5) for i, q in enumerate(questions)])
+        assessment_submit(assessment=assessment, user=respondent_a)
+        mine = mine or assessment
+    rollup_recompute(cycle_id=cycle.pk, force=True)
+
+    stored = TeamRank.objects.filter(cycle=cycle, capability__isnull=False)
+    assert sorted(stored.values_list("percentile", flat=True)) == [50.0, 50.0]
+    body = client_for(respondent_a).get(f"/api/v1/assessments/{mine.pk}/scores/")
+    assert [row["percentile"] for row in body.json()["results"]] == [50.0]
+    client.force_login(respondent_a)
+    context = client.get(reverse("benchmarks:team_report", args=[mine.pk])).context
+    assert context["charts"]["percentile"]["rows"] == [["Capability 0", 50.0]]
+
+
+def test_a_respondent_gets_no_percentile_below_the_anonymity_threshold(
+    example, respondent_a, lead, org
+):
+    url = f"/api/v1/assessments/{example.pk}/scores/"
+    # two teams: cap-0 26.25 against 75 (lower), cap-1 100 against 75 (higher)
+    expected = [25.0, 75.0]
+    assert [
+        r["percentile"] for r in client_for(respondent_a).get(url).json()["results"]
+    ] == expected
+    org.anonymity_threshold = 3
+    org.save(update_fields=["anonymity_threshold"])
+    hidden = client_for(respondent_a).get(url).json()["results"]
+    assert [row["percentile"] for row in hidden] == [None, None]
+    shown = client_for(lead).get(url).json()["results"]
+    assert [row["percentile"] for row in shown] == expected
