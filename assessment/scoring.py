@@ -255,13 +255,9 @@ def foundation_score(
     score (missing or None: no score), ``lens_weights`` lens key -> weight (its keys
     are the lenses), ``target`` a percent or None."""
     keys = list(lens_weights)
-    row = [
-        np.nan if _missing(lens_scores.get(k)) else float(lens_scores[k]) for k in keys
-    ]
+    row = [_float(lens_scores.get(k)) for k in keys]
     frame = foundation_scores(
-        [row],
-        [float(lens_weights[k]) for k in keys],
-        np.nan if _missing(target) else float(target),
+        [row], [float(lens_weights[k]) for k in keys], _float(target)
     )
     values = frame.iloc[0]
     figures = [None if _missing(float(v)) else float(v) for v in values]
@@ -417,6 +413,11 @@ def target_progress(percent, target) -> TargetProgress:
 
 def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _float(value) -> float:
+    """``value`` as a float, NaN for None."""
+    return math.nan if value is None else float(value)
 
 
 def lens_weights_for(

@@ -96,8 +96,8 @@ def recommendations_by_level(recommendations: pd.DataFrame) -> dict:
 def below_target(row: dict) -> bool:
     """Whether a grid row still has a way to go: below its target, or without a
     target or a score (nothing says it is there yet)."""
-    gap = row.get("gap")
-    return missing(gap) or formats.rounded(gap) > 0
+    gap = formats.rounded(row.get("gap"))
+    return gap is None or gap > 0
 
 
 def _steps_for(row: dict, by_level: dict, lens_keys: list[str], level_order):
