@@ -132,6 +132,14 @@ def levels_of(percents: pd.Series, levels: Sequence[tuple[str, float]]) -> pd.Se
     return pd.Series(keys[position], index=percents.index, dtype="object")
 
 
+def _lens_matrix(lens_values, columns: int = 0) -> np.ndarray:
+    """Rows x lenses as a float array; no rows at all gives (0, columns)."""
+    values = np.asarray(lens_values, dtype="float64")
+    if values.size == 0 and values.ndim < 2:
+        return values.reshape(0, columns)
+    return np.atleast_2d(values)
+
+
 def weighted_percent(lens_values, weights) -> np.ndarray:
     """The lens-weighted score as a percent, per row of ``lens_values`` (rows x
     lenses, NaN where a lens has no score): sum(w x score) x 25 / sum(w) over the
@@ -139,8 +147,8 @@ def weighted_percent(lens_values, weights) -> np.ndarray:
 
     Multiplied before dividing, so that exact inputs give exact outputs (weights
     30/25/20/20/5 and scores 2/1/0/1/0 give 26.25, not 26.250000000000004)."""
-    values = np.atleast_2d(np.asarray(lens_values, dtype="float64"))
     weights = np.asarray(weights, dtype="float64")
+    values = _lens_matrix(lens_values, len(weights))
     has = ~np.isnan(values)
     # Summed lens by lens, left to right: a matrix product may sum in another
     # order depending on the number of rows, and one score must not depend on
@@ -160,7 +168,7 @@ def total_20(lens_values) -> np.ndarray:
     """The FinOps Foundation's total score per row: the plain, unweighted sum of the
     lens scores that exist (0-20 with five lenses); NaN when no lens is scored.
     Never derived from the percent (they agree only with equal weights)."""
-    values = np.atleast_2d(np.asarray(lens_values, dtype="float64"))
+    values = _lens_matrix(lens_values)
     has = ~np.isnan(values)
     total = np.zeros(values.shape[0])
     for j in range(values.shape[1]):  # left to right, see weighted_percent
@@ -205,7 +213,7 @@ def foundation_scores(
     these figures from. The Foundation's example: weights 30/25/20/20/5, scores
     2/1/0/1/0, target 60 % (12 of 20) give total 4, relative -8, weighted 26.25 %
     and progress 43.75 %."""
-    values = np.atleast_2d(np.asarray(lens_values, dtype="float64"))
+    values = _lens_matrix(lens_values, len(weights))
     rows, columns = values.shape
     lenses = columns if lenses is None else lenses
     if targets is None:

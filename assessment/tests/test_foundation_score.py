@@ -101,3 +101,10 @@ def test_no_positive_target_means_no_relative_figure(target):
 
     assert row.relative is None
     assert row.progress is None
+
+
+def test_no_rows_give_an_empty_frame():
+    frame = foundation_scores([], list(FOUNDATION.values()), [])
+
+    assert frame.empty
+    assert list(frame.columns) == scoring.FOUNDATION_COLUMNS
