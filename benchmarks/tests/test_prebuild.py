@@ -315,6 +315,6 @@ def test_a_worker_prebuilds_the_reports_after_a_submission(
     else:
         pytest.fail("the worker did not prebuild the report within 30 s")
     prebuilt = report_cache.unpack(shared.get(keys[0]))
-    assert prebuilt["grid"][0]["target"] == 60
+    assert prebuilt["grid"][0]["target"] == "60"
     assert 'data-chart-source="chart-radar"' in prebuilt["report_html"]
     shared.delete_many(keys)
