@@ -16,7 +16,7 @@ from django.db import transaction
 
 from capabilities.models import AnswerOption, Capability, Framework, Question
 
-from .cycles import cycle_scores_changed
+from .cycles import cycle_scores_changed, lens_weights_clean
 from .models import (
     Answer,
     Assessment,
@@ -34,6 +34,7 @@ from .scores import scores_store_many
 
 FORMAT = "finops-portal/organisation"
 FORMAT_VERSION = 1
+CYCLE_LENS_WEIGHTS_MSG = "Cycle “{cycle}”, lens_weights: {error}"
 ORG_EXISTS_MSG = "An organisation with the slug {slug!r} exists already."
 WRONG_FORMAT_MSG = "This is not an organisation export (format {found!r})."
 FRAMEWORK_MISSING_MSG = (
@@ -316,6 +317,14 @@ def _import_cycle(org: Organization, c: dict, teams: dict, users: dict) -> None:
     ).first()
     if framework is None:
         raise ValidationError(FRAMEWORK_MISSING_MSG.format(cycle=c["name"], **fw_ref))
+    try:
+        weights = lens_weights_clean(
+            framework=framework, lens_weights=c["lens_weights"]
+        )
+    except ValidationError as error:
+        raise ValidationError(
+            CYCLE_LENS_WEIGHTS_MSG.format(cycle=c["name"], error=error.messages[0])
+        ) from None
     cycle = Cycle.objects.create(
         organization=org,
         framework=framework,
@@ -325,7 +334,7 @@ def _import_cycle(org: Organization, c: dict, teams: dict, users: dict) -> None:
         closes_on=_d(c["closes_on"]),
         opened_at=_dt(c["opened_at"]),
         closed_at=_dt(c["closed_at"]),
-        lens_weights=c["lens_weights"],
+        lens_weights=weights,
         mode=c.get("mode", Cycle.Mode.SINGLE),
     )
     cycle.teams.set([teams[name] for name in c["teams"]])

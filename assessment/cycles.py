@@ -47,6 +47,7 @@ LENS_WEIGHTS_UNKNOWN_MSG = (
 )
 LENS_WEIGHTS_MISSING_MSG = "Give a weight for every lens; missing: {keys}."
 LENS_WEIGHT_NOT_POSITIVE_MSG = "The weight of {key} must be a positive number."
+LENS_WEIGHT_NOT_A_NUMBER_MSG = "The weight of {key} must be a number, not “{value}”."
 CYCLE_NOT_PLANNED_MSG = (
     "Teams, capabilities and lens weights can only change while the cycle is planned."
 )
@@ -74,14 +75,18 @@ ROLLUP_TASK = "benchmarks.tasks.rollup_cycle"
 # --- cycles -------------------------------------------------------------------------
 
 
-def _parse_lens_weights(*, framework: Framework, lens_weights) -> dict:
-    """Validate ``{lens key: positive number}``; empty means the framework default."""
-    if not lens_weights:
+def lens_weights_clean(*, framework: Framework, lens_weights) -> dict:
+    """The one validator of a cycle's lens weights, on every way in (the cycle form
+    and the API through the cycle services, ``import_org`` directly):
+    ``{lens key: positive number}`` for every lens of the framework, nothing else;
+    empty means the framework default. Raises ``ValidationError`` keyed
+    ``lens_weights``; returns the weights as ints where whole."""
+    if lens_weights is None or lens_weights == {}:
         return {}
     if not isinstance(lens_weights, dict):
         raise ValidationError({"lens_weights": LENS_WEIGHTS_NOT_A_MAPPING_MSG})
     known = [lens["key"] for lens in framework_lenses(framework_id=framework.pk)]
-    unknown = sorted(set(lens_weights) - set(known))
+    unknown = sorted(set(map(str, lens_weights)) - set(known))
     if unknown:
         raise ValidationError(
             {
@@ -98,6 +103,14 @@ def _parse_lens_weights(*, framework: Framework, lens_weights) -> dict:
     weights: dict = {}
     for key in known:
         value = lens_weights[key]
+        if isinstance(value, str):
+            raise ValidationError(
+                {
+                    "lens_weights": LENS_WEIGHT_NOT_A_NUMBER_MSG.format(
+                        key=key, value=str(value)[:40]
+                    )
+                }
+            )
         try:
             number = Decimal(str(value))
         except (InvalidOperation, ValueError):
@@ -185,7 +198,7 @@ def cycle_create(
     capabilities = _scope_capabilities(
         framework=framework, capability_ids=capability_ids
     )
-    weights = _parse_lens_weights(framework=framework, lens_weights=lens_weights)
+    weights = lens_weights_clean(framework=framework, lens_weights=lens_weights)
     cycle = Cycle.objects.create(
         organization=organization,
         framework=framework,
@@ -264,7 +277,7 @@ def cycle_update(
         cycle.closes_on = new_closes
         fields.append("closes_on")
     if lens_weights is not None:
-        weights = _parse_lens_weights(
+        weights = lens_weights_clean(
             framework=cycle.framework, lens_weights=lens_weights
         )
         if weights != cycle.lens_weights:

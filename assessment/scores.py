@@ -216,7 +216,7 @@ def score_table(frame: pd.DataFrame, lens_keys: Sequence[str]) -> pd.DataFrame:
         {
             "assessment_id": frame[scoring.ASSESSMENT].astype("int64"),
             "capability_id": frame[scoring.CAPABILITY].astype("int64"),
-            "percent": frame[scoring.PERCENT].astype("float64").round(6),
+            "percent": frame[scoring.PERCENT].astype("float64"),
             "level_key": frame[scoring.LEVEL].fillna("").astype(str),
             "answered": frame[scoring.ANSWERED].astype("int64"),
             "total": frame[scoring.TOTAL].astype("int64"),
@@ -226,7 +226,7 @@ def score_table(frame: pd.DataFrame, lens_keys: Sequence[str]) -> pd.DataFrame:
     )
     for key in lens_keys:
         column = scoring.lens_column(key)
-        table[column] = frame[column].astype("float64").round(6)
+        table[column] = frame[column].astype("float64")
     return table
 
 

@@ -7,7 +7,13 @@ Foundation's method:
 - lens score = question-weighted mean of the lens's question scores (0-4);
 - capability percent = sum(w_lens * lens_score / 4) / sum(w_lens) * 100, over the
   lenses that have a score; NaN when nothing is scored (not 0);
-- level = the highest maturity level whose minimum percent <= percent.
+- level = the highest maturity level whose minimum percent <= percent;
+- the Foundation's total score = the plain sum of the lens scores (0-20), and
+  "relative to target" = total - target on that scale (``foundation_scores``).
+
+Values are kept at full precision; only banding and ranking compare them at
+``PERCENT_DECIMALS`` (so float noise never splits equal scores), and only the
+display rounds (``finops_portal.formats``).
 
 Input frame (``answers``): one row per answer, with the columns ASSESSMENT,
 CAPABILITY, LENS, QUESTION, WEIGHT, SCORE (NaN for N/A or unanswered) and NA.
@@ -36,7 +42,8 @@ NA = "not_applicable"
 # --- output columns -----------------------------------------------------------------
 LENS_SCORE = "lens_score"
 PERCENT = "percent"
-FOUNDATION_20 = "foundation_20"
+FOUNDATION_20 = "foundation_20"  # the Foundation's total score: sum of lens scores
+LENSES_SCORED = "lenses_scored"
 LEVEL = "level_key"
 ANSWERED = "answered"
 TOTAL = "total"
@@ -45,9 +52,11 @@ LENS_PREFIX = "lens_"
 
 ANSWER_COLUMNS = [ASSESSMENT, CAPABILITY, LENS, QUESTION, WEIGHT, SCORE, NA]
 
-# Percents are rounded before banding so that float noise (24.999999...) never
-# drops a score exactly on a boundary into the level below.
+# Percents are rounded before banding and ranking (never before storing) so that
+# float noise (24.999999...) never drops a score exactly on a boundary into the
+# level below, nor ranks two equal scores apart.
 PERCENT_DECIMALS = 9
+LENS_MAX = 4.0
 
 
 def lens_column(lens_key: str) -> str:
@@ -123,6 +132,155 @@ def levels_of(percents: pd.Series, levels: Sequence[tuple[str, float]]) -> pd.Se
     return pd.Series(keys[position], index=percents.index, dtype="object")
 
 
+def _lens_matrix(lens_values, columns: int = 0) -> np.ndarray:
+    """Rows x lenses as a float array; no rows at all gives (0, columns)."""
+    values = np.asarray(lens_values, dtype="float64")
+    if values.size == 0 and values.ndim < 2:
+        return values.reshape(0, columns)
+    return np.atleast_2d(values)
+
+
+def weighted_percent(lens_values, weights) -> np.ndarray:
+    """The lens-weighted score as a percent, per row of ``lens_values`` (rows x
+    lenses, NaN where a lens has no score): sum(w x score) x 25 / sum(w) over the
+    scored lenses; NaN when no scored lens weighs anything.
+
+    Multiplied before dividing, so that exact inputs give exact outputs (weights
+    30/25/20/20/5 and scores 2/1/0/1/0 give 26.25, not 26.250000000000004)."""
+    weights = np.asarray(weights, dtype="float64")
+    values = _lens_matrix(lens_values, len(weights))
+    has = ~np.isnan(values)
+    # Summed lens by lens, left to right: a matrix product may sum in another
+    # order depending on the number of rows, and one score must not depend on
+    # how many others are computed with it.
+    weight_sum = np.zeros(values.shape[0])
+    weighted = np.zeros(values.shape[0])
+    for j, weight in enumerate(weights.tolist()):
+        weight_sum = weight_sum + np.where(has[:, j], weight, 0.0)
+        weighted = weighted + np.where(has[:, j], values[:, j] * weight, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(
+            weight_sum > 0, weighted * (100.0 / LENS_MAX) / weight_sum, np.nan
+        )
+
+
+def total_20(lens_values) -> np.ndarray:
+    """The FinOps Foundation's total score per row: the plain, unweighted sum of the
+    lens scores that exist (0-20 with five lenses); NaN when no lens is scored.
+    Never derived from the percent (they agree only with equal weights)."""
+    values = _lens_matrix(lens_values)
+    has = ~np.isnan(values)
+    total = np.zeros(values.shape[0])
+    for j in range(values.shape[1]):  # left to right, see weighted_percent
+        total = total + np.where(has[:, j], values[:, j], 0.0)
+    return np.where(has.any(axis=1), total, np.nan)
+
+
+# Columns of ``foundation_scores``.
+TARGET = "target"
+TARGET_20 = "target_20"
+RELATIVE_20 = "relative_20"
+GAP = "gap"
+PROGRESS = "progress"
+FOUNDATION_COLUMNS = [
+    FOUNDATION_20,
+    LENSES_SCORED,
+    TARGET_20,
+    RELATIVE_20,
+    PERCENT,
+    TARGET,
+    GAP,
+    PROGRESS,
+]
+
+
+def foundation_scores(
+    lens_values, weights, targets=None, *, lenses: int | None = None
+) -> pd.DataFrame:
+    """The Foundation's scoring-table figures, one row per row of ``lens_values``
+    (rows x lenses, lens scores 0-4, NaN where a lens has no score); ``weights``
+    one per lens column; ``targets`` target percents (0-100, NaN for none), one
+    per row or a scalar.
+
+    Columns (FOUNDATION_COLUMNS): FOUNDATION_20 (sum of the lens scores),
+    LENSES_SCORED (out of ``lenses``, default the number of columns: fewer means
+    the total is not out of the full scale), TARGET_20 (target percent on the
+    total's scale: target / 100 x 4 x lenses), RELATIVE_20 (total - TARGET_20),
+    PERCENT (weighted score), TARGET, GAP (target - percent, points) and PROGRESS
+    (min(100, percent / target x 100)).
+
+    This is the one function the grid, the API, the exports and the roll-up read
+    these figures from. The Foundation's example: weights 30/25/20/20/5, scores
+    2/1/0/1/0, target 60 % (12 of 20) give total 4, relative -8, weighted 26.25 %
+    and progress 43.75 %."""
+    values = _lens_matrix(lens_values, len(weights))
+    rows, columns = values.shape
+    lenses = columns if lenses is None else lenses
+    if targets is None:
+        target = np.full(rows, np.nan)
+    else:
+        target = np.broadcast_to(np.asarray(targets, dtype="float64"), (rows,))
+    target = np.where(target > 0, target, np.nan)
+    percent = weighted_percent(values, weights)
+    total = total_20(values)
+    target_20 = target * (LENS_MAX * lenses) / 100.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        progress = np.minimum(100.0, percent * 100.0 / target)
+    return pd.DataFrame(
+        {
+            FOUNDATION_20: total,
+            LENSES_SCORED: (~np.isnan(values)).sum(axis=1).astype("int64"),
+            TARGET_20: target_20,
+            RELATIVE_20: total - target_20,
+            PERCENT: percent,
+            TARGET: target,
+            GAP: target - percent,
+            PROGRESS: progress,
+        },
+        columns=FOUNDATION_COLUMNS,
+    )
+
+
+class FoundationScore(NamedTuple):
+    """One row of ``foundation_scores`` (None for a missing figure)."""
+
+    total: float | None
+    lenses_scored: int
+    target_20: float | None
+    relative: float | None
+    percent: float | None
+    target: float | None
+    gap: float | None
+    progress: float | None
+
+
+def foundation_score(
+    lens_scores: Mapping[str, float | None],
+    lens_weights: Mapping[str, float],
+    target: float | None = None,
+) -> FoundationScore:
+    """``foundation_scores`` of one capability: ``lens_scores`` maps lens key ->
+    score (missing or None: no score), ``lens_weights`` lens key -> weight (its keys
+    are the lenses), ``target`` a percent or None."""
+    keys = list(lens_weights)
+    row = [_float(lens_scores.get(k)) for k in keys]
+    frame = foundation_scores(
+        [row], [float(lens_weights[k]) for k in keys], _float(target)
+    )
+    values = frame.iloc[0]
+    figures = [None if _missing(float(v)) else float(v) for v in values]
+    return FoundationScore(
+        total=figures[0],
+        lenses_scored=int(values[LENSES_SCORED]),
+        target_20=figures[2],
+        relative=figures[3],
+        percent=figures[4],
+        target=figures[5],
+        gap=figures[6],
+        progress=figures[7],
+    )
+
+
 def capability_scores(
     answers: pd.DataFrame,
     lens_weights: Mapping[str, float],
@@ -140,8 +298,8 @@ def capability_scores(
 
     Columns: ASSESSMENT, CAPABILITY, one ``lens_<key>`` column per lens of
     ``lens_weights`` (NaN when the lens has no score), PERCENT (NaN when nothing is
-    scored), FOUNDATION_20, LEVEL (None without a percent), ANSWERED, TOTAL,
-    COMPLETION (0-1).
+    scored), FOUNDATION_20 (sum of the lens scores, NaN when none), LENSES_SCORED,
+    LEVEL (None without a percent), ANSWERED, TOTAL, COMPLETION (0-1).
     """
     keys = [ASSESSMENT, CAPABILITY]
     lens_keys = list(lens_weights)
@@ -170,13 +328,9 @@ def capability_scores(
 
     weights = np.array([float(lens_weights[k]) for k in lens_keys], dtype="float64")
     values = frame.to_numpy(dtype="float64", na_value=np.nan)
-    has = ~np.isnan(values)
-    weight_sum = (has * weights).sum(axis=1)
-    weighted = np.where(has, values, 0.0) @ weights if len(weights) else 0.0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        percent = np.where(weight_sum > 0, weighted / weight_sum * 25.0, np.nan)
-    frame[PERCENT] = np.round(percent, PERCENT_DECIMALS)
-    frame[FOUNDATION_20] = frame[PERCENT] / 5.0
+    frame[PERCENT] = weighted_percent(values, weights)
+    frame[FOUNDATION_20] = total_20(values)
+    frame[LENSES_SCORED] = (~np.isnan(values)).sum(axis=1).astype("int64")
     frame[LEVEL] = levels_of(frame[PERCENT], levels)
     frame[ANSWERED] = counts["_answered"].to_numpy()
     if totals is not None:
@@ -198,8 +352,9 @@ def overall_scores(
     levels: Sequence[tuple[str, float]] | None = None,
 ) -> pd.DataFrame:
     """Per assessment: the (optionally weighted) mean of the capability percents that
-    exist, NaN when none does. Columns: ASSESSMENT, PERCENT, FOUNDATION_20, LEVEL,
-    ANSWERED, TOTAL, COMPLETION."""
+    exist, NaN when none does. Columns: ASSESSMENT, PERCENT, LEVEL, ANSWERED,
+    TOTAL, COMPLETION, and FOUNDATION_20 when the frame has lens columns: the
+    0-20 total of each lens's mean over the capabilities."""
     frame = capability_scores[[ASSESSMENT, CAPABILITY, PERCENT, ANSWERED, TOTAL]]
     if capability_weights is None:
         weight = pd.Series(1.0, index=frame.index)
@@ -219,8 +374,11 @@ def overall_scores(
     with np.errstate(invalid="ignore", divide="ignore"):
         percent = np.where(sums["_w"] > 0, sums["_wp"] / sums["_w"], np.nan)
     out = pd.DataFrame(index=sums.index)
-    out[PERCENT] = np.round(percent, PERCENT_DECIMALS)
-    out[FOUNDATION_20] = out[PERCENT] / 5.0
+    out[PERCENT] = percent
+    lens_cols = lens_columns(capability_scores)
+    if lens_cols:
+        means = capability_scores.groupby(ASSESSMENT, sort=True)[lens_cols].mean()
+        out[FOUNDATION_20] = total_20(means.reindex(out.index).to_numpy())
     out[LEVEL] = levels_of(out[PERCENT], levels or [])
     out[ANSWERED] = sums[ANSWERED].astype("int64")
     out[TOTAL] = sums[TOTAL].astype("int64")
@@ -253,16 +411,21 @@ def target_progress(percent, target) -> TargetProgress:
         t = target.astype("float64") if isinstance(target, pd.Series) else target
         gap = t - p
         with np.errstate(invalid="ignore", divide="ignore"):
-            progress = (p / t * 100.0).clip(upper=100.0)
+            progress = (p * 100.0 / t).clip(upper=100.0)
         return TargetProgress(gap, progress)
     if _missing(percent) or _missing(target) or float(target) <= 0:
         return TargetProgress(None, None)
     percent, target = float(percent), float(target)
-    return TargetProgress(target - percent, min(100.0, percent / target * 100.0))
+    return TargetProgress(target - percent, min(100.0, percent * 100.0 / target))
 
 
 def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _float(value) -> float:
+    """``value`` as a float, NaN for None."""
+    return math.nan if value is None else float(value)
 
 
 def lens_weights_for(

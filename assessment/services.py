@@ -49,6 +49,7 @@ QUESTION_OUT_OF_SCOPE_MSG = "This question's capability is not in this cycle's s
 OPTION_OF_OTHER_QUESTION_MSG = "This option does not belong to this question."
 NA_NOT_ALLOWED_MSG = "This question cannot be answered N/A."
 OPTION_AND_NA_MSG = "Choose an option or N/A, not both."
+NUL_CHARACTER_MSG = "Remove the null character (U+0000): it cannot be stored."
 COMMENT_TOO_LONG_MSG = f"Keep the comment under {COMMENT_MAX_LENGTH} characters."
 EVIDENCE_URL_SCHEME_MSG = "Enter a web address starting with http:// or https://."
 EVIDENCE_URL_TOO_LONG_MSG = (
@@ -164,7 +165,11 @@ def _validate_answer(
         errors["not_applicable"] = [NA_NOT_ALLOWED_MSG]
     if comment is not None and len(comment) > COMMENT_MAX_LENGTH:
         errors["comment"] = [COMMENT_TOO_LONG_MSG]
-    if evidence_url is not None and (url_errors := _evidence_errors(evidence_url)):
+    elif comment is not None and "\x00" in comment:
+        errors["comment"] = [NUL_CHARACTER_MSG]
+    if evidence_url is not None and "\x00" in evidence_url:
+        errors["evidence_url"] = [NUL_CHARACTER_MSG]
+    elif evidence_url is not None and (url_errors := _evidence_errors(evidence_url)):
         errors["evidence_url"] = url_errors
     if errors:
         raise ValidationError(errors)

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
+from capabilities.models import Capability, Framework
 from finops_portal.audit import audit_record
 from finops_portal.queue import enqueue
 
@@ -28,6 +29,21 @@ from .models import Organization, Target, Team
 TARGET_RANGE_MSG = "Enter a target between 1 and 100 percent."
 TARGET_NOT_A_NUMBER_MSG = "Enter a number, for example 75."
 TARGET_TEAM_ELSEWHERE_MSG = "That team belongs to another organisation."
+TARGET_UNKNOWN_CAPABILITY_MSG = (
+    "No published framework has a capability with the key “{key}”."
+)
+
+
+def capability_key_known(capability_key: str) -> bool:
+    """Whether a published (or retired) framework has a capability of that key:
+    what a target may name (one query)."""
+    return (
+        Capability.objects.filter(key=capability_key)
+        .exclude(framework__status=Framework.Status.DRAFT)
+        .exists()
+    )
+
+
 # What a change of targets starts (a task of a higher app, found by its name).
 TARGETS_CHANGED_TASK = "benchmarks.tasks.prebuild_organization_reports"
 

@@ -8,9 +8,11 @@ import math
 
 from django.db.models import F
 
+from assessment import scoring
 from assessment.models import Assessment, CapabilityScore, Cycle
 from assessment.targets import target_percent_sql
-from capabilities.selectors import framework_lenses, framework_levels
+from capabilities.selectors import framework_lenses, framework_levels, lens_weights
+from finops_portal import formats
 
 from .models import NodeStat
 
@@ -33,14 +35,15 @@ def export_filename(*, cycle: Cycle, kind: str, fmt: str) -> str:
     return f"{cycle.organization.slug}_{name.strip('-')}_{kind}.{fmt}"
 
 
-def _round(value, digits: int = 2):
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return round(float(value), digits)
+def _round(value, digits: int = formats.PERCENT_DIGITS):
+    """The page's rounding (``finops_portal.formats``), as a number for the cell."""
+    return formats.rounded(value, digits)
 
 
-def _lens_keys(cycle: Cycle) -> list[str]:
-    return [lens["key"] for lens in framework_lenses(framework_id=cycle.framework_id)]
+def _lens_weights(cycle: Cycle) -> dict[str, float]:
+    """Lens key -> the weight the cycle's scores were computed with, in order."""
+    lenses = framework_lenses(framework_id=cycle.framework_id)
+    return scoring.lens_weights_for(cycle.lens_weights, lens_weights(lenses))
 
 
 def _level_pairs(cycle: Cycle) -> list[tuple[str, str]]:
@@ -49,11 +52,15 @@ def _level_pairs(cycle: Cycle) -> list[tuple[str, str]]:
 
 
 def team_scores_table(*, cycle: Cycle) -> tuple[list[str], list[list]]:
-    """Headers and rows: team, business unit, capability, lens scores, percent, level,
-    target, gap (one row per submitted team and capability)."""
-    lens_keys = _lens_keys(cycle)
+    """Headers and rows: team, business unit, capability, lens scores, the
+    Foundation's total of 20, target of 20 and relative to target, the weighted
+    percent, level, target percent, gap and progress (one row per submitted team
+    and capability; the figures from ``scoring.foundation_scores``, as on the team
+    report)."""
+    weights = _lens_weights(cycle)
+    lens_keys = list(weights)
     level_names = dict(_level_pairs(cycle))
-    rows = (
+    rows = list(
         CapabilityScore.objects.filter(
             assessment__cycle=cycle, assessment__status=Assessment.Status.SUBMITTED
         )
@@ -75,25 +82,41 @@ def team_scores_table(*, cycle: Cycle) -> tuple[list[str], list[list]]:
         "business unit",
         "capability",
         *lens_keys,
+        "total (of 20)",
+        "lenses scored",
+        "target (of 20)",
+        "relative to target",
         "percent",
         "level",
         "target",
         "gap",
+        "progress to target",
     ]
+    lens_values = [[(row[4] or {}).get(k, math.nan) for k in lens_keys] for row in rows]
+    targets = [math.nan if row[7] is None else float(row[7]) for row in rows]
+    figures = scoring.foundation_scores(
+        lens_values, [weights[k] for k in lens_keys], targets
+    )
+    lens_digits = formats.LENS_DIGITS
     table = []
-    for team, unit, _key, capability, lens, percent, level, target in rows:
-        target = None if target is None else float(target)
-        gap = None if target is None or percent is None else target - percent
+    for (team, unit, _key, capability, lens, _percent, level, _target), fig in zip(
+        rows, figures.itertuples(index=False), strict=True
+    ):
         table.append(
             [
                 team,
                 unit or "",
                 capability,
-                *[_round((lens or {}).get(k)) for k in lens_keys],
-                _round(percent),
+                *[_round((lens or {}).get(k), lens_digits) for k in lens_keys],
+                _round(fig.foundation_20, lens_digits),
+                int(fig.lenses_scored),
+                _round(fig.target_20, lens_digits),
+                _round(fig.relative_20, lens_digits),
+                _round(fig.percent),
                 level_names.get(level, level),
-                _round(target),
-                _round(gap),
+                _round(fig.target),
+                _round(fig.gap),
+                _round(fig.progress),
             ]
         )
     return headers, table

@@ -9,6 +9,7 @@ import pandas as pd
 
 from assessment import scoring
 from assessment.tree import Tree
+from finops_portal import formats
 
 NO_BUSINESS_UNIT = "No business unit"
 
@@ -20,9 +21,9 @@ def missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def rounded(value, digits: int = 0):
-    """A float rounded for display, or None."""
-    return None if missing(value) else round(float(value), digits)
+def rounded(value, digits: int = formats.PERCENT_DIGITS):
+    """A float rounded for display (half away from zero), or None."""
+    return formats.rounded(value, digits)
 
 
 def records(frame: pd.DataFrame) -> list[dict]:
@@ -36,18 +37,34 @@ def records(frame: pd.DataFrame) -> list[dict]:
 
 
 def report_grid(
-    scores: pd.DataFrame, lenses: pd.DataFrame, levels: pd.DataFrame, targets
+    scores: pd.DataFrame,
+    lenses: pd.DataFrame,
+    levels: pd.DataFrame,
+    targets,
+    lens_weights: dict | None = None,
 ) -> pd.DataFrame:
-    """One row per capability: lens scores (0-4), percent, 0-20 figure, level, target,
-    gap and progress. ``targets`` is a Series aligned with ``scores`` or a list in
-    its row order."""
-    grid = scores[["capability_key", "capability", "percent"]].copy()
-    grid["percent"] = grid["percent"].astype(float)
-    for key in lenses["key"]:
+    """One row per capability: lens scores (0-4), the Foundation's figures
+    (``scoring.foundation_scores``: total of 20, lenses scored, target of 20,
+    relative to target, weighted percent, gap, progress), level and target.
+    ``targets`` is a Series aligned with ``scores`` or a list in its row order;
+    ``lens_weights`` the cycle's (default: each lens's weight)."""
+    grid = scores[["capability_key", "capability"]].copy()
+    lens_keys = list(lenses["key"])
+    for key in lens_keys:
         grid[f"lens_{key}"] = [
             (lens or {}).get(key, math.nan) for lens in scores["lens_scores"]
         ]
-    grid["foundation_20"] = grid["percent"] / 5
+    if lens_weights is None:
+        lens_weights = dict(zip(lens_keys, lenses["weight"], strict=True))
+    figures = scoring.foundation_scores(
+        grid[[f"lens_{key}" for key in lens_keys]].to_numpy(dtype="float64"),
+        [float(lens_weights.get(key, 0.0)) for key in lens_keys],
+        pd.Series(targets, dtype="float64").to_numpy(),
+    )
+    figures.index = grid.index
+    for column in scoring.FOUNDATION_COLUMNS:
+        grid[column] = figures[column]
+    grid["lenses"] = len(lens_keys)
     level_pairs = list(zip(levels["key"], levels["min_percent"], strict=True))
     names = dict(zip(levels["key"], levels["name"], strict=True))
     grid["level_key"] = [
@@ -55,10 +72,6 @@ def report_grid(
         for p, k in zip(grid["percent"], scores["level_key"], strict=True)
     ]
     grid["level"] = grid["level_key"].map(names)
-    grid["target"] = pd.Series(targets, index=grid.index, dtype=float)
-    gap, progress = scoring.target_progress(grid["percent"], grid["target"])
-    grid["gap"] = gap
-    grid["progress"] = progress
     return grid
 
 
@@ -80,32 +93,81 @@ def recommendations_by_level(recommendations: pd.DataFrame) -> dict:
     return by_level
 
 
+def below_target(row: dict) -> bool:
+    """Whether a grid row still has a way to go: below its target, or without a
+    target or a score (nothing says it is there yet)."""
+    gap = formats.rounded(row.get("gap"))
+    return gap is None or gap > 0
+
+
+def _steps_for(row: dict, by_level: dict, lens_keys: list[str], level_order):
+    """The recommendations of one capability, from the first of these that has
+    any: for its level, the general ones and those for its weakest lens; for its
+    level, those for its lowest-scoring lens that has some; the same two for the
+    next band up. Returns (records, whether they are the next band's)."""
+    key, level = row["capability_key"], row["level_key"]
+    if missing(level) or not level:
+        level = level_order[0] if level_order else level
+    bands = [level]
+    if level in level_order and level_order.index(level) + 1 < len(level_order):
+        bands.append(level_order[level_order.index(level) + 1])
+    weakest = weakest_lens(row, lens_keys)
+    by_score = sorted(
+        (
+            (row[f"lens_{k}"] if not missing(row.get(f"lens_{k}")) else math.inf, i, k)
+            for i, k in enumerate(lens_keys)
+        )
+    )
+    for position, band in enumerate(bands):
+        recs = by_level.get((key, band), [])
+        if not recs:
+            continue
+        general = [r for r in recs if missing(r["lens_key"]) or not r["lens_key"]]
+        first = general + [r for r in recs if r["lens_key"] == weakest]
+        if first:
+            return first, position > 0
+        for _score, _i, lens_key in by_score:
+            for_lens = [r for r in recs if r["lens_key"] == lens_key]
+            if for_lens:
+                return for_lens, position > 0
+        return recs, position > 0
+    return [], False
+
+
 def pick_recommendations(
     grid: pd.DataFrame,
     recommendations: pd.DataFrame,
     lens_keys: list[str],
     *,
     by_level: dict | None = None,
+    level_order: list | None = None,
 ) -> list[dict]:
-    """Recommendations for each capability's level (general ones, plus those for its
-    weakest lens), largest gap first, then highest impact. ``by_level`` is
-    ``recommendations_by_level(recommendations)`` when the caller keeps it."""
+    """Next steps for every capability below its target (or without one), largest
+    gap first, then lowest score, then highest impact: each capability's general
+    recommendations for its level plus those for its weakest lens, falling back
+    (``_steps_for``) to another lens's, then to the next band's, so that none is
+    left without a step while the framework has any for it. Capabilities at or
+    above target get none (see ``at_target``). ``level_order``: level keys, lowest
+    band first; ``by_level`` is ``recommendations_by_level(recommendations)`` when
+    the caller keeps it."""
     if by_level is None:
         by_level = recommendations_by_level(recommendations)
+    level_order = list(level_order or [])
     picked = []
     for row in records(grid):
-        weakest = weakest_lens(row, lens_keys)
-        for rec in by_level.get((row["capability_key"], row["level_key"]), []):
-            lens_key = rec["lens_key"]
-            if not missing(lens_key) and lens_key and lens_key != weakest:
-                continue
-            gap = row["gap"]
+        if not below_target(row):
+            continue
+        recs, next_band = _steps_for(row, by_level, lens_keys, level_order)
+        gap = row["gap"]
+        for rec in recs:
             picked.append(
                 {
                     **rec,
                     "lens": None if missing(rec["lens"]) else rec["lens"],
                     "capability": row["capability"],
+                    "capability_key": row["capability_key"],
                     "level": row["level"],
+                    "next_band": next_band,
                     "gap": rounded(gap),
                     "_sort": (
                         -gap if not missing(gap) else math.inf,
@@ -119,6 +181,23 @@ def pick_recommendations(
     for rec in picked:
         del rec["_sort"]
     return picked
+
+
+def at_target(grid: pd.DataFrame) -> list[dict]:
+    """The capabilities at or above their target, best margin first: capability,
+    percent, target and how far above (points, rounded)."""
+    rows = [row for row in records(grid) if not below_target(row)]
+    rows.sort(key=lambda row: (row["gap"], row["capability"]))
+    return [
+        {
+            "capability": row["capability"],
+            "capability_key": row["capability_key"],
+            "percent": rounded(row["percent"]),
+            "target": rounded(row["target"]),
+            "above": rounded(-row["gap"]),
+        }
+        for row in rows
+    ]
 
 
 def subtree_ids(teams: pd.DataFrame, root_id) -> set:

@@ -14,8 +14,10 @@ from django.utils.formats import get_format, localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
+from finops_portal import formats
+
 from . import charts
-from .report_frames import missing, records, rounded
+from .report_frames import missing, records
 
 # What ``json_script`` escapes in the JSON it writes into a page.
 JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
@@ -43,13 +45,10 @@ def cell_html(value, sep=None) -> str:
     kind = type(value)
     if kind is str:
         return conditional_escape(value)
-    if sep is not None:
-        if kind is int:
-            return str(value)
-        if kind is float:
-            text = repr(value)
-            if "e" not in text and "n" not in text:  # not 1e+16, inf or nan
-                return text.replace(".", sep)
+    if kind is float:  # the one rounding of every page (finops_portal.formats)
+        return formats.number(value)
+    if sep is not None and kind is int:
+        return str(value)
     return conditional_escape(str(localize(value)))
 
 
@@ -65,42 +64,63 @@ def rows_html(rows: list[list], sep=None) -> str:
 
 
 def grid_cells(grid: pd.DataFrame, lenses: pd.DataFrame) -> list[dict]:
-    sep = decimal_separator()
+    """The score grid's rows (``report_frames.report_grid``) as display text, every
+    number through ``finops_portal.formats`` (the exports' and the API's rounding)."""
     rows = []
+    pct, lens_digits = formats.PERCENT_DIGITS, formats.LENS_DIGITS
     for row in records(grid):
         cells = []
         for key in lenses["key"]:
             value = row[f"lens_{key}"]
             # lens score 0-4 coloured on the same scale as percents
             bg, fg = charts.score_colour(None if missing(value) else value * 25)
-            cells.append({"value": rounded(value, 1), "bg": bg, "fg": fg})
-        bg, fg = charts.score_colour(row["percent"])
+            cells.append(
+                {"value": formats.number(value, lens_digits), "bg": bg, "fg": fg}
+            )
+        bg, fg = charts.score_colour(
+            None if missing(row["percent"]) else row["percent"]
+        )
+        partial = (
+            not missing(row["foundation_20"]) and row["lenses_scored"] < row["lenses"]
+        )
         rows.append(
             {
                 "capability": row["capability"],
                 "capability_key": row["capability_key"],
                 "cells": cells,
-                "percent": rounded(row["percent"]),
+                "total": formats.number(row["foundation_20"], lens_digits),
+                "lenses_note": (
+                    f"{row['lenses_scored']} of {row['lenses']} lenses scored"
+                    if partial
+                    else ""
+                ),
+                "target_20": formats.number(row["target_20"], lens_digits),
+                "relative": formats.signed(row["relative_20"], lens_digits),
+                "percent": formats.number(row["percent"], pct),
                 "percent_bg": bg,
                 "percent_fg": fg,
-                "foundation_20": rounded(row["foundation_20"], 1),
                 "level": row["level"] if not missing(row["level"]) else None,
                 "level_key": row["level_key"],
-                "target": rounded(row["target"]),
-                "gap": rounded(row["gap"]),
-                "progress": rounded(row["progress"]),
+                "target": None
+                if missing(row["target"])
+                else formats.number(row["target"], pct),
+                "gap": formats.gap_text(row["gap"], pct),
+                "progress": None
+                if missing(row["progress"])
+                else formats.number(row["progress"], pct),
+                "progress_value": formats.rounded(row["progress"], pct),
             }
         )
-        rows[-1]["html"] = grid_row_html(rows[-1], sep)
+        rows[-1]["html"] = grid_row_html(rows[-1])
     return rows
 
 
-def grid_row_html(row: dict, sep=None) -> str:
-    """One row of the score grid, as _team_report_body.html used to render it."""
+def grid_row_html(row: dict) -> str:
+    """One row of the score grid (_team_report_body.html's table)."""
     esc = conditional_escape
     cells = "".join(
         f'<td class="num score-cell" style="background:{esc(c["bg"])};'
-        f'color:{esc(c["fg"])}">{cell_html(c["value"], sep)}</td>'
+        f'color:{esc(c["fg"])}">{esc(c["value"])}</td>'
         for c in row["cells"]
     )
     level = (
@@ -109,32 +129,38 @@ def grid_row_html(row: dict, sep=None) -> str:
         if row["level"]
         else "–"
     )
+    total = esc(row["total"])
+    if row["lenses_note"]:
+        total += f' <span class="muted small">({esc(row["lenses_note"])})</span>'
     target = (
         '<span class="muted">none</span>'
         if row["target"] is None
-        else cell_html(row["target"], sep)
+        else esc(row["target"])
     )
     if row["progress"] is None:
         progress = '<span class="muted">no target</span>'
     else:
-        value = cell_html(row["progress"], sep)
+        value = esc(row["progress"])
         progress = (
             '<div class="progress" role="progressbar" aria-valuemin="0" '
-            f'aria-valuemax="100" aria-valuenow="{value}" aria-label="Progress to '
-            f'target for {esc(row["capability"])}"><span style="width:{value}%">'
-            f'</span></div><span class="progress-label">{value}%</span>'
+            f'aria-valuemax="100" aria-valuenow="{esc(row["progress_value"])}" '
+            f'aria-label="Progress to target for {esc(row["capability"])}">'
+            f'<span style="width:{esc(row["progress_value"])}%"></span></div>'
+            f'<span class="progress-label">{value}%</span>'
         )
     return mark_safe(
         "<tr>\n"
         f'          <th scope="row">{esc(row["capability"])}</th>\n'
         f"          {cells}\n"
-        '          <td class="num score-cell" style="background:'
+        f'          <td class="num" data-col="total">{total}</td>\n'
+        f'          <td class="num" data-col="target-20">{esc(row["target_20"])}</td>\n'
+        f'          <td class="num" data-col="relative">{esc(row["relative"])}</td>\n'
+        '          <td class="num score-cell" data-col="percent" style="background:'
         f'{esc(row["percent_bg"])};color:{esc(row["percent_fg"])}">'
-        f"{cell_html(row['percent'], sep)}</td>\n"
-        f'          <td class="num">{cell_html(row["foundation_20"], sep)}</td>\n'
+        f"{esc(row['percent'])}</td>\n"
         f"          <td>{level}</td>\n"
-        f'          <td class="num">{target}</td>\n'
-        f'          <td class="num">{cell_html(row["gap"], sep)}</td>\n'
-        f"          <td>{progress}</td>\n"
+        f'          <td class="num" data-col="target">{target}</td>\n'
+        f'          <td class="num" data-col="gap">{esc(row["gap"])}</td>\n'
+        f'          <td data-col="progress">{progress}</td>\n'
         "        </tr>"
     )

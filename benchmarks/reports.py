@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
+from assessment import scoring
 from assessment.consensus import disagreement_summary
 from assessment.targets import resolve_targets, targets_frame, team_targets
 
@@ -173,6 +174,9 @@ def _build_team_report(*, assessment, enforce_anonymity: bool, state=None) -> di
         lenses,
         levels,
         [targets.get(key, math.nan) for key in scores["capability_key"]],
+        scoring.lens_weights_for(
+            cycle.lens_weights, dict(zip(lenses["key"], lenses["weight"], strict=True))
+        ),
     )
     lens_keys = list(lenses["key"])
 
@@ -286,7 +290,9 @@ def _build_team_report(*, assessment, enforce_anonymity: bool, state=None) -> di
             recommendations,
             lens_keys,
             by_level=report_cache.recommendations_by_level_cached(recommendations),
+            level_order=list(levels["key"]),
         ),
+        "at_target": frames.at_target(grid),
         "trend_cycles": trend["cycle"].nunique(),
         "levels": frames.records(levels),
         "disagreement": disagreement_summary(assessment=assessment)

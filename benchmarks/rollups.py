@@ -15,7 +15,10 @@ Output: statistics per (node, capability) and each team's percentile rank.
 - Percentile rank of a team among the n teams of its organisation with a score:
   100 * (lower + ties / 2) / n, where ``lower`` counts teams with a strictly lower
   score and ``ties`` the teams with the same score, itself included. A lone team is
-  at 50; the lowest of many distinct scores at 50 / n.
+  at 50; the lowest of many distinct scores at 50 / n. Scores are compared at
+  ``scoring.PERCENT_DECIMALS`` decimals, so two equal scores that float arithmetic
+  left a last digit apart (a mean summed in another order) rank equal; the stored
+  percent keeps its full precision.
 """
 
 from __future__ import annotations
@@ -154,7 +157,8 @@ def node_stats(expanded: pd.DataFrame, lens_keys: Sequence[str]) -> pd.DataFrame
 def team_ranks(scores: pd.DataFrame) -> pd.DataFrame:
     """Percentile rank of each scored assessment per CAPABILITY (OVERALL included)."""
     scored = scores.loc[scores[PERCENT].notna(), [ASSESSMENT, CAPABILITY, PERCENT]]
-    by_capability = scored.groupby(CAPABILITY, sort=False)[PERCENT]
+    key = scored[PERCENT].round(scoring.PERCENT_DECIMALS)
+    by_capability = key.groupby(scored[CAPABILITY], sort=False)
     rank = by_capability.rank(method="average")
     n = by_capability.transform("count")
     return scored.assign(**{PERCENTILE: (rank - 0.5) / n * 100.0})[TEAM_RANK_COLUMNS]

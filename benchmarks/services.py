@@ -207,7 +207,7 @@ def rollup_write(*, cycle_id: int, snapshot: rollups.Rollup) -> tuple[int, int]:
             "assessment_id": ranks[rollups.ASSESSMENT].astype("int64"),
             "capability_id": ranks[rollups.CAPABILITY].astype("Int64"),
             "percent": ranks[rollups.PERCENT].astype("float64"),
-            "percentile": ranks[rollups.PERCENTILE].astype("float64").round(6),
+            "percentile": ranks[rollups.PERCENTILE].astype("float64"),
         }
     )
     # Most ranks survive a recompute unchanged: write only the difference.

@@ -6,6 +6,7 @@ prefixed with the key path where it was found (``capabilities[3].questions[2].op
 """
 
 import json
+import math
 import re
 from decimal import Decimal
 from functools import cache
@@ -46,6 +47,21 @@ EXISTS_DRAFT_MSG = (
     "to overwrite it."
 )
 DUPLICATE_KEY_MSG = "{path}: duplicate key '{key}'"
+DUPLICATE_MAPPING_KEY_MSG = "{path}: the key '{key}' appears twice"
+YAML_DUPLICATE_PROBLEM = "the key '{key}' appears twice in this mapping"
+TOO_DEEP_MSG = "file: nested more than {limit} levels deep"
+NUL_TEXT_MSG = "{path}: holds a null character (U+0000), which cannot be stored"
+SURROGATE_TEXT_MSG = (
+    "{path}: holds a lone surrogate (U+{code:04X}), which is not valid text"
+)
+NOT_A_SLUG_MSG = (
+    "{path}: {value!r} is not a valid key (letters, digits, - and _ only; no "
+    "spaces or line breaks)"
+)
+TOO_PRECISE_MSG = (
+    "{path}: {value} has more than {places} decimals; it is stored to "
+    "{step} and would read back as {stored}"
+)
 DUPLICATE_SCORE_MSG = "{path}: duplicate score {score}"
 MISSING_SCORE_MSG = "{path}: no option with score {score}"
 UNKNOWN_REF_MSG = "{path}: unknown {kind} '{key}'"
@@ -70,11 +86,42 @@ class FrameworkFileError(Exception):
     """A framework file (or dict) that cannot be imported; ``errors`` lists them all."""
 
     def __init__(self, errors: list[str]):
-        self.errors = list(errors)
+        # a message may quote the file's text: never let a lone surrogate in it
+        # break the page (or log) that shows the message
+        self.errors = [
+            str(e).encode("utf-8", "backslashreplace").decode("utf-8") for e in errors
+        ]
         super().__init__("\n".join(self.errors))
 
 
 # --- parsing --------------------------------------------------------------------
+
+# Deeper than any framework document (about 6 levels): refused before the schema
+# validator, which walks the document recursively.
+MAX_DEPTH = 32
+SLUG_RE = re.compile(r"[-a-zA-Z0-9_]+")
+SLUG_FIELDS = {"key", "slug", "lens", "domain", "level"}
+# Numbers stored as DecimalField(decimal_places=2).
+DECIMAL_FIELDS = {"weight", "min_percent"}
+DECIMAL_PLACES = 2
+SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+class _Mapping(dict):
+    """A JSON object that remembers the keys it was given twice (the last wins in
+    ``json``; a framework file must not rely on that)."""
+
+    duplicates: list[str]
+
+
+def _json_pairs(pairs) -> dict:
+    mapping = _Mapping()
+    mapping.duplicates = []
+    for key, value in pairs:
+        if key in mapping:
+            mapping.duplicates.append(key)
+        mapping[key] = value
+    return mapping
 
 
 class _NoAliasLoader(yaml.SafeLoader):
@@ -85,6 +132,21 @@ class _NoAliasLoader(yaml.SafeLoader):
             mark = self.peek_event().start_mark
             raise yaml.composer.ComposerError(None, None, YAML_ALIAS_PROBLEM, mark)
         return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    YAML_DUPLICATE_PROBLEM.format(key=key),
+                    key_node.start_mark,
+                )
+            if isinstance(key, str | int | float | bool):
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def framework_parse(data: dict | str | bytes) -> dict:
@@ -106,7 +168,9 @@ def framework_parse(data: dict | str | bytes) -> dict:
         raise FrameworkFileError([FILE_EMPTY_MSG])
     if text.lstrip().startswith(("{", "[")):
         try:
-            document = json.loads(text)
+            document = json.loads(text, object_pairs_hook=_json_pairs)
+        except RecursionError:
+            raise FrameworkFileError([TOO_DEEP_MSG.format(limit=MAX_DEPTH)]) from None
         except json.JSONDecodeError as exc:
             raise FrameworkFileError(
                 [
@@ -118,6 +182,8 @@ def framework_parse(data: dict | str | bytes) -> dict:
     else:
         try:
             document = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - safe loader
+        except RecursionError:
+            raise FrameworkFileError([TOO_DEEP_MSG.format(limit=MAX_DEPTH)]) from None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             raise FrameworkFileError(
@@ -337,12 +403,89 @@ def _measure_well_formed(measure) -> bool:
     )
 
 
+def _text_errors(path: str, text: str) -> list[str]:
+    if "\x00" in text:
+        return [NUL_TEXT_MSG.format(path=path or "file")]
+    surrogate = SURROGATES.search(text)
+    if surrogate:
+        return [SURROGATE_TEXT_MSG.format(path=path or "file", code=ord(surrogate[0]))]
+    return []
+
+
+def _value_errors(path: str, field, value) -> list[str]:
+    """What the schema cannot see in one value: text no database stores, keys
+    that only look like slugs ("education\n": a regex's $ matches before a final
+    line break), numbers finer than their column keeps."""
+    if isinstance(value, str):
+        errors = _text_errors(path, value)
+        if (
+            not errors
+            and field in SLUG_FIELDS
+            and value
+            and SLUG_RE.fullmatch(value) is None
+            and SLUG_RE.fullmatch(value.rstrip("\n")) is not None
+        ):
+            errors.append(NOT_A_SLUG_MSG.format(path=path, value=value))
+        return errors
+    if (
+        field in DECIMAL_FIELDS
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+    ):
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        exponent = number.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -DECIMAL_PLACES:
+            step = Decimal(1).scaleb(-DECIMAL_PLACES)
+            return [
+                TOO_PRECISE_MSG.format(
+                    path=path,
+                    value=value,
+                    places=DECIMAL_PLACES,
+                    step=step,
+                    stored=number.quantize(step),
+                )
+            ]
+    return []
+
+
+def _walk_errors(document) -> list[str]:
+    """Problems found by walking the whole document without recursion: nesting
+    beyond MAX_DEPTH (then nothing else is checked), mapping keys given twice, and
+    ``_value_errors``."""
+    errors: list[str] = []
+    stack = [("", None, document, 0)]
+    while stack:
+        path, field, value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return [TOO_DEEP_MSG.format(limit=MAX_DEPTH)]
+        if isinstance(value, dict):
+            for key in getattr(value, "duplicates", []):
+                errors.append(
+                    DUPLICATE_MAPPING_KEY_MSG.format(path=_join(path, key), key=key)
+                )
+            for key, item in value.items():
+                name = str(key)
+                errors.extend(_text_errors(_join(path, name), name))
+                stack.append((_join(path, name), key, item, depth + 1))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                stack.append((_join(path, i), field, item, depth + 1))
+        else:
+            errors.extend(_value_errors(path, field, value))
+    return sorted(set(errors), key=_path_order)
+
+
 def framework_file_errors(document: dict) -> list[str]:
-    """Every problem in a parsed framework document: schema errors, then semantic ones."""
+    """Every problem in a parsed framework document: what a walk of every value
+    finds (``_walk_errors``), schema errors, then semantic ones."""
+    walked = _walk_errors(document)
+    if walked and walked[0].startswith("file: nested"):
+        return walked
     errors: list[str] = []
     for error in _validator().iter_errors(document):
         errors.extend(_schema_messages(error))
-    return sorted(errors, key=_path_order) + _semantic_errors(document)
+    return walked + sorted(errors, key=_path_order) + _semantic_errors(document)
 
 
 # --- writing a draft -------------------------------------------------------------

@@ -326,6 +326,10 @@ def _flat_item_errors(errors: dict) -> dict:
         return errors
     flat = {key: value for key, value in errors.items() if key != "items"}
     for index, item_errors in items.items():
+        if not isinstance(item_errors, dict):  # the list itself: {"items": "x"}
+            name = "items" if index == "non_field_errors" else f"items[{index}]"
+            flat[name] = item_errors
+            continue
         for field, messages in item_errors.items():
             flat[f"items[{index}].{field}"] = messages
     return flat

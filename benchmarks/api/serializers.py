@@ -23,8 +23,26 @@ class ScoreSerializer(serializers.ModelSerializer):
     level = serializers.CharField(
         source="level_key", read_only=True, help_text="Key of the maturity level."
     )
-    score_20 = serializers.SerializerMethodField(
-        help_text="The percent on the Foundation's 0-20 scale (percent / 5)."
+    score_20 = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        help_text="The FinOps Foundation's total score: the plain sum of the lens "
+        "scores (0-20 with five lenses), whatever the lens weights.",
+    )
+    lenses_scored = serializers.IntegerField(
+        read_only=True,
+        help_text="Lenses with a score; fewer than the framework's lenses means "
+        "score_20 is out of a smaller maximum.",
+    )
+    target_20 = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        help_text="The target on score_20's scale (target percent x 20 / 100).",
+    )
+    relative_to_target = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        help_text="score_20 minus target_20 (negative: below target).",
     )
     target = serializers.FloatField(
         read_only=True,
@@ -32,12 +50,21 @@ class ScoreSerializer(serializers.ModelSerializer):
         help_text="Target percent: the team's, else the organisation default.",
     )
     gap = serializers.FloatField(
-        read_only=True, allow_null=True, help_text="Target minus percent (points)."
+        read_only=True,
+        allow_null=True,
+        help_text="Target minus percent (points); negative when above target.",
     )
     progress_to_target = serializers.FloatField(
         read_only=True,
         allow_null=True,
         help_text="min(100, percent / target x 100).",
+    )
+    percentile = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        help_text="The team's percentile rank in its organisation (teams with "
+        "equal scores share one); null before the roll-up, or for a respondent "
+        "when the organisation has fewer teams than the anonymity threshold.",
     )
 
     class Meta:
@@ -48,12 +75,16 @@ class ScoreSerializer(serializers.ModelSerializer):
             "lens_scores",
             "percent",
             "score_20",
+            "lenses_scored",
             "level",
             "answered",
             "total",
             "target",
+            "target_20",
+            "relative_to_target",
             "gap",
             "progress_to_target",
+            "percentile",
             "disagreement",
             "computed_at",
         ]
@@ -63,14 +94,14 @@ class ScoreSerializer(serializers.ModelSerializer):
                 "of the range (highest minus lowest) of the members' individual "
                 "scores, 0-4; null for a team answering as one."
             },
-            "percent": {"help_text": "Capability score, percent (0-100)."},
+            "percent": {
+                "help_text": "Capability score: the lens-weighted percent (0-100), "
+                "at full precision."
+            },
             "answered": {"help_text": "Questions answered."},
             "total": {"help_text": "Questions in scope."},
             "computed_at": {"help_text": "When the score was stored."},
         }
-
-    def get_score_20(self, row) -> float | None:
-        return None if row.percent is None else row.percent / 5
 
 
 class TeamScoreSerializer(ScoreSerializer):
@@ -101,6 +132,7 @@ class TeamScoreSerializer(ScoreSerializer):
             "lens_scores",
             "percent",
             "score_20",
+            "lenses_scored",
             "level",
             "answered",
             "total",

@@ -5,6 +5,8 @@ organisation's anonymity threshold are left out (listed under ``hidden``), and n
 team is named. Leads also read every team's scores, named.
 """
 
+import math
+
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404
@@ -17,6 +19,7 @@ from drf_spectacular.utils import (
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.response import Response
 
+from assessment import scoring
 from assessment import targets as target_services
 from assessment.access import (
     access_for,
@@ -32,9 +35,11 @@ from assessment.api.common import (
     require_lead,
 )
 from assessment.models import Assessment, CapabilityScore, Target, Team
-from assessment.scoring import target_progress
+from assessment.scoring import lens_weights_for
 from benchmarks.anonymity import anonymity_split_rows, hidden_message
-from benchmarks.models import DisagreementStat, NodeStat, RollupState
+from benchmarks.models import DisagreementStat, NodeStat, RollupState, TeamRank
+from benchmarks.report_frames import records
+from capabilities.selectors import framework_lenses, lens_weights
 
 from . import serializers as s
 from .filters import TargetFilter, TeamScoreFilter
@@ -82,11 +87,68 @@ class AssessmentScoresView(generics.ListAPIView):
             organization_id=self.assessment.cycle.organization_id,
             team_id=self.assessment.team_id,
         )
+        with_foundation_figures(
+            page,
+            cycle_lens_weights(self.assessment.cycle),
+            [targets.get(row.capability.key) for row in page],
+        )
+        ranks = self._percentiles()
         for row in page:
-            row.target = targets.get(row.capability.key)
-            gap, progress = target_progress(row.percent, row.target)
-            row.gap, row.progress_to_target = gap, progress
+            row.percentile = ranks.get(row.capability_id)
         return self.get_paginated_response(s.ScoreSerializer(page, many=True).data)
+
+    def _percentiles(self) -> dict:
+        """Capability id -> the team's stored percentile (the roll-up's, ties
+        equal); for a respondent only where the organisation's figure may be
+        shown (as many teams as the anonymity threshold), as on the report."""
+        assessment = self.assessment
+        ranks = TeamRank.objects.filter(assessment=assessment, capability__isnull=False)
+        cycle = assessment.cycle
+        if not access_for(self.request.user).leads(cycle.organization_id):
+            shown = NodeStat.objects.filter(
+                cycle=cycle,
+                node__isnull=True,
+                n__gte=cycle.organization.anonymity_threshold,
+            ).values("capability_id")
+            ranks = ranks.filter(capability_id__in=shown)
+        return dict(ranks.values_list("capability_id", "percentile"))
+
+
+def cycle_lens_weights(cycle) -> dict[str, float]:
+    """The weights the cycle's scores were computed with (one query)."""
+    return lens_weights_for(
+        cycle.lens_weights,
+        lens_weights(framework_lenses(framework_id=cycle.framework_id)),
+    )
+
+
+def with_foundation_figures(rows, weights: dict[str, float], targets=None) -> None:
+    """Set the Foundation's figures (``scoring.foundation_scores``, the grid's and
+    the exports' function) on stored ``CapabilityScore`` rows: score_20,
+    lenses_scored and, with ``targets`` (percents, None for none), target,
+    target_20, relative_to_target, gap and progress_to_target."""
+    rows = list(rows)
+    if not rows:
+        return
+    keys = list(weights)
+    values = [
+        [(row.lens_scores or {}).get(key, math.nan) for key in keys] for row in rows
+    ]
+    targets = list(targets) if targets is not None else [None] * len(rows)
+    goals = [math.nan if t is None else float(t) for t in targets]
+    figures = scoring.foundation_scores(values, [weights[k] for k in keys], goals)
+    for row, target, fig in zip(rows, targets, records(figures), strict=True):
+        row.score_20 = _none(fig[scoring.FOUNDATION_20])
+        row.lenses_scored = int(fig[scoring.LENSES_SCORED])
+        row.target = target
+        row.target_20 = _none(fig[scoring.TARGET_20])
+        row.relative_to_target = _none(fig[scoring.RELATIVE_20])
+        row.gap = _none(fig[scoring.GAP])
+        row.progress_to_target = _none(fig[scoring.PROGRESS])
+
+
+def _none(value):
+    return None if value is None or value != value else float(value)
 
 
 def _node_for(cycle, raw: str | None, *, is_lead: bool) -> Team | None:
@@ -216,11 +278,17 @@ class CycleTeamScoresView(generics.ListAPIView):
     ordering_fields = ["percent", "assessment__team__name", "capability__order"]
     ordering = ["assessment__team__name", "capability__order", "capability_id"]
 
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        with_foundation_figures(page, cycle_lens_weights(self.cycle))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return CapabilityScore.objects.none()
         cycle = get_cycle_for_member(self.request.user, self.kwargs["pk"])
         require_lead(self.request.user, cycle.organization_id)
+        self.cycle = cycle
         return CapabilityScore.objects.filter(
             assessment__cycle=cycle,
             assessment__status=Assessment.Status.SUBMITTED,
@@ -272,6 +340,16 @@ class TargetViewSet(
         data = serializer.validated_data
         organization = get_organization_for_member(request.user, data["organization"])
         require_lead(request.user, organization.id)
+        if not target_services.capability_key_known(data["capability_key"]):
+            raise ValidationError(
+                {
+                    "capability_key": [
+                        target_services.TARGET_UNKNOWN_CAPABILITY_MSG.format(
+                            key=data["capability_key"]
+                        )
+                    ]
+                }
+            )
         team = None
         if data.get("team") is not None:
             team = Team.objects.filter(

@@ -202,7 +202,7 @@ def test_team_scores_issue_the_same_queries_for_10_or_50_teams(
     assert body["count"] == 50
 
 
-def test_a_lead_sets_and_clears_a_target(lead, org, team_a):
+def test_a_lead_sets_and_clears_a_target(lead, org, team_a, framework):
     client = client_for(lead)
     response = client.post(
         "/api/v1/targets/",
@@ -222,7 +222,7 @@ def test_a_lead_sets_and_clears_a_target(lead, org, team_a):
     assert not Target.objects.exists()
 
 
-def test_a_target_out_of_range_is_refused(lead, org):
+def test_a_target_out_of_range_is_refused(lead, org, framework):
     response = client_for(lead).post(
         "/api/v1/targets/",
         {"organization": org.slug, "capability_key": "cap-0", "percent": 250},

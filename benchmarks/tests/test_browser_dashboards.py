@@ -5,6 +5,7 @@ from django.core.cache import cache
 
 from benchmarks.charts import wrap_label
 from conftest import ARTIFACTS, browser_login
+from finops_portal import formats
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -65,7 +66,17 @@ def test_the_lead_dashboard_draws_every_chart_and_opens_a_report_on_click(
     assert len(texts) == 8
     for text, score in zip(texts, scores, strict=True):
         # the organisation's default target for the first capability is 60%
-        assert text[0] == f"{score[0]:.0f}% · target 60% · gap {60 - score[0]:+.0f}"
+        shown = float(text[0].split("%")[0])
+        assert shown == formats.rounded(score[0], 0)
+        gap = formats.rounded(60 - shown, 0)
+        distance = (
+            f"gap {gap:.0f}"
+            if gap > 0
+            else f"above target by {-gap:.0f}"
+            if gap < 0
+            else "at target"
+        )
+        assert text[0] == f"{shown:.0f}% · target 60% · {distance}"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
 

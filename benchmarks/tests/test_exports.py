@@ -47,10 +47,15 @@ def test_team_scores_hold_one_row_per_team_and_capability(cycle, org):
         "metrics",
         "adoption",
         "automation",
+        "total (of 20)",
+        "lenses scored",
+        "target (of 20)",
+        "relative to target",
         "percent",
         "level",
         "target",
         "gap",
+        "progress to target",
     ]
     assert len(rows) == 7 * 2
     plain = [row for row in rows if row[0] == "Plain"]
@@ -63,14 +68,19 @@ def test_team_scores_hold_one_row_per_team_and_capability(cycle, org):
         0.8,
         0.8,
         0.8,
+        4.0,  # the plain sum of the lens scores
+        5,
+        12.0,  # 60 % of 20
+        -8.0,
         20.0,
         "Not started",
         60.0,
         40.0,
+        33.33,  # 20 / 60, rounded half away from zero
     ]
-    assert plain[1][-2:] == [30.0, 10.0]
+    assert plain[1][-3:] == [30.0, 10.0, 66.67]
     others = [row for row in rows if row[0] != "Plain" and row[2] == "Capability 1"]
-    assert {tuple(row[-2:]) for row in others} == {(None, None)}
+    assert {tuple(row[-3:]) for row in others} == {(None, None, None)}
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
@@ -89,7 +99,7 @@ def test_xlsx_keeps_numbers_as_numbers(cycle):
     headers, rows = exports.team_scores_table(cycle=cycle)
     read = read_xlsx(cells.to_xlsx(headers, rows, title="team-scores"))
     assert read[0] == headers
-    assert isinstance(read[1][8], int | float)
+    assert isinstance(read[1][headers.index("percent")], int | float)
 
 
 def test_rollup_lists_every_node_with_statistics_and_level_counts(cycle, org):

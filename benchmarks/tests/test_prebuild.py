@@ -202,7 +202,7 @@ def test_a_target_change_prebuilds_the_reports_again(
     prebuilt = report_cache.unpack(
         cache.get(team_report_key(assessment=report_a, enforce_anonymity=True))
     )
-    assert [row["target"] for row in prebuilt["grid"]] == [60, 70]
+    assert [row["target"] for row in prebuilt["grid"]] == ["60", "70"]
 
 
 def test_a_newer_snapshot_supersedes_the_prebuild(report_a, cycle):
@@ -315,6 +315,6 @@ def test_a_worker_prebuilds_the_reports_after_a_submission(
     else:
         pytest.fail("the worker did not prebuild the report within 30 s")
     prebuilt = report_cache.unpack(shared.get(keys[0]))
-    assert prebuilt["grid"][0]["target"] == 60
+    assert prebuilt["grid"][0]["target"] == "60"
     assert 'data-chart-source="chart-radar"' in prebuilt["report_html"]
     shared.delete_many(keys)

@@ -255,3 +255,45 @@ def test_business_units_cover_every_team_below_them():
 
 def test_ancestors_survive_a_loop_in_the_tree():
     assert rollups.ancestors([(1, 2), (2, 1), (3, 1)]) == {1: [2], 2: [1], 3: [1, 2]}
+
+
+# Three capability percents whose mean depends on the order they are summed in:
+# (A + B + C) / 3 and (B + C + A) / 3 differ in their last digit.
+NOISY = [64.16666666666667, 46.66666666666666, 29.583333333333336]
+
+
+def test_equal_scores_a_float_digit_apart_rank_equal():
+    first = sum(NOISY) / 3
+    second = (NOISY[1] + NOISY[2] + NOISY[0]) / 3
+    assert first != second  # the premise: float noise
+    scores = pd.DataFrame(
+        {
+            rollups.ASSESSMENT: [1, 2, 3],
+            rollups.TEAM: [11, 12, 13],
+            rollups.CAPABILITY: [7, 7, 7],
+            rollups.PERCENT: [first, second, 10.0],
+            rollups.LEVEL: ["walk", "walk", "not_started"],
+        }
+    )
+
+    ranks = rollups.team_ranks(scores)
+
+    # (rank - 0.5) / n: both at rank 2.5 of 3
+    assert ranks[rollups.PERCENTILE].tolist() == [2 / 3 * 100] * 2 + [0.5 / 3 * 100]
+    assert ranks[rollups.PERCENT].tolist()[:2] == [first, second]  # kept as computed
+
+
+def test_overall_scores_tied_in_truth_get_equal_percentiles():
+    rows = []
+    for assessment, order in [(1, [0, 1, 2]), (2, [1, 2, 0])]:
+        for capability, i in zip([7, 8, 9], order, strict=True):
+            rows.append((assessment, 10 + assessment, capability, NOISY[i]))
+    scores = pd.DataFrame(
+        rows,
+        columns=[rollups.ASSESSMENT, rollups.TEAM, rollups.CAPABILITY, rollups.PERCENT],
+    ).assign(**{rollups.LEVEL: "walk"})
+
+    result = rollups.rollup(scores, [(11, None), (12, None)], [("walk", 0.0)], [])
+
+    overall = result.team_ranks[result.team_ranks[rollups.CAPABILITY].isna()]
+    assert overall[rollups.PERCENTILE].tolist() == [50.0, 50.0]

@@ -163,12 +163,14 @@ def _grid():
             "percent": [30.0, 60.0],
             "level_key": ["", "walk"],
             "lens_scores": [
-                {"knowledge": 2.0, "process": 0.5},
+                {"knowledge": 2.0, "process": 0.4},
                 {"knowledge": 3.0, "process": 1.8},
             ],
         }
     )
-    lenses = pd.DataFrame({"key": ["knowledge", "process"], "name": ["K", "P"]})
+    lenses = pd.DataFrame(
+        {"key": ["knowledge", "process"], "name": ["K", "P"], "weight": [50.0, 50.0]}
+    )
     levels = pd.DataFrame(
         {
             "key": ["crawl", "walk"],
@@ -182,10 +184,14 @@ def _grid():
 def test_report_grid_adds_levels_targets_gaps_and_progress():
     grid = _grid()
     assert list(grid["level"]) == ["Crawl", "Walk"]
-    assert list(grid["foundation_20"]) == [6.0, 12.0]
+    # the plain sum of the lens scores, not percent / 5
+    assert list(grid["foundation_20"]) == [2.4, 4.8]
+    assert list(grid["percent"]) == [30.0, 60.0]
     assert list(grid["gap"]) == [50.0, 10.0]
     assert list(grid["progress"]) == [37.5, 100 * 60 / 70]
-    assert list(grid["lens_process"]) == [0.5, 1.8]
+    assert list(grid["lens_process"]) == [0.4, 1.8]
+    # targets 80 % and 70 % on the 0-20 scale of two lenses (0-8)
+    assert list(grid["target_20"]) == [6.4, 5.6]
 
 
 def test_recommendations_follow_level_and_weakest_lens_largest_gap_first():

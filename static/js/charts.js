@@ -43,7 +43,14 @@
     return value === null || value === undefined;
   }
 
-  // "40% \u00b7 target 60% \u00b7 gap +20" per cell, "no score" where there is none.
+  // Rounds half away from zero, as finops_portal/formats.py does (Math.round
+  // rounds -2.5 to -2).
+  function roundAway(value) {
+    return value < 0 ? -Math.round(-value) : Math.round(value);
+  }
+
+  // "40% \u00b7 target 60% \u00b7 gap 20" per cell ("above target by 5", "at
+  // target"), "no score" where there is none.
   function scoreTargetText(trace) {
     var targets = trace.customdata || [];
     trace.text = (trace.z || []).map(function (row, i) {
@@ -51,11 +58,12 @@
         if (missing(score)) {
           return "no score";
         }
-        var text = Math.round(score) + "%";
+        var text = roundAway(score) + "%";
         var target = targets[i] ? targets[i][j] : null;
         if (!missing(target)) {
-          var gap = Math.round(target - score);
-          text += " \u00b7 target " + Math.round(target) + "% \u00b7 gap " + (gap >= 0 ? "+" : "") + gap;
+          var gap = roundAway(target - score);
+          var distance = gap > 0 ? "gap " + gap : gap < 0 ? "above target by " + -gap : "at target";
+          text += " \u00b7 target " + roundAway(target) + "% \u00b7 " + distance;
         }
         return text;
       });
