@@ -251,6 +251,8 @@ WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", default=DEBUG)
 WEBHOOK_MAX_BYTES = env_int("WEBHOOK_MAX_BYTES", 256 * 1024)
 # Seconds before the second attempt; each later one waits twice as long.
 WEBHOOK_BACKOFF_S = env_int("WEBHOOK_BACKOFF_S", 30)
+# Pending deliveries older than this are sent again by the sweep (a crash, a lost message).
+WEBHOOK_SWEEP_S = env_int("WEBHOOK_SWEEP_S", 60)
 # Days before an initiative's due date when "due soon" is announced.
 INITIATIVE_DUE_SOON_DAYS = env_int("INITIATIVE_DUE_SOON_DAYS", 14)
 

@@ -325,7 +325,7 @@ def deliveries_sweep(*, now: dt.datetime | None = None, limit: int = 500) -> int
     """Enqueue pending deliveries that are due and were left (a crash, a lost
     message); returns how many were enqueued."""
     now = now or timezone.now()
-    stale = now - dt.timedelta(seconds=float(getattr(settings, "WEBHOOK_SWEEP_S", 60)))
+    stale = now - dt.timedelta(seconds=float(settings.WEBHOOK_SWEEP_S))
     ids = list(
         WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
         .filter(created_at__lt=stale)
