@@ -387,6 +387,9 @@ SPECTACULAR_SETTINGS = {
         "RecommendationSizeEnum": "capabilities.models.Recommendation.Size",
         "MappingKindEnum": "evidence.models.TeamMapping.Kind",
         "TeamKindEnum": "assessment.models.Team.Kind",
+        "ActionItemStatusEnum": "improvement.models.ActionItem.Status",
+        "ActionItemSourceEnum": "improvement.models.ActionItem.Source",
+        "WebhookDeliveryStatusEnum": "improvement.models.WebhookDelivery.Status",
     },
 }
 
