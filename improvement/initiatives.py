@@ -11,7 +11,6 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from finops_portal.events import event_publish
@@ -53,8 +52,9 @@ def initiatives_check_reached(*, organization_id: int, cycle_id: int) -> list[in
 
 
 def initiatives_due_publish(*, today: dt.date | None = None) -> int:
-    """Publish ``initiative.due_soon`` once for each initiative not yet reached
-    whose due date is within ``INITIATIVE_DUE_SOON_DAYS``; returns how many."""
+    """Announce, once, each initiative not yet reached whose due date is within
+    ``INITIATIVE_DUE_SOON_DAYS``: an ``initiative.due_soon`` event per team still
+    short of the target. Returns how many initiatives were announced."""
     today = today or timezone.localdate()
     horizon = today + dt.timedelta(days=settings.INITIATIVE_DUE_SOON_DAYS)
     count = 0
@@ -72,22 +72,21 @@ def initiatives_due_publish(*, today: dt.date | None = None) -> int:
                 continue
             progress = selectors.initiative_progress(initiative=initiative)
             last = progress[-1] if progress else {"at_target": 0, "teams": 0}
-            event_publish(
-                topic="initiative.due_soon",
-                organization_id=initiative.organization_id,
-                payload={
-                    "initiative_id": initiative.pk,
-                    "due_on": initiative.due_on.isoformat(),
-                    "title": f"Initiative due {initiative.due_on:%d %b %Y}: "
-                    f"{initiative.name}",
-                    "body": f"{last['at_target']} of {last['teams']} teams at target "
-                    f"in {initiative.capability_name}.",
-                    "url": reverse(
-                        "improvement:initiative",
-                        args=[initiative.organization.slug, initiative.pk],
-                    ),
-                    "leads_only": True,
-                },
-            )
+            # one notice per team still short (notifications' TeamNotice reads it)
+            for team_id in last.get("short_ids", []):
+                event_publish(
+                    topic="initiative.due_soon",
+                    organization_id=initiative.organization_id,
+                    payload={
+                        "initiative_id": initiative.pk,
+                        "team_id": team_id,
+                        "due_on": initiative.due_on.isoformat(),
+                        "title": f"Due {initiative.due_on:%d %b %Y}: {initiative.name}",
+                        "body": f"Your team is not yet at "
+                        f"{initiative.target_percent:.0f}% in "
+                        f"{initiative.capability_name}; {last['at_target']} of "
+                        f"{last['teams']} teams are.",
+                    },
+                )
             count += 1
     return count

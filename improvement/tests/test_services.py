@@ -355,3 +355,6 @@ def test_reached_and_due_soon_are_published_once(two_cycles, org, team_a, lead):
     assert initiatives_due_publish(today=dt.date(2027, 1, 2)) == 0
     other.refresh_from_db()
     assert other.due_soon_published_on == dt.date(2027, 1, 1)
+    [notice] = Event.objects.filter(topic="initiative.due_soon")
+    assert notice.payload["team_id"] == team_a.pk  # short of 90 %: told so
+    assert notice.payload["title"] == "Due 10 Jan 2027: Later"
