@@ -31,8 +31,10 @@ def team_report_section(request, *, assessment, is_lead) -> str | None:
         .select_related("capability", "level", "lens")
         .order_by("capability__order", "order", "id")
     )
+    planned = {item.recommendation_id for group in items.values() for item in group}
     next_steps: dict[str, list] = {}
     for rec in steps:
+        rec.planned = rec.pk in planned
         level_key = levels.get(rec.capability.key)
         if rec.level_id is None or rec.level.key == level_key:
             next_steps.setdefault(rec.capability.key, []).append(rec)
