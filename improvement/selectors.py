@@ -435,6 +435,7 @@ def executive_summary(*, organization, cycle: Cycle) -> dict:
                 else round(float(mean) - prev_means[key], 1),
             }
         )
+    names = dict(zip(frame["capability_key"], frame["capability"], strict=True))
     gaps = frame[frame["gap"] > 0].sort_values("gap", ascending=False).head(8)
     owners = {}
     if not gaps.empty:
@@ -458,6 +459,11 @@ def executive_summary(*, organization, cycle: Cycle) -> dict:
         }
         for row in gaps.itertuples(index=False)
     ]
+    causes = (
+        movement_causes(cycle=cycle, previous=previous, names=names)
+        if previous is not None
+        else []
+    )
     initiatives = []
     for initiative in Initiative.objects.filter(organization=organization):
         progress = initiative_progress(initiative=initiative)
@@ -468,5 +474,69 @@ def executive_summary(*, organization, cycle: Cycle) -> dict:
         "capabilities": capabilities,
         "largest_gaps": largest,
         "initiatives": initiatives,
+        "causes": causes,
         "teams": int(frame["team_id"].nunique()),
     }
+
+
+def movement_causes(*, cycle: Cycle, previous: Cycle, names: dict) -> list[str]:
+    """The main causes of the organisation's movement between two cycles, in
+    words, per capability: answers that rose or fell (by lens, across the teams
+    that submitted both), questions an edition added or removed, lens weights.
+    Four queries, whatever the number of teams."""
+    import pandas as pd
+
+    fields = [
+        "assessment__team_id",
+        "question__key",
+        "question__capability__key",
+        "question__lens__key",
+        "question__lens__name",
+        "option__score",
+    ]
+    columns = ["team", "question", "capability", "lens", "lens_name", "score"]
+
+    def answers(of: Cycle) -> pd.DataFrame:
+        rows = Answer.objects.filter(
+            assessment__cycle=of, assessment__status=Assessment.Status.SUBMITTED
+        ).values_list(*fields)
+        return pd.DataFrame(list(rows), columns=columns)
+
+    later, earlier = answers(cycle), answers(previous)
+    merged = later.merge(
+        earlier[["team", "question", "score"]],
+        on=["team", "question"],
+        how="inner",
+        suffixes=("", "_before"),
+    )
+    merged = merged[merged["team"].isin(set(earlier["team"]))]
+    diff = merged["score"].astype(float) - merged["score_before"].astype(float)
+    merged = merged.assign(up=(diff > 0).astype(int), down=(diff < 0).astype(int))
+    lines = []
+    grouped = merged.groupby(["capability", "lens_name"], sort=True)[
+        ["up", "down"]
+    ].sum()
+    for capability, rows in grouped.groupby(level=0, sort=True):
+        moves = [
+            f"{int(r.up)} up, {int(r.down)} down in {lens}"
+            for (_cap, lens), r in rows.iterrows()
+            if r.up or r.down
+        ]
+        if moves:
+            lines.append(
+                f"{names.get(capability, capability)}: answers " + "; ".join(moves[:3])
+            )
+    if cycle.framework_id != previous.framework_id:
+        asked_now = set(zip(later["capability"], later["question"], strict=True))
+        asked_then = set(zip(earlier["capability"], earlier["question"], strict=True))
+        added, removed = len(asked_now - asked_then), len(asked_then - asked_now)
+        if added or removed:
+            lines.append(
+                f"A new framework version: {added} question(s) added, {removed} removed"
+            )
+    lines.append(
+        "Lens weights unchanged"
+        if (cycle.lens_weights or {}) == (previous.lens_weights or {})
+        else "Lens weights changed between the cycles"
+    )
+    return lines

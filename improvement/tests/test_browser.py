@@ -103,3 +103,30 @@ def test_the_burn_down_draws_and_the_lead_pages_are_axe_clean(
         page.goto(page.base_url + path)
         _axe_both_widths(page)
     assert not page.console_errors
+
+
+def test_the_demo_executive_summary_prints_on_two_pages_at_most(
+    page, shipped_framework
+):
+    import re
+
+    from assessment.demo import demo_seed
+    from assessment.models import Cycle
+    from benchmarks.services import rollup_recompute
+    from improvement.demo import demo_improvement_seed
+
+    org = demo_seed(password="pw").organization
+    for cycle in Cycle.objects.filter(organization=org):
+        rollup_recompute(cycle_id=cycle.pk, force=True)
+    demo_improvement_seed()
+    browser_login(page, "lead", "pw")
+    page.goto(f"{page.base_url}/improvement/{org.slug}/summary/")
+    body = page.locator(".exec-summary").inner_text()
+    assert "Commerce invoicing at 60 % by mid-2027" in body
+    assert "Main causes of movement" in body
+    _axe_both_widths(page)
+    page.emulate_media(media="print")
+    assert not page.locator(".site-header").is_visible()
+    pdf = page.pdf(format="A4", print_background=True)
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert 1 <= pages <= 2

@@ -207,6 +207,42 @@ def test_executive_summary(client, two_cycles, org, team_a, lead, respondent_a):
     assert "Maturity per capability" in body
     assert "Automate tagging (alice" in body
     assert "+5.0" in body  # mean of cap-0 moved from 45 to 50
+    assert "Capability 0: answers 1 up, 0 down in Process" in body
+    assert "Lens weights unchanged" in body
+
+
+def test_executive_summary_queries_do_not_grow_with_teams(
+    client,
+    django_assert_max_num_queries,
+    org,
+    business_unit,
+    lead,
+    respondent_a,
+    framework,
+):
+    from assessment.models import Team
+    from improvement.tests.conftest import submitted_cycle
+
+    teams = [
+        Team.objects.create(organization=org, parent=business_unit, name=f"T{n}")
+        for n in range(12)
+    ]
+    for year in (2025, 2026):
+        submitted_cycle(
+            org=org,
+            framework=framework,
+            teams=teams,
+            name=str(year),
+            opens_on=dt.date(year, 1, 1),
+            user=respondent_a,
+            score_of=lambda t, q, y=year: (t.pk + q.pk + y) % 5,
+        )
+    _login(client, lead)
+    with django_assert_max_num_queries(25):
+        assert (
+            client.get(reverse("improvement:summary", args=[org.slug])).status_code
+            == 200
+        )
 
 
 def test_webhook_secret_is_shown_once(client, org, lead):
@@ -248,3 +284,42 @@ def test_csv_exports_use_the_trackers_columns(
         == "ID,Work Item Type,Title,Description,Assigned To,State,Tags,Due Date"
     )
     assert azure[1].endswith(",New,FinOps; Capability 0; Team A,2027-03-05")
+
+
+def test_the_report_section_costs_the_same_with_more_items(
+    rf, two_cycles, team_a, respondent_a
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from improvement.integration import team_report_section
+
+    (_c1, _a1), (_c2, second) = two_cycles
+    assessment = second[team_a.pk]
+    request = rf.get("/")
+    request.user = respondent_a
+
+    def cost():
+        with CaptureQueriesContext(connection) as queries:
+            team_report_section(request, assessment=assessment, is_lead=False)
+        return len(queries)
+
+    services.action_create(
+        team=team_a,
+        user=respondent_a,
+        capability_key="cap-0",
+        title="One",
+        owner_id=respondent_a.pk,
+    )
+    cost()  # the cycles keep their scope for the rest of the request
+    one = cost()
+    for n in range(6):
+        services.action_create(
+            team=team_a,
+            user=respondent_a,
+            capability_key=f"cap-{n % 2}",
+            title=f"More {n}",
+            owner_id=respondent_a.pk,
+        )
+    assert cost() == one
+    assert one <= 20
