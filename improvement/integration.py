@@ -11,33 +11,69 @@ from finops_portal.slots import NavLink
 from . import selectors, webhooks
 from .models import Initiative
 
+# Published content never changes: its next steps are kept per process.
+_next_steps: dict[int, list[dict]] = {}
+NEXT_STEPS_KEPT = 16
+MOVEMENTS_TTL_S = 24 * 3600
+
+
+def _framework_next_steps(framework) -> list[dict]:
+    """The framework's recommendations as plain rows (one query, then kept per
+    process once the framework is published)."""
+    from capabilities.models import Framework, Recommendation
+
+    found = _next_steps.get(framework.pk)
+    if found is None:
+        found = list(
+            Recommendation.objects.filter(capability__framework_id=framework.pk)
+            .order_by("capability__order", "order", "id")
+            .values("id", "title", "capability__key", "level__key")
+        )
+        if framework.status != Framework.Status.DRAFT:
+            if len(_next_steps) >= NEXT_STEPS_KEPT:
+                _next_steps.clear()
+            _next_steps[framework.pk] = found
+    return found
+
+
+def _movements_cached(assessment) -> dict:
+    """``selectors.movements``, cached until the team's history (a submission or
+    a reopen in any cycle) or the organisation's targets change."""
+    from django.core.cache import cache
+
+    key = (
+        f"improvement:movements:{assessment.pk}:{assessment.team.history_version}:"
+        f"{assessment.cycle.organization.targets_version}"
+    )
+    found = cache.get(key)
+    if found is None:
+        found = selectors.movements(assessment=assessment)
+        cache.set(key, found, MOVEMENTS_TTL_S)
+    return found
+
 
 def team_report_section(request, *, assessment, is_lead) -> str | None:
-    """The team's plan beside each gap, next steps to plan, why scores moved."""
-    from capabilities.models import Recommendation
-
+    """The team's plan beside each gap, next steps to plan, why scores moved
+    (three queries once the movements and next steps are cached)."""
     gaps = selectors.assessment_gaps(assessment=assessment)
     items = selectors.items_by_capability(
         selectors.plan_items(team_ids=[assessment.team_id])
     )
-    moved = selectors.movements(assessment=assessment)
+    moved = _movements_cached(assessment)
     by_key = {row["capability_key"]: row for row in moved["rows"]}
-    levels = dict(assessment.scores.values_list("capability__key", "level_key"))
-    steps = list(
-        Recommendation.objects.filter(
-            capability__framework_id=assessment.cycle.framework_id,
-            capability__key__in=list(levels),
-        )
-        .select_related("capability", "level", "lens")
-        .order_by("capability__order", "order", "id")
-    )
+    levels = {gap["key"]: gap["level_key"] for gap in gaps}
     planned = {item.recommendation_id for group in items.values() for item in group}
     next_steps: dict[str, list] = {}
-    for rec in steps:
-        rec.planned = rec.pk in planned
-        level_key = levels.get(rec.capability.key)
-        if rec.level_id is None or rec.level.key == level_key:
-            next_steps.setdefault(rec.capability.key, []).append(rec)
+    for rec in _framework_next_steps(assessment.cycle.framework):
+        key = rec["capability__key"]
+        if key in levels and rec["level__key"] in (None, levels[key]):
+            next_steps.setdefault(key, []).append(
+                {
+                    "pk": rec["id"],
+                    "title": rec["title"],
+                    "planned": rec["id"] in planned,
+                }
+            )
     rows = [
         {
             **gap,

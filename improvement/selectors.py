@@ -53,7 +53,7 @@ def assessment_gaps(*, assessment: Assessment) -> list[dict]:
     rows = (
         CapabilityScore.objects.filter(assessment=assessment)
         .order_by("capability__order")
-        .values("capability__key", "capability__name", "percent", "capability__order")
+        .values("capability__key", "capability__name", "percent", "level_key")
     )
     targets = team_targets(
         organization_id=assessment.cycle.organization_id, team_id=assessment.team_id
@@ -72,6 +72,7 @@ def assessment_gaps(*, assessment: Assessment) -> list[dict]:
                 "percent": None if percent is None else round(percent, 1),
                 "target": target,
                 "gap": gap,
+                "level_key": row["level_key"],
             }
         )
     return out
