@@ -323,7 +323,7 @@ def action_update(
     if unknown:
         raise ValueError(f"Not editable: {sorted(unknown)}")
     item = (
-        ActionItem.objects.select_for_update()
+        ActionItem.objects.select_for_update(of=("self",))
         .select_related("team__organization", "owner")
         .get(pk=item.pk)
     )
