@@ -266,7 +266,8 @@ def test_rollup_recompute_queries_do_not_grow_with_teams(
         team = Team.objects.create(organization=org, parent=business_unit, name=f"T{i}")
         submit(cycle, team, i % 5)
 
-    with django_assert_max_num_queries(18):
+    # 18, and the rollup.computed event's row (apps subscribe to it: improvement)
+    with django_assert_max_num_queries(19):
         rollup_recompute(cycle_id=cycle.pk, force=True)
 
 
