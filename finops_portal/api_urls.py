@@ -11,6 +11,7 @@ v1 = [
     path("", include("assessment.api.urls")),
     path("", include("benchmarks.api.urls")),
     path("", include("evidence.api.urls")),
+    path("", include("improvement.api.urls")),
 ]
 
 urlpatterns = [

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "evidence",
     "notifications",
     "sso",
+    "improvement",
 ]
 
 MIDDLEWARE = [
@@ -193,6 +194,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 WORKER_SWEEP_TASKS = [
     "benchmarks.tasks.rollup_sweep_stale",
     "notifications.tasks.deliveries_sweep",
+    "improvement.tasks.webhook_deliveries_sweep",
 ]
 WORKER_SWEEP_SECONDS = env_int("WORKER_SWEEP_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
@@ -226,12 +228,35 @@ CELERY_BEAT_SCHEDULE = {
         "task": "evidence.tasks.folder_sources_scan",
         "schedule": crontab(minute="*/15"),
     },
+    # https://crontab.guru/#*_*_*_*_* : every minute (webhook deliveries left pending)
+    "improvement-webhook-deliveries-sweep": {
+        "task": "improvement.tasks.webhook_deliveries_sweep",
+        "schedule": crontab(minute="*"),
+    },
+    # https://crontab.guru/#7_6_*_*_* : daily at 06:07 (initiatives whose due date nears)
+    "improvement-initiatives-due": {
+        "task": "improvement.tasks.initiatives_due_sweep",
+        "schedule": crontab(minute="7", hour="6"),
+    },
     # https://crontab.guru/#17_3_*_*_* : daily at 03:17
     "clean-evidence-storage": {
         "task": "evidence.tasks.storage_clean",
         "schedule": crontab(minute="17", hour="3"),
     },
 }
+
+# --- Improvement: outbound webhooks ----------------------------------------------
+# http:// receivers and private or loopback addresses are refused unless DEBUG is on
+# (or these say otherwise: tests deliver to a receiver on 127.0.0.1).
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", default=DEBUG)
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", default=DEBUG)
+WEBHOOK_MAX_BYTES = env_int("WEBHOOK_MAX_BYTES", 256 * 1024)
+# Seconds before the second attempt; each later one waits twice as long.
+WEBHOOK_BACKOFF_S = env_int("WEBHOOK_BACKOFF_S", 30)
+# Pending deliveries older than this are sent again by the sweep (a crash, a lost message).
+WEBHOOK_SWEEP_S = env_int("WEBHOOK_SWEEP_S", 60)
+# Days before an initiative's due date when "due soon" is announced.
+INITIATIVE_DUE_SOON_DAYS = env_int("INITIATIVE_DUE_SOON_DAYS", 14)
 
 # --- Evidence from FOCUS cost data ------------------------------------------------
 # Uploaded exports and their compact summaries live here: outside the web root,
@@ -364,6 +389,9 @@ SPECTACULAR_SETTINGS = {
         "RecommendationSizeEnum": "capabilities.models.Recommendation.Size",
         "MappingKindEnum": "evidence.models.TeamMapping.Kind",
         "TeamKindEnum": "assessment.models.Team.Kind",
+        "ActionItemStatusEnum": "improvement.models.ActionItem.Status",
+        "ActionItemSourceEnum": "improvement.models.ActionItem.Source",
+        "WebhookDeliveryStatusEnum": "improvement.models.WebhookDelivery.Status",
     },
 }
 

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("benchmarks.urls")),
     path("", include("notifications.urls")),
     path("", include("evidence.urls")),
+    path("", include("improvement.urls")),
     path("api/", include("finops_portal.api_urls")),
     path("account/tokens/", tokens.tokens, name="tokens"),
     path(

@@ -144,6 +144,8 @@ TOPICS: dict[str, Callable[[Event], None]] = {
     "cycle.closed": cycle_closed,
     "assessment.submitted": assessment_submitted,
     "assessment.reopened": assessment_reopened,
+    # published by improvement for each team still short of a nearing initiative
+    "initiative.due_soon": TeamNotice(Category.INITIATIVE),
 }
 
 

@@ -53,3 +53,23 @@ def test_the_notification_pages_have_no_serious_violation(page, lead, framework,
     assert axe_violations(page) == []
     page.set_viewport_size({"width": 390, "height": 844})
     assert axe_violations(page) == []
+
+
+# Improvement's lead pages in their empty states (with data, and the team report's
+# plan, in improvement/tests/test_browser.py).
+IMPROVEMENT_PAGES = [
+    "/improvement/{org}/initiatives/",
+    "/improvement/{org}/summary/",
+    "/improvement/{org}/webhooks/",
+]
+
+
+@pytest.mark.parametrize("path", IMPROVEMENT_PAGES)
+def test_the_improvement_pages_have_no_serious_violation(page, lead, framework, path):
+    from conftest import browser_login
+
+    browser_login(page, "lena")
+    page.goto(page.base_url + path.format(org=lead.memberships.get().organization.slug))
+    assert axe_violations(page) == []
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert axe_violations(page) == []

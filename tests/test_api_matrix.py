@@ -109,6 +109,19 @@ POLICY = {
     ("suggestion-list", "get"): (401, 200, 404, 200, 404, 200),
     # The matrix framework carries no measure: nothing to decide on.
     ("suggestion-decision", "post"): (401, 400, 404, 400, 404, 400),
+    # Improvement: action items for the team's respondents and the leads; why the
+    # scores moved as the assessment; initiatives and webhooks for leads only.
+    ("action-item-list", "get"): (401, 200, 404, 200, 404, 200),
+    ("action-item-list", "post"): (401, 201, 404, 201, 404, 201),
+    ("action-item-detail", "get"): (401, 200, 404, 200, 404, 200),
+    ("action-item-detail", "patch"): (401, 200, 404, 200, 404, 200),
+    ("assessment-movements", "get"): (401, 200, 404, 200, 404, 200),
+    ("initiative-list", "get"): (401, 403, 403, 200, 404, 200),
+    ("initiative-list", "post"): (401, 403, 403, 201, 404, 201),
+    ("webhook-list", "get"): (401, 403, 403, 200, 404, 200),
+    ("webhook-list", "post"): (401, 403, 403, 201, 404, 201),
+    ("webhook-delivery-list", "get"): (401, 404, 404, 200, 404, 200),
+    ("webhook-delivery-replay", "post"): (401, 404, 404, 202, 404, 202),
     # Open to everyone: it signs in with the body's credentials (wrong ones here).
     ("token-create", "post"): (400, 400, 400, 400, 400, 400),
 }
@@ -305,6 +318,43 @@ def matrix_data(
         },
         ("evidence-folder-list", "post"): {"organization": org.slug, "path": "/tmp"},
         ("suggestion-decision", "post"): {"decision": "accepted"},
+    }
+    from improvement.tests.factories import improvement_objects
+
+    improvement = improvement_objects(org=org, team=team_a, user=lead)
+    kwargs |= {
+        "action-item-list": {},
+        "action-item-detail": {"pk": improvement["item"].pk},
+        "assessment-movements": {"assessment_pk": assessment_a.pk},
+        "initiative-list": {},
+        "webhook-list": {},
+        "webhook-delivery-list": {"pk": improvement["webhook"].pk},
+        "webhook-delivery-replay": {"pk": improvement["delivery"].pk},
+    }
+    query |= {
+        ("action-item-list", "get"): {"team": team_a.pk},
+        ("initiative-list", "get"): by_org,
+        ("webhook-list", "get"): by_org,
+    }
+    bodies |= {
+        ("action-item-list", "post"): {
+            "team": team_a.pk,
+            "capability_key": "cap-0",
+            "title": "Tag every account",
+        },
+        ("action-item-detail", "patch"): {"status": "in_progress"},
+        ("initiative-list", "post"): {
+            "organization": org.slug,
+            "name": "All at 60",
+            "capability_key": "cap-0",
+            "target_percent": "60",
+            "due_on": "2027-06-30",
+            "scope": [team_a.pk],
+        },
+        ("webhook-list", "post"): {
+            "organization": org.slug,
+            "url": "https://hooks.example.com/finops",
+        },
     }
     clients = {name: client_for(user) for name, user in personas.items()}
     return {"clients": clients, "kwargs": kwargs, "bodies": bodies, "query": query}

@@ -130,6 +130,21 @@ POLICY = {
     "evidence:folder_scan": (ORG_LEAD, [POST]),
     "evidence:export": (ORG_LEAD, [GET]),
     "evidence:suggestion_decide": (TEAM_A, [POST]),
+    # Improvement: a team's action items for its respondents and the leads; the
+    # rest (initiatives, summary, webhooks, exports) for the organisation's leads.
+    "improvement:home": (ANY_LEAD, [GET]),
+    "improvement:action_new": (TEAM_A, [GET, POST]),
+    "improvement:action": (TEAM_A, [GET, POST]),
+    "improvement:action_status": (TEAM_A, [POST]),
+    "improvement:initiatives": (ORG_LEAD, [GET, POST]),
+    "improvement:initiative": (ORG_LEAD, [GET]),
+    "improvement:initiative_delete": (ORG_LEAD, [POST]),
+    "improvement:summary": (ORG_LEAD, [GET]),
+    "improvement:export": (ORG_LEAD, [GET]),
+    "improvement:webhooks": (ORG_LEAD, [GET, POST]),
+    "improvement:webhook": (ORG_LEAD, [GET]),
+    "improvement:webhook_delete": (ORG_LEAD, [POST]),
+    "improvement:delivery_replay": (ORG_LEAD, [POST]),
     "tokens": (SIGNED_IN, [GET, POST]),
     # Single sign-on: starting one with a provider that no organisation uses is
     # 404 for everyone; a callback without a pending sign-in is refused (400).
@@ -224,9 +239,11 @@ def world(
         user=respondent_a, key="authz", category="reminder", title="Reminder"
     )
     from evidence.tests.factories import evidence_objects
+    from improvement.tests.factories import improvement_objects
 
     return {
         **evidence_objects(org=org, team=team_a, user=lead),
+        "improvement": improvement_objects(org=org, team=team_a, user=lead),
         "org": org,
         "cycle": cycle,
         "notification_pk": notice.pk,
@@ -281,6 +298,18 @@ def _kwargs(name: str, path: str, w: dict) -> dict:
     }
     if name in CONSENSUS_PAGES:
         values["pk"] = w["consensus_assessment"].pk
+    values["assessment_pk"] = w["assessment"].pk
+    improvement_pks = {
+        "improvement:action": "item",
+        "improvement:action_status": "item",
+        "improvement:initiative": "initiative",
+        "improvement:initiative_delete": "initiative",
+        "improvement:webhook": "webhook",
+        "improvement:webhook_delete": "webhook",
+        "improvement:delivery_replay": "delivery",
+    }
+    if name in improvement_pks:
+        values["pk"] = w["improvement"][improvement_pks[name]].pk
     if name == "token_revoke":
         values["pk"] = w["token_pk"]
     if name == "notifications:open":

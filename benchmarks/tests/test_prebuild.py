@@ -21,9 +21,12 @@ from benchmarks.tests.test_services import unreachable_broker  # noqa: F401 - fi
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
 
-# session, user, the assessment with its report state, memberships; and the
-# measured questions of evidence's section (outside the report cache)
-CACHED_REPORT_QUERIES = 5
+# session, user, the assessment with its report state, memberships; and, outside
+# the report cache, the measured questions of evidence's section, the scores,
+# targets and items of improvement's plan, and on the first visit whether the team
+# has an earlier cycle (its movements are cached after) and the framework's next
+# steps (once per process)
+CACHED_REPORT_QUERIES = 10
 
 
 @pytest.fixture
@@ -62,12 +65,12 @@ def test_a_prebuilt_report_is_what_a_visit_would_build(report_a, with_targets):
 
 
 def test_a_visit_reads_the_prebuilt_report(
-    client, respondent_a, lead, report_a, with_targets, django_assert_num_queries
+    client, respondent_a, lead, report_a, with_targets, django_assert_max_num_queries
 ):
     team_report_prebuild(assessment=report_a)
     for user in (respondent_a, lead):
         client.force_login(user)
-        with django_assert_num_queries(CACHED_REPORT_QUERIES):
+        with django_assert_max_num_queries(CACHED_REPORT_QUERIES):
             response = client.get(report_url(report_a))
         assert response.status_code == 200
         assert 'data-chart-source="chart-radar"' in response.content.decode()
@@ -228,7 +231,12 @@ def test_a_rollup_prebuilds_the_reports_when_switched_on(
             cache.get(team_report_key(assessment=report_a, enforce_anonymity=True))
             is None
         )
-    assert len(callbacks) == 1
+    # one prebuild (beside the dispatch of the rollup.computed event, when an app
+    # subscribes to it)
+    prebuilds = [
+        c for c in callbacks if getattr(c, "func", None) is services.prebuild_enqueue
+    ]
+    assert len(prebuilds) == 1
     cached_html(report_a, member=True)
     cached_html(report_a, member=False)
 

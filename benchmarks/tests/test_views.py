@@ -172,15 +172,17 @@ def test_the_report_shows_the_trend_across_cycles_by_capability_key(
 
 @pytest.mark.parametrize("count", [10, 200])
 def test_the_team_report_query_count_does_not_grow_with_teams(
-    client, respondent_a, org, framework, team_a, count, django_assert_num_queries
+    client, respondent_a, org, framework, team_a, count, django_assert_max_num_queries
 ):
     cycle = build_snapshot(
         organization=org, framework=framework, teams=[team_a, *make_teams(org, count)]
     )
     report = Assessment.objects.get(cycle=cycle, team=team_a)
     client.force_login(respondent_a)
-    # 11, and 1 for the sections higher apps add (evidence: its measured questions)
-    with django_assert_num_queries(12):
+    # 11, and 5 for the sections higher apps add (evidence: its measured questions;
+    # improvement: the scores and targets beside the plan, its items, and whether
+    # the team has an earlier cycle, whose movements are then cached)
+    with django_assert_max_num_queries(17):  # the next steps: once per process
         assert client.get(report_url(report)).status_code == 200
 
 
@@ -190,8 +192,9 @@ def test_the_second_request_for_a_report_reads_it_from_the_cache(
     client.force_login(respondent_a)
     first = client.get(report_url(report_a)).content.decode()
     # session, user, the assessment with its report state, memberships; and the
-    # measured questions of evidence's section (outside the report cache)
-    with django_assert_num_queries(5):
+    # measured questions of evidence's section, the scores, targets and items of
+    # improvement's plan (outside the report cache)
+    with django_assert_num_queries(8):
         second = client.get(report_url(report_a)).content.decode()
     token = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
     assert token.sub("", second) == token.sub("", first)
