@@ -23,7 +23,7 @@
   var NARROW = 480;
   var TITLE_LINE_PX = 22;
   // plotly's toolbar (the modebar) takes the top MODEBAR_PX of a chart, at the right
-  var MODEBAR_PX = 30;
+  var MODEBAR_PX = 36;
   var measure = document.createElement("canvas").getContext("2d");
   var templateSource = document.getElementById("plotly-template");
 
