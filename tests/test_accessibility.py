@@ -194,7 +194,8 @@ def test_my_assessments_fits_a_phone_with_every_link_on_screen(page, key_page_id
     for name in ["Summary", "Report", "Continue", "Start"]:
         for link in page.get_by_role("link", name=name).all():
             box = link.bounding_box()
-            assert box["x"] >= 0 and box["x"] + box["width"] <= 390, name
+            assert box["x"] >= 0, name
+            assert box["x"] + box["width"] <= 390, name
     assert page.get_by_role("link", name="Report").count() == 1
 
 
