@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from capabilities.models import AnswerOption, Capability, Framework, Question
 
@@ -220,6 +221,15 @@ class Cycle(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.status == self.Status.CLOSED
+
+    @property
+    def is_overdue(self) -> bool:
+        """Still open after its due date (the day itself is not late)."""
+        return (
+            self.is_open
+            and self.closes_on is not None
+            and self.closes_on < timezone.localdate()
+        )
 
 
 class Assessment(models.Model):

@@ -185,6 +185,12 @@ class AssessmentRow:
     assessment: Assessment
     answered: int
     total: int
+    # the latest reopening, while the team has not submitted again
+    reopen: AssessmentReopen | None = None
+
+    @property
+    def overdue(self) -> bool:
+        return self.assessment.cycle.is_overdue and not self.assessment.is_submitted
 
     @property
     def percent(self) -> int:
@@ -238,7 +244,8 @@ def assessments_progress(assessments: list[Assessment]) -> dict[int, dict]:
 
 def assessments_for_user(*, user) -> dict[str, list[AssessmentRow]]:
     """The user's teams' assessments: ``open`` (cycle open, not submitted) and ``past``
-    (submitted, or cycle closed), each with completion. Four queries in all."""
+    (submitted, or cycle closed), each with completion and, when open, the latest
+    reopening. Five queries in all."""
     team_ids = access_for(user).team_ids
     if not team_ids:
         return {"open": [], "past": []}
@@ -258,8 +265,41 @@ def assessments_for_user(*, user) -> dict[str, list[AssessmentRow]]:
         )
         is_open = assessment.cycle.is_open and not assessment.is_submitted
         result["open" if is_open else "past"].append(row)
+    reopens: dict[int, AssessmentReopen] = {}
+    for reopen in (
+        AssessmentReopen.objects.filter(
+            assessment__in=[row.assessment.pk for row in result["open"]]
+        )
+        .select_related("reopened_by")
+        .order_by("-reopened_at", "-pk")
+    ):
+        reopens.setdefault(reopen.assessment_id, reopen)
+    for row in result["open"]:
+        row.reopen = reopens.get(row.assessment.pk)
     result["past"].sort(key=lambda r: r.assessment.cycle_id, reverse=True)
     return result
+
+
+def assessment_reopen_latest(*, assessment: Assessment):
+    """The latest reopening of a not-yet-resubmitted assessment (who, when, why), or
+    None: once the team submits again, the reopening is history, not news."""
+    if assessment.is_submitted:
+        return None
+    return (
+        AssessmentReopen.objects.filter(assessment=assessment)
+        .select_related("reopened_by")
+        .order_by("-reopened_at", "-pk")
+        .first()
+    )
+
+
+def assessment_reopens(*, assessment: Assessment) -> list:
+    """Every reopening of the assessment, newest first, with who reopened it."""
+    return list(
+        AssessmentReopen.objects.filter(assessment=assessment)
+        .select_related("reopened_by")
+        .order_by("-reopened_at", "-pk")
+    )
 
 
 def answer_history(*, answer: Answer):

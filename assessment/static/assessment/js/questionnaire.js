@@ -38,6 +38,17 @@
     return;
   }
 
+  // Opened by "Continue": bring the first question still to answer into view,
+  // unless the address names a question already.
+  var firstUnanswered = document.getElementById(form.dataset.firstUnanswered || "");
+  if (firstUnanswered && !window.location.hash) {
+    firstUnanswered.scrollIntoView({ block: "start" });
+    var firstInput = firstUnanswered.querySelector("input[type=radio]");
+    if (firstInput) {
+      firstInput.focus({ preventScroll: true });
+    }
+  }
+
   var fallback = document.getElementById("fallback-save");
   if (fallback) {
     fallback.hidden = true;
@@ -96,8 +107,10 @@
     var unsaved = states.some(function (s) {
       return s.dirty;
     });
+    // The banner is for saves that could not reach the server; a value the server
+    // refused (s.invalid) is explained next to its field only.
     var failing = states.some(function (s) {
-      return s.failing || s.invalid;
+      return s.failing;
     });
     if (banner) {
       banner.hidden = !failing;
@@ -249,7 +262,14 @@
     state.conflict = current;
     setStatus(state, "conflict");
     var who = current.answered_by || "Someone";
-    var text = who + " saved: " + describe(current) + ".";
+    var when = "";
+    if (current.updated_at) {
+      var at = new Date(current.updated_at);
+      if (!isNaN(at.getTime())) {
+        when = " on " + at.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+      }
+    }
+    var text = who + " saved" + when + ": " + describe(current) + ".";
     if (current.comment) {
       text += " Comment: “" + current.comment + "”.";
     }
