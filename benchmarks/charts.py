@@ -298,7 +298,7 @@ def capability_radar_spec(frame: pd.DataFrame) -> dict:
     closed = [*theta, theta[0]] if theta else theta
     data = []
     series = [
-        ("team", "Your team", TEAM_COLOUR, "solid", "toself"),
+        ("team", "This team", TEAM_COLOUR, "solid", "toself"),
         ("org_median", "Organisation median", MEDIAN_COLOUR, "dash", "none"),
         ("target", "Target", TARGET_COLOUR, "dot", "none"),
     ]
@@ -557,7 +557,7 @@ def capability_boxes_spec(
     """A box per capability from precomputed quartiles (no raw scores needed).
 
     ``stats``: capability, n, median, p25, p75, min, max. ``marker``: capability,
-    percent, drawn as "Your team" points.
+    percent, drawn as "This team" points.
     """
     capabilities = plain(stats["capability"])
     data = [
@@ -583,14 +583,14 @@ def capability_boxes_spec(
                 "x": plain(marker["percent"]),
                 "y": plain(marker["capability"]),
                 "mode": "markers",
-                "name": "Your team",
+                "name": "This team",
                 "marker": {
                     "color": TARGET_COLOUR,
                     "symbol": "diamond",
                     "size": 12,
                     "line": {"width": 1, "color": "#000000"},
                 },
-                "hovertemplate": "%{y}: your team %{x:.0f}%<extra></extra>",
+                "hovertemplate": "%{y}: this team %{x:.0f}%<extra></extra>",
             }
         )
     # horizontal: the capability names read level on the left, the legend sits

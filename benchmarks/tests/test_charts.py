@@ -117,7 +117,7 @@ def test_radar_closes_each_series_and_leaves_out_empty_ones():
         }
     )
     fig = figure(charts.capability_radar_spec, frame)
-    assert [t.name for t in fig.data] == ["Your team", "Target"]
+    assert [t.name for t in fig.data] == ["This team", "Target"]
     assert list(fig.data[0].r) == [10.0, 20.0, 30.0, 10.0]
     assert list(fig.data[0].theta) == ["A", "B", "C", "A"]
     assert fig.data[1].line.color == charts.TARGET_COLOUR
@@ -225,7 +225,7 @@ def test_capability_boxes_use_precomputed_quartiles_and_mark_the_team():
     assert list(box.upperfence) == [90.0, 95.0]
     assert box.orientation == "h"
     assert list(box.y) == ["A", "B"]
-    assert team.name == "Your team"
+    assert team.name == "This team"
     assert list(team.y) == ["A", "B"]
     assert list(team.x) == [55.0, 35.0]
     # capabilities read down the y axis in frame order, scores along x
