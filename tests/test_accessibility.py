@@ -207,3 +207,45 @@ def test_the_team_report_fits_a_phone(page, key_page_ids):
     page.goto(page.base_url + "/assessments/{report}/report/".format(**key_page_ids))
     wait_for_charts(page)
     assert page.evaluate(OVERFLOW) <= 0
+
+
+def test_the_respondent_sees_the_reopen_reason_and_the_overdue_flag(
+    page, key_page_ids, respondent_a, lead
+):
+    import datetime
+
+    from django.utils import timezone
+
+    from assessment import services
+    from assessment.models import Assessment
+    from assessment.tests.factories import answer_all
+    from conftest import browser_login
+
+    assessment = Assessment.objects.get(pk=key_page_ids["open"])
+    answer_all(assessment)
+    services.assessment_submit(assessment=assessment, user=respondent_a)
+    reason = "Process answers predate the new tagging policy: please review them."
+    services.assessment_reopen(assessment=assessment, user=lead, reason=reason)
+    cycle = assessment.cycle
+    cycle.closes_on = timezone.localdate() - datetime.timedelta(days=2)
+    cycle.save(update_fields=["closes_on"])
+
+    browser_login(page, "alice", "pw-alice")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(page.base_url + "/assessments/")
+    card = page.locator("article.assessment-card")
+    assert card.locator("[data-reopened]").is_visible()
+    assert reason in card.inner_text()
+    assert "by lena" in card.inner_text()
+    assert card.locator(".badge-overdue").inner_text() == "Overdue"
+    assert page.evaluate(OVERFLOW) <= 0
+    assert axe_violations(page) == []
+
+    card.get_by_role("link", name="Continue").click()
+    page.wait_for_load_state()
+    banner = page.locator("main [data-reopened]")
+    assert banner.is_visible()
+    assert reason in banner.inner_text()
+    assert "Overdue:" in page.locator("main").inner_text()
+    assert axe_violations(page) == []
+    assert page.console_errors == []
