@@ -208,6 +208,7 @@
 
   function handle(state, status, data) {
     if (status === 200) {
+      forgetConflict(state);
       setVersion(state, data.version);
       state.failing = false;
       state.invalid = false;
@@ -257,6 +258,43 @@
     return "no option chosen";
   }
 
+  // Unresolved conflicts are kept for this tab (sessionStorage), so that the review
+  // page can list them: the other person's answer is saved, this one is not.
+  var CONFLICTS_KEY = "finops-conflicts:" + form.dataset.assessment;
+
+  function storedConflicts() {
+    try {
+      return JSON.parse(window.sessionStorage.getItem(CONFLICTS_KEY) || "{}");
+    } catch (error) {
+      return {};
+    }
+  }
+
+  function rememberConflict(state, text) {
+    var conflicts = storedConflicts();
+    var legend = state.el.querySelector("legend");
+    conflicts[state.el.dataset.questionId] = {
+      prompt: legend ? legend.textContent.trim() : "",
+      href: window.location.pathname + "#" + state.el.id,
+      text: text,
+    };
+    try {
+      window.sessionStorage.setItem(CONFLICTS_KEY, JSON.stringify(conflicts));
+    } catch (error) {
+      // storage full or disabled: the conflict box on this page still shows it
+    }
+  }
+
+  function forgetConflict(state) {
+    var conflicts = storedConflicts();
+    delete conflicts[state.el.dataset.questionId];
+    try {
+      window.sessionStorage.setItem(CONFLICTS_KEY, JSON.stringify(conflicts));
+    } catch (error) {
+      // nothing kept, nothing to forget
+    }
+  }
+
   function showConflict(state, data) {
     var current = data.current;
     state.conflict = current;
@@ -275,11 +313,13 @@
     }
     state.conflictText.textContent = text;
     state.conflictBox.hidden = false;
+    rememberConflict(state, text);
   }
 
   function useTheirs(state) {
     var current = state.conflict;
     state.conflict = null;
+    forgetConflict(state);
     state.conflictBox.hidden = true;
     state.el.querySelectorAll("input[type=radio]").forEach(function (radio) {
       radio.checked = current.not_applicable
@@ -299,6 +339,7 @@
   function keepMine(state) {
     var current = state.conflict;
     state.conflict = null;
+    forgetConflict(state);
     state.conflictBox.hidden = true;
     setVersion(state, current.version);
     save(state);
