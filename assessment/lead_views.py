@@ -547,6 +547,7 @@ def cycle_transition(request, cycle_id: int, action: str):
             "section": "cycles",
             "title": spec["title"].format(name=cycle.name),
             "question": spec["question"],
+            "warnings": cycles.cycle_transition_warnings(cycle=cycle, action=action),
             "button": spec["button"],
             "danger": action == "close",
             "cancel_url": reverse("assessment:cycle_detail", args=[cycle.pk]),

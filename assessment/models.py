@@ -224,12 +224,12 @@ class Cycle(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        """Still open after its due date (the day itself is not late)."""
-        return (
-            self.is_open
-            and self.closes_on is not None
-            and self.closes_on < timezone.localdate()
-        )
+        """Still open after its due date in the organisation's time zone (the day
+        itself is not late; ``cycles.cycle_due_state`` says the same)."""
+        if not self.is_open or self.closes_on is None:
+            return False
+        zone = ZoneInfo(self.organization.time_zone or "UTC")
+        return self.closes_on < timezone.now().astimezone(zone).date()
 
 
 class Assessment(models.Model):

@@ -252,7 +252,7 @@ def assessments_for_user(*, user) -> dict[str, list[AssessmentRow]]:
     assessments = list(
         Assessment.objects.filter(team_id__in=team_ids)
         .exclude(cycle__status=Cycle.Status.PLANNED)
-        .select_related("cycle", "team", "submitted_by")
+        .select_related("cycle__organization", "team", "submitted_by")
         .order_by("cycle__closes_on", "-cycle_id", "team__name")
     )
     progress = assessments_progress(assessments)

@@ -61,3 +61,69 @@ def test_completion_board_team_names_link_to_the_team(client, lead, late_cycle, 
     assessment = Assessment.objects.get(cycle=late_cycle, team=team_a)
     summary = reverse("assessment:summary", args=[assessment.pk])
     assert f'<a href="{summary}">{team_a.name}</a>' in board
+
+
+# --- confirmations that spell out the consequence ---------------------------------
+
+
+def confirm_page(client, cycle, action) -> str:
+    url = reverse("assessment:cycle_transition", args=[cycle.pk, action])
+    return client.get(url).content.decode()
+
+
+def test_closing_a_cycle_with_nothing_submitted_says_what_follows(
+    client, lead, org, framework, team_a
+):
+    from assessment.cycles import CLOSE_NOTHING_SUBMITTED_MSG
+
+    cycle = make_cycle(organization=org, framework=framework, teams=[team_a])
+    client.force_login(lead)
+    assert CLOSE_NOTHING_SUBMITTED_MSG in confirm_page(client, cycle, "close")
+
+
+def test_closing_a_cycle_with_submissions_asks_plainly(client, lead, late_cycle):
+    from assessment.cycles import CLOSE_NOTHING_SUBMITTED_MSG
+
+    client.force_login(lead)
+    page = confirm_page(client, late_cycle, "close")
+    assert "Close cycle" in page
+    assert CLOSE_NOTHING_SUBMITTED_MSG not in page
+
+
+def test_opening_a_cycle_that_overlaps_an_open_one_warns(
+    client, lead, org, framework, team_a
+):
+    open_one = make_cycle(
+        organization=org,
+        framework=framework,
+        teams=[team_a],
+        name="2026 Q3",
+        closes_on=timezone.localdate() + datetime.timedelta(days=20),
+    )
+    planned = make_cycle(
+        organization=org, framework=framework, name="2026 Q4", status="planned"
+    )
+    client.force_login(lead)
+    page = confirm_page(client, planned, "open")
+    assert "data-warning" in page
+    assert f"“{open_one.name}” is still open (due " in page
+    assert "two assessments to answer at the same time" in page
+
+
+def test_opening_after_the_open_cycle_ends_does_not_warn(
+    client, lead, org, framework, team_a
+):
+    make_cycle(
+        organization=org,
+        framework=framework,
+        teams=[team_a],
+        name="2026 Q3",
+        closes_on=timezone.localdate() + datetime.timedelta(days=5),
+    )
+    later = make_cycle(
+        organization=org, framework=framework, name="2026 Q4", status="planned"
+    )
+    later.opens_on = timezone.localdate() + datetime.timedelta(days=30)
+    later.save(update_fields=["opens_on"])
+    client.force_login(lead)
+    assert "data-warning" not in confirm_page(client, later, "open")
