@@ -614,8 +614,9 @@ def lead_audit(request, org_slug: str):
     org = get_organization_for_lead(request.user, org_slug)
     paginator = Paginator(selectors.audit_event_list(organization=org), AUDIT_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
+    events = selectors.audit_events_described(list(page.object_list))
     return render(
         request,
         "assessment/lead/audit.html",
-        {"org": org, "section": "audit", "page": page},
+        {"org": org, "section": "audit", "page": page, "events": events},
     )

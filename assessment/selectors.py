@@ -562,6 +562,34 @@ def cycle_reopen_list(*, cycle: Cycle) -> QuerySet[AssessmentReopen]:
     )
 
 
+def audit_events_described(events: list[AuditEvent]) -> list[AuditEvent]:
+    """``events`` each with ``description`` (the summary, capability keys replaced
+    by the capabilities' names) and ``reason`` (a reopening's), one query for the
+    names of the whole page."""
+    keys = {
+        e.detail.get("capability_key") for e in events if isinstance(e.detail, dict)
+    }
+    keys.discard(None)
+    names = (
+        dict(
+            Capability.objects.filter(key__in=keys)
+            .order_by("key", "-framework__version")
+            .values_list("key", "name")
+            .distinct()
+        )
+        if keys
+        else {}
+    )
+    for event in events:
+        detail = event.detail if isinstance(event.detail, dict) else {}
+        key = detail.get("capability_key")
+        event.description = (
+            event.summary.replace(key, names[key], 1) if key in names else event.summary
+        )
+        event.reason = detail.get("reason") or ""
+    return events
+
+
 def audit_event_list(*, organization: Organization) -> QuerySet[AuditEvent]:
     """The organisation's audit trail, newest first."""
     return (

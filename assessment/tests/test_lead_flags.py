@@ -127,3 +127,31 @@ def test_opening_after_the_open_cycle_ends_does_not_warn(
     later.save(update_fields=["opens_on"])
     client.force_login(lead)
     assert "data-warning" not in confirm_page(client, later, "open")
+
+
+# --- the audit log -----------------------------------------------------------------
+
+
+def test_the_audit_log_names_capabilities_shows_reasons_and_submissions(
+    client, lead, respondent_a, org, framework, team_a
+):
+    from assessment import services
+    from assessment.targets import target_set
+    from assessment.tests.factories import answer_all
+    from capabilities.models import Capability
+
+    capability = Capability.objects.filter(framework=framework).first()
+    target_set(organization=org, capability_key=capability.key, percent=60, user=lead)
+    cycle = make_cycle(organization=org, framework=framework, teams=[team_a])
+    assessment = cycle.assessments.get()
+    answer_all(assessment)
+    services.assessment_submit(assessment=assessment, user=respondent_a)
+    services.assessment_reopen(
+        assessment=assessment, user=lead, reason="Check the Metrics lens again."
+    )
+    client.force_login(lead)
+    html = client.get(reverse("assessment:lead_audit", args=[org.slug])).content
+    html = html.decode()
+    assert f"Target for {capability.name} (organisation default) set to 60" in html
+    assert f"Submitted {team_a.name} in {cycle.name}" in html
+    assert "Reason: Check the Metrics lens again." in html
