@@ -562,6 +562,51 @@ def cycle_reopen_list(*, cycle: Cycle) -> QuerySet[AssessmentReopen]:
     )
 
 
+ANSWERS_EXPORT_HEADER = [
+    "capability",
+    "question key",
+    "question",
+    "lens",
+    "option",
+    "score",
+    "not applicable",
+    "comment",
+    "evidence",
+    "answered by",
+    "answered at",
+]
+
+
+def answers_export_table(*, assessment: Assessment) -> tuple[list[str], list[list]]:
+    """Every question in scope with the team's answer, in questionnaire order (three
+    queries: questions, options, answers). Unanswered questions have empty cells."""
+    answers = assessment_answers(assessment=assessment)
+    rows = []
+    for group in assessment_questions(assessment=assessment):
+        for question in group.questions:
+            answer = answers.get(question.pk)
+            user = answer.answered_by if answer else None
+            option = answer.option if answer else None
+            rows.append(
+                [
+                    group.capability.name,
+                    question.key,
+                    question.prompt,
+                    question.lens.name,
+                    option.label if option else None,
+                    option.score if option else None,
+                    "yes" if answer and answer.not_applicable else None,
+                    answer.comment if answer else None,
+                    answer.evidence_url if answer else None,
+                    (user.get_full_name() or user.get_username()) if user else None,
+                    answer.updated_at.isoformat(timespec="seconds")
+                    if answer and answer.updated_at
+                    else None,
+                ]
+            )
+    return ANSWERS_EXPORT_HEADER, rows
+
+
 def audit_events_described(events: list[AuditEvent]) -> list[AuditEvent]:
     """``events`` each with ``description`` (the summary, capability keys replaced
     by the capabilities' names) and ``reason`` (a reopening's), one query for the

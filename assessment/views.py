@@ -9,11 +9,14 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from finops_portal import cells
 
 from . import selectors, services
 from .access import access_for, get_assessment_for_user
@@ -477,3 +480,29 @@ def reopen(request, pk):
         return redirect("assessment:summary", pk=assessment.pk)
     messages.success(request, REOPENED_MSG)
     return redirect("assessment:questionnaire", pk=assessment.pk)
+
+
+ANSWERS_EXPORT_FORMATS = {"csv", "xlsx"}
+
+
+@login_required
+@require_GET
+def answers_export(request, pk, fmt):
+    """The team's answers to one assessment as CSV or XLSX (question, lens, option,
+    score, comment, evidence, who answered and when), safe to open in a spreadsheet."""
+    if fmt not in ANSWERS_EXPORT_FORMATS:
+        raise Http404("No such format.")
+    assessment = get_assessment_for_user(request.user, pk)
+    headers, rows = selectors.answers_export_table(assessment=assessment)
+    name = slugify(f"{assessment.team.name} {assessment.cycle.name}") or "answers"
+    if fmt == "csv":
+        response = HttpResponse(
+            cells.to_csv(headers, rows), content_type=cells.CSV_CONTENT_TYPE
+        )
+    else:
+        response = HttpResponse(
+            cells.to_xlsx(headers, rows, title="answers"),
+            content_type=cells.XLSX_CONTENT_TYPE,
+        )
+    response["Content-Disposition"] = f'attachment; filename="answers-{name}.{fmt}"'
+    return response

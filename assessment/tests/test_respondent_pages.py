@@ -144,3 +144,79 @@ def test_a_cycle_due_today_is_not_overdue(client, respondent_a, team_a, framewor
         "Overdue"
         not in client.get(reverse("assessment:my_assessments")).content.decode()
     )
+
+
+# --- the answers export ---------------------------------------------------------------
+
+
+def test_the_answers_export_lists_every_question_with_its_answer(
+    client, lead, respondent_a, assessment, framework, django_assert_max_num_queries
+):
+    import csv
+    import io
+
+    questions = ordered_questions(framework)
+    services.answer_record(
+        assessment=assessment,
+        question=questions[0],
+        user=respondent_a,
+        option=questions[0].options.get(score=3),
+        comment='=HYPERLINK("http://evil.example")',
+        evidence_url="https://wiki.example.com/finops",
+        expected_version=0,
+    )
+    client.force_login(lead)
+    url = reverse("assessment:answers_export", args=[assessment.pk, "csv"])
+    with django_assert_max_num_queries(12):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert "attachment;" in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0] == [
+        "capability",
+        "question key",
+        "question",
+        "lens",
+        "option",
+        "score",
+        "not applicable",
+        "comment",
+        "evidence",
+        "answered by",
+        "answered at",
+    ]
+    assert len(rows) == 1 + len(questions)
+    first = dict(zip(rows[0], rows[1], strict=True))
+    assert first["question key"] == questions[0].key
+    assert first["lens"] == questions[0].lens.name
+    assert first["score"] == "3"
+    assert first["comment"].startswith("'=HYPERLINK")  # never a formula
+    assert first["evidence"] == "https://wiki.example.com/finops"
+    assert first["answered by"] == "alice"
+    assert first["answered at"]
+    assert rows[2][4:7] == ["", "", ""]  # unanswered
+
+
+def test_the_answers_export_as_xlsx(client, respondent_a, assessment):
+    import io
+
+    import openpyxl
+
+    client.force_login(respondent_a)
+    response = client.get(
+        reverse("assessment:answers_export", args=[assessment.pk, "xlsx"])
+    )
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    assert sheet["A1"].value == "capability"
+    assert sheet.freeze_panes == "A2"
+
+
+def test_the_answers_export_is_not_found_for_another_team_or_format(
+    client, respondent_b, respondent_a, assessment
+):
+    client.force_login(respondent_b)
+    url = reverse("assessment:answers_export", args=[assessment.pk, "csv"])
+    assert client.get(url).status_code == 404
+    client.force_login(respondent_a)
+    bad = reverse("assessment:answers_export", args=[assessment.pk, "pdf"])
+    assert client.get(bad).status_code == 404
