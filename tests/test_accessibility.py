@@ -249,3 +249,27 @@ def test_the_respondent_sees_the_reopen_reason_and_the_overdue_flag(
     assert "Overdue:" in page.locator("main").inner_text()
     assert axe_violations(page) == []
     assert page.console_errors == []
+
+
+def test_the_targets_page_is_one_line_per_capability(page, key_page_ids, team_a):
+    from assessment.models import Organization
+    from assessment.targets import target_set
+    from capabilities.models import Capability
+    from conftest import browser_login
+
+    org = Organization.objects.get(slug=key_page_ids["org"])
+    capability = Capability.objects.filter(key="cap-1").first()
+    target_set(organization=org, capability_key="cap-1", percent=55, team=team_a)
+    browser_login(page, "lena", "pw-lena")
+    page.goto(page.base_url + "/org/{org}/targets/".format(**key_page_ids))
+    rows = page.locator("fieldset.target-row")
+    assert rows.count() == 2
+    for i in range(rows.count()):
+        assert rows.nth(i).bounding_box()["height"] < 90
+    overrides = page.locator("section[aria-labelledby=overrides-heading]").inner_text()
+    assert capability.name in overrides
+    assert "cap-1" not in overrides
+    # choosing a team applies at once
+    page.select_option("#target-team", str(team_a.pk))
+    page.wait_for_url(f"**team={team_a.pk}")
+    assert page.locator("h1").inner_text() == f"Targets for {team_a.name}"
