@@ -16,7 +16,8 @@
   } catch (error) {
     return;
   }
-  var list = section.querySelector("ul");
+  var list = document.createElement("ul");
+  section.querySelector("[data-conflict-list]").appendChild(list);
   Object.keys(conflicts).forEach(function (questionId) {
     var conflict = conflicts[questionId];
     var item = document.createElement("li");
