@@ -427,6 +427,18 @@ def _build_dashboard(*, organization, cycle: dict, unit_id, sort: str) -> dict:
         )
         alts["trend"] = frames.alt_rows(trend, ["cycle", "capability", "value"])
 
+    headlines = (
+        frames.capability_headlines(
+            node_stats=node_stats,
+            scores=scores,
+            history=history,
+            levels=levels,
+            cycle_id=cycle_obj,
+        )
+        if not node_stats.empty
+        else []
+    )
+
     headings = {
         "trend": ["Cycle", "Capability", "Median %"],
         "levels": ["Capability", *levels["name"]],
@@ -434,6 +446,7 @@ def _build_dashboard(*, organization, cycle: dict, unit_id, sort: str) -> dict:
     return {
         "charts": _payloads(figures, alts, headings),
         "has_charts": bool(figures),
+        "headlines": headlines,
         "level_names": list(levels["name"]),
         "units": [
             {"id": int(i), "name": n}
