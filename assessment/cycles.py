@@ -347,6 +347,48 @@ def cycle_open(*, cycle: Cycle, user=None) -> Cycle:
     return cycle
 
 
+CLOSE_NOTHING_SUBMITTED_MSG = (
+    "No team has submitted yet. Closing now ends the cycle with no results: teams "
+    "can no longer answer or submit, and the reports and dashboard stay empty for "
+    "this cycle (saved answers are kept, unscored)."
+)
+OPEN_OVERLAPS_MSG = (
+    "“{other}” is still open{due}. Opening this cycle as well gives the teams in "
+    "both two assessments to answer at the same time, and each cycle's results "
+    "count only the answers given in it."
+)
+
+
+def _overlaps(cycle: Cycle, other: Cycle) -> bool:
+    """Whether ``other``'s period overlaps ``cycle``'s (a missing date is open-ended;
+    a cycle opened without a start date starts today)."""
+    start = cycle.opens_on or organization_today(cycle.organization)
+    other_start = other.opens_on or date.min
+    end = cycle.closes_on or date.max
+    other_end = other.closes_on or date.max
+    return other_start <= end and start <= other_end
+
+
+def cycle_transition_warnings(*, cycle: Cycle, action: str) -> list[str]:
+    """What the lead should know before opening or closing ``cycle``: closing with
+    nothing submitted, opening while another open cycle overlaps it."""
+    warnings = []
+    if (
+        action == "close"
+        and not cycle.assessments.filter(status=Assessment.Status.SUBMITTED).exists()
+    ):
+        warnings.append(CLOSE_NOTHING_SUBMITTED_MSG)
+    if action == "open":
+        others = Cycle.objects.filter(
+            organization_id=cycle.organization_id, status=Cycle.Status.OPEN
+        ).exclude(pk=cycle.pk)
+        for other in others.order_by("closes_on", "pk"):
+            if _overlaps(cycle, other):
+                due = f" (due {other.closes_on:%-d %b %Y})" if other.closes_on else ""
+                warnings.append(OPEN_OVERLAPS_MSG.format(other=other.name, due=due))
+    return warnings
+
+
 @transaction.atomic
 def cycle_close(*, cycle: Cycle, user=None) -> Cycle:
     """Close an open cycle: nothing more is written to it. Closing twice is a no-op."""

@@ -547,6 +547,7 @@ def cycle_transition(request, cycle_id: int, action: str):
             "section": "cycles",
             "title": spec["title"].format(name=cycle.name),
             "question": spec["question"],
+            "warnings": cycles.cycle_transition_warnings(cycle=cycle, action=action),
             "button": spec["button"],
             "danger": action == "close",
             "cancel_url": reverse("assessment:cycle_detail", args=[cycle.pk]),
@@ -613,8 +614,9 @@ def lead_audit(request, org_slug: str):
     org = get_organization_for_lead(request.user, org_slug)
     paginator = Paginator(selectors.audit_event_list(organization=org), AUDIT_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
+    events = selectors.audit_events_described(list(page.object_list))
     return render(
         request,
         "assessment/lead/audit.html",
-        {"org": org, "section": "audit", "page": page},
+        {"org": org, "section": "audit", "page": page, "events": events},
     )

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from capabilities.models import AnswerOption, Capability, Framework, Question
 
@@ -220,6 +221,15 @@ class Cycle(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.status == self.Status.CLOSED
+
+    @property
+    def is_overdue(self) -> bool:
+        """Still open after its due date in the organisation's time zone (the day
+        itself is not late; ``cycles.cycle_due_state`` says the same)."""
+        if not self.is_open or self.closes_on is None:
+            return False
+        zone = ZoneInfo(self.organization.time_zone or "UTC")
+        return self.closes_on < timezone.now().astimezone(zone).date()
 
 
 class Assessment(models.Model):

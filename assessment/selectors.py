@@ -185,6 +185,12 @@ class AssessmentRow:
     assessment: Assessment
     answered: int
     total: int
+    # the latest reopening, while the team has not submitted again
+    reopen: AssessmentReopen | None = None
+
+    @property
+    def overdue(self) -> bool:
+        return self.assessment.cycle.is_overdue and not self.assessment.is_submitted
 
     @property
     def percent(self) -> int:
@@ -238,14 +244,15 @@ def assessments_progress(assessments: list[Assessment]) -> dict[int, dict]:
 
 def assessments_for_user(*, user) -> dict[str, list[AssessmentRow]]:
     """The user's teams' assessments: ``open`` (cycle open, not submitted) and ``past``
-    (submitted, or cycle closed), each with completion. Four queries in all."""
+    (submitted, or cycle closed), each with completion and, when open, the latest
+    reopening. Five queries in all."""
     team_ids = access_for(user).team_ids
     if not team_ids:
         return {"open": [], "past": []}
     assessments = list(
         Assessment.objects.filter(team_id__in=team_ids)
         .exclude(cycle__status=Cycle.Status.PLANNED)
-        .select_related("cycle", "team", "submitted_by")
+        .select_related("cycle__organization", "team", "submitted_by")
         .order_by("cycle__closes_on", "-cycle_id", "team__name")
     )
     progress = assessments_progress(assessments)
@@ -258,8 +265,41 @@ def assessments_for_user(*, user) -> dict[str, list[AssessmentRow]]:
         )
         is_open = assessment.cycle.is_open and not assessment.is_submitted
         result["open" if is_open else "past"].append(row)
+    reopens: dict[int, AssessmentReopen] = {}
+    for reopen in (
+        AssessmentReopen.objects.filter(
+            assessment__in=[row.assessment.pk for row in result["open"]]
+        )
+        .select_related("reopened_by")
+        .order_by("-reopened_at", "-pk")
+    ):
+        reopens.setdefault(reopen.assessment_id, reopen)
+    for row in result["open"]:
+        row.reopen = reopens.get(row.assessment.pk)
     result["past"].sort(key=lambda r: r.assessment.cycle_id, reverse=True)
     return result
+
+
+def assessment_reopen_latest(*, assessment: Assessment):
+    """The latest reopening of a not-yet-resubmitted assessment (who, when, why), or
+    None: once the team submits again, the reopening is history, not news."""
+    if assessment.is_submitted:
+        return None
+    return (
+        AssessmentReopen.objects.filter(assessment=assessment)
+        .select_related("reopened_by")
+        .order_by("-reopened_at", "-pk")
+        .first()
+    )
+
+
+def assessment_reopens(*, assessment: Assessment) -> list:
+    """Every reopening of the assessment, newest first, with who reopened it."""
+    return list(
+        AssessmentReopen.objects.filter(assessment=assessment)
+        .select_related("reopened_by")
+        .order_by("-reopened_at", "-pk")
+    )
 
 
 def answer_history(*, answer: Answer):
@@ -520,6 +560,79 @@ def cycle_reopen_list(*, cycle: Cycle) -> QuerySet[AssessmentReopen]:
         .select_related("assessment__team", "reopened_by")
         .order_by("-reopened_at", "-id")
     )
+
+
+ANSWERS_EXPORT_HEADER = [
+    "capability",
+    "question key",
+    "question",
+    "lens",
+    "option",
+    "score",
+    "not applicable",
+    "comment",
+    "evidence",
+    "answered by",
+    "answered at",
+]
+
+
+def answers_export_table(*, assessment: Assessment) -> tuple[list[str], list[list]]:
+    """Every question in scope with the team's answer, in questionnaire order (three
+    queries: questions, options, answers). Unanswered questions have empty cells."""
+    answers = assessment_answers(assessment=assessment)
+    rows = []
+    for group in assessment_questions(assessment=assessment):
+        for question in group.questions:
+            answer = answers.get(question.pk)
+            user = answer.answered_by if answer else None
+            option = answer.option if answer else None
+            rows.append(
+                [
+                    group.capability.name,
+                    question.key,
+                    question.prompt,
+                    question.lens.name,
+                    option.label if option else None,
+                    option.score if option else None,
+                    "yes" if answer and answer.not_applicable else None,
+                    answer.comment if answer else None,
+                    answer.evidence_url if answer else None,
+                    (user.get_full_name() or user.get_username()) if user else None,
+                    answer.updated_at.isoformat(timespec="seconds")
+                    if answer and answer.updated_at
+                    else None,
+                ]
+            )
+    return ANSWERS_EXPORT_HEADER, rows
+
+
+def audit_events_described(events: list[AuditEvent]) -> list[AuditEvent]:
+    """``events`` each with ``description`` (the summary, capability keys replaced
+    by the capabilities' names) and ``reason`` (a reopening's), one query for the
+    names of the whole page."""
+    keys = {
+        e.detail.get("capability_key") for e in events if isinstance(e.detail, dict)
+    }
+    keys.discard(None)
+    names = (
+        dict(
+            Capability.objects.filter(key__in=keys)
+            .order_by("key", "-framework__version")
+            .values_list("key", "name")
+            .distinct()
+        )
+        if keys
+        else {}
+    )
+    for event in events:
+        detail = event.detail if isinstance(event.detail, dict) else {}
+        key = detail.get("capability_key")
+        event.description = (
+            event.summary.replace(key, names[key], 1) if key in names else event.summary
+        )
+        event.reason = detail.get("reason") or ""
+    return events
 
 
 def audit_event_list(*, organization: Organization) -> QuerySet[AuditEvent]:

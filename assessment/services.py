@@ -426,7 +426,7 @@ def assessment_submit(*, assessment: Assessment, user) -> Assessment:
     """
     locked = (
         Assessment.objects.select_for_update(of=("self",))
-        .select_related("cycle")
+        .select_related("cycle", "team")
         .get(pk=assessment.pk)
     )
     if locked.is_submitted:
@@ -443,6 +443,13 @@ def assessment_submit(*, assessment: Assessment, user) -> Assessment:
     assessment.last_activity_at = now
     assessment.save(
         update_fields=["status", "submitted_at", "submitted_by", "last_activity_at"]
+    )
+    audit_record(
+        organization_id=locked.cycle.organization_id,
+        actor=user,
+        action="assessment.submit",
+        summary=f"Submitted {locked.team.name} in {locked.cycle.name}",
+        assessment_id=assessment.pk,
     )
     _scores_changed(assessment)
     _publish("assessment.submitted", assessment, user)

@@ -26,6 +26,11 @@ urlpatterns: list = [
     path("assessments/<int:pk>/review/", views.review, name="review"),
     path("assessments/<int:pk>/submit/", views.submit, name="submit"),
     path("assessments/<int:pk>/summary/", views.summary, name="summary"),
+    path(
+        "assessments/<int:pk>/answers.<str:fmt>",
+        views.answers_export,
+        name="answers_export",
+    ),
     path("assessments/<int:pk>/reopen/", views.reopen, name="reopen"),
     path("invitations/<str:key>/", invitation_views.invitation, name="invitation"),
 ] + lead_urls.urlpatterns

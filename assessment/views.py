@@ -9,17 +9,20 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from finops_portal import cells
 
 from . import selectors, services
 from .access import access_for, get_assessment_for_user
 from .answer_refs import OPTION_UNKNOWN_MSG, QuestionNotFound, resolve_answer
 from .exceptions import AnswerConflict, IncompleteAssessment
-from .models import Assessment
+from .models import Assessment, counts_as_answered
 from .slots import QUESTIONNAIRE_QUESTIONS
 
 SAVED_MSG = "Your answers are saved."
@@ -76,12 +79,18 @@ def _questionnaire_context(request, assessment, capability_key, errors=None):
     if not groups:
         return None
     keys = [g.capability.key for g in groups]
-    key = capability_key or request.GET.get("capability") or keys[0]
+    answers = selectors.assessment_answers(assessment=assessment)
+    first_unanswered = _first_unanswered(groups, answers)
+    # "Continue" (no capability named) opens the first question still to answer
+    key = (
+        capability_key
+        or request.GET.get("capability")
+        or (first_unanswered[0].key if first_unanswered else keys[0])
+    )
     if key not in keys:
         raise Http404("No such capability in this assessment.")
     index = keys.index(key)
     current = groups[index]
-    answers = selectors.assessment_answers(assessment=assessment)
     progress = selectors.assessment_progress(assessment=assessment)
     errors = errors or {}
     posted = request.POST if errors else {}
@@ -120,9 +129,31 @@ def _questionnaire_context(request, assessment, capability_key, errors=None):
         "previous": groups[index - 1].capability if index > 0 else None,
         "next": groups[index + 1].capability if index + 1 < len(groups) else None,
         "read_only": _read_only_reason(assessment),
+        # scrolled to on opening, unless the address names a question
+        "first_unanswered": (
+            first_unanswered[1]
+            if first_unanswered and first_unanswered[0].key == key
+            else None
+        ),
+        "reopen": selectors.assessment_reopen_latest(assessment=assessment),
         "comment_max": services.COMMENT_MAX_LENGTH,
         "evidence_max": services.EVIDENCE_URL_MAX_LENGTH,
     }
+
+
+def _first_unanswered(groups, answers):
+    """``(capability, question)`` of the first question, in questionnaire order, that
+    does not count as answered; None when every one does."""
+    for group in groups:
+        for question in group.questions:
+            answer = answers.get(question.pk)
+            if answer is None or not counts_as_answered(
+                has_option=answer.option_id is not None,
+                not_applicable=answer.not_applicable,
+                allow_na=question.allow_na,
+            ):
+                return group.capability, question
+    return None
 
 
 def _below_options(request, assessment, questions) -> dict[int, list[str]]:
@@ -421,6 +452,7 @@ def summary(request, pk):
             "assessment": assessment,
             "capabilities": capabilities,
             "progress": selectors.assessment_progress(assessment=assessment),
+            "reopens": selectors.assessment_reopens(assessment=assessment),
             "can_reopen": assessment.is_submitted
             and not assessment.cycle.is_closed
             and access_for(request.user).leads(assessment.cycle.organization_id),
@@ -448,3 +480,29 @@ def reopen(request, pk):
         return redirect("assessment:summary", pk=assessment.pk)
     messages.success(request, REOPENED_MSG)
     return redirect("assessment:questionnaire", pk=assessment.pk)
+
+
+ANSWERS_EXPORT_FORMATS = {"csv", "xlsx"}
+
+
+@login_required
+@require_GET
+def answers_export(request, pk, fmt):
+    """The team's answers to one assessment as CSV or XLSX (question, lens, option,
+    score, comment, evidence, who answered and when), safe to open in a spreadsheet."""
+    if fmt not in ANSWERS_EXPORT_FORMATS:
+        raise Http404("No such format.")
+    assessment = get_assessment_for_user(request.user, pk)
+    headers, rows = selectors.answers_export_table(assessment=assessment)
+    name = slugify(f"{assessment.team.name} {assessment.cycle.name}") or "answers"
+    if fmt == "csv":
+        response = HttpResponse(
+            cells.to_csv(headers, rows), content_type=cells.CSV_CONTENT_TYPE
+        )
+    else:
+        response = HttpResponse(
+            cells.to_xlsx(headers, rows, title="answers"),
+            content_type=cells.XLSX_CONTENT_TYPE,
+        )
+    response["Content-Disposition"] = f'attachment; filename="answers-{name}.{fmt}"'
+    return response

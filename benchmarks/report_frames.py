@@ -275,3 +275,56 @@ def alt_rows(frame: pd.DataFrame, columns: list[str]) -> list[list]:
         [rounded(v) if isinstance(v, float) else v for v in row]
         for row in zip(*(frame[c].tolist() for c in columns), strict=True)
     ]
+
+
+def capability_headlines(
+    *,
+    node_stats: pd.DataFrame,
+    scores: pd.DataFrame,
+    history: pd.DataFrame,
+    levels: pd.DataFrame,
+    cycle_id: int,
+) -> list[dict]:
+    """What a lead asks first, per capability in ``node_stats`` order: the median
+    score and the level it reaches, how many teams with a target meet it, and how
+    the median moved since the previous cycle that has one.
+
+    ``node_stats``: capability_key, capability, median; ``scores``: capability_key,
+    percent, target (NaN = no target); ``history``: cycle_id, capability_key,
+    median in cycle order; ``levels``: name, min_percent, lowest first."""
+    earlier = history[history["cycle_id"] != cycle_id]
+    if not history.empty and cycle_id in set(history["cycle_id"]):
+        position = list(history["cycle_id"]).index(cycle_id)
+        earlier = history.iloc[:position]
+    previous = {
+        key: float(rows["median"].iloc[-1])
+        for key, rows in earlier.groupby("capability_key", sort=False)
+        if not rows.empty and not missing(rows["median"].iloc[-1])
+    }
+    headlines = []
+    for row in node_stats.to_dict("records"):
+        key = row["capability_key"]
+        median = None if missing(row["median"]) else float(row["median"])
+        level = None
+        if median is not None:
+            reached = levels[levels["min_percent"] <= median]
+            level = reached["name"].iloc[-1] if not reached.empty else None
+        mine = scores[(scores["capability_key"] == key) & scores["target"].notna()]
+        at_target = int((mine["percent"] >= mine["target"]).sum())
+        before = previous.get(key)
+        headlines.append(
+            {
+                "capability": row["capability"],
+                "median": median,
+                "level": level,
+                "with_target": len(mine),
+                "at_target": at_target,
+                "share_at_target": (at_target * 100 / len(mine) if len(mine) else None),
+                "movement": (
+                    median - before
+                    if median is not None and before is not None
+                    else None
+                ),
+            }
+        )
+    return headlines

@@ -29,7 +29,7 @@ DISTRIBUTION_HEADINGS = ["Capability", "Teams", "Min", "P25", "Median", "P75", "
 
 HEADINGS = {
     "progress": ["Capability", "Score %", "Target %", "Gap", "Progress to target %"],
-    "radar": ["Capability", "Your team %", "Organisation median %", "Target %"],
+    "radar": ["Capability", "This team %", "Organisation median %", "Target %"],
     "percentile": ["Capability", "Percentile"],
     "trend": ["Cycle", "Capability", "Score %"],
     "boxes": DISTRIBUTION_HEADINGS,
@@ -246,7 +246,7 @@ def _build_team_report(*, assessment, enforce_anonymity: bool, state=None) -> di
     for group, rows in visible.groupby("group", sort=False):
         chart_id = f"benchmark-{len(benchmarks)}"
         figures[chart_id] = charts.capability_boxes_spec(
-            rows, marker=marker, title=f"Distribution in {group} (your team marked)"
+            rows, marker=marker, title=f"Distribution in {group} (this team marked)"
         )
         alts[chart_id] = frames.alt_rows(
             rows, ["capability", "n", "min", "p25", "median", "p75", "max"]
@@ -269,7 +269,7 @@ def _build_team_report(*, assessment, enforce_anonymity: bool, state=None) -> di
     )
     if not trend.empty:
         figures["trend"] = charts.trend_lines_spec(
-            trend, title="Your team's scores across cycles"
+            trend, title="This team's scores across cycles"
         )
         alts["trend"] = frames.alt_rows(trend, ["cycle", "capability", "value"])
 
@@ -433,6 +433,18 @@ def _build_dashboard(*, organization, cycle: dict, unit_id, sort: str) -> dict:
         )
         alts["trend"] = frames.alt_rows(trend, ["cycle", "capability", "value"])
 
+    headlines = (
+        frames.capability_headlines(
+            node_stats=node_stats,
+            scores=scores,
+            history=history,
+            levels=levels,
+            cycle_id=cycle_obj,
+        )
+        if not node_stats.empty
+        else []
+    )
+
     headings = {
         "trend": ["Cycle", "Capability", "Median %"],
         "levels": ["Capability", *levels["name"]],
@@ -440,6 +452,7 @@ def _build_dashboard(*, organization, cycle: dict, unit_id, sort: str) -> dict:
     return {
         "charts": _payloads(figures, alts, headings),
         "has_charts": bool(figures),
+        "headlines": headlines,
         "level_names": list(levels["name"]),
         "units": [
             {"id": int(i), "name": n}

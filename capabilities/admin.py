@@ -12,6 +12,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -92,11 +93,28 @@ def _restrict_choices(request, db_field, kwargs) -> None:
 URL_FIELD_OVERRIDES = {models.URLField: {"assume_scheme": "https"}}
 
 
+class LabelledInlineFormSet(BaseInlineFormSet):
+    """A tabular inline's fields are labelled only by the column heading, which a
+    screen reader does not tie to the field: each field gets its own name, with the
+    row ("Label, row 3")."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        row = "new row" if index is None else f"row {index + 1}"
+        for name, field in form.fields.items():
+            label = field.label or name.replace("_", " ")
+            # a related-object wrapper shares its attrs with the class's widget:
+            # label the form's own copy of the inner widget
+            widget = getattr(field.widget, "widget", field.widget)
+            widget.attrs = {**widget.attrs, "aria-label": f"{label}, {row}"}
+
+
 class LockedInlineMixin:
     """Inlines under a non-draft framework are read-only."""
 
     extra = 0
     formfield_overrides = URL_FIELD_OVERRIDES
+    formset = LabelledInlineFormSet
 
     def has_add_permission(self, request, obj=None):
         return not _is_locked(obj) and super().has_add_permission(request, obj)
@@ -116,6 +134,9 @@ class LockedAdminMixin:
     """Objects under a non-draft framework can be viewed, never changed or deleted."""
 
     formfield_overrides = URL_FIELD_OVERRIDES
+
+    class Media:
+        css = {"all": ["capabilities/css/admin.css"]}
 
     def has_change_permission(self, request, obj=None):
         return not _is_locked(obj) and super().has_change_permission(request, obj)
@@ -414,17 +435,20 @@ class QuestionAdmin(LockedAdminMixin, admin.ModelAdmin):
     list_display = [
         "key",
         "short_prompt",
+        "framework_version",
         "capability",
         "lens",
         "weight",
         "allow_na",
         "measure_key",
     ]
+    readonly_fields = ["framework_version"]
     fieldsets = [
         (
             None,
             {
                 "fields": [
+                    "framework_version",
                     "capability",
                     "lens",
                     ("key", "order", "weight", "allow_na"),
@@ -448,6 +472,16 @@ class QuestionAdmin(LockedAdminMixin, admin.ModelAdmin):
     search_fields = ["key", "prompt"]
     ordering = ["capability__framework__slug", "capability__order", "order", "id"]
     inlines = [AnswerOptionInline]
+
+    @admin.display(
+        description="framework and version",
+        ordering="capability__framework__version",
+    )
+    def framework_version(self, obj):
+        if obj is None or obj.pk is None:
+            return "The framework of the capability chosen below (a draft)."
+        framework = obj.capability.framework
+        return f"{framework.title}, version {framework.version} ({framework.status})"
 
     @admin.display(description="prompt")
     def short_prompt(self, obj):

@@ -57,6 +57,7 @@ GET, POST = "GET", "POST"
 POLICY = {
     "home": (SIGNED_IN, [GET]),
     "healthz": (PUBLIC, [GET]),
+    "favicon": (PUBLIC, [GET]),
     "login": (PUBLIC, [GET]),
     "logout": (SIGNED_OUT, [POST]),
     "capabilities:index": (SIGNED_IN, [GET]),
@@ -69,6 +70,7 @@ POLICY = {
     "assessment:review": (TEAM_A, [GET]),
     "assessment:submit": (TEAM_A, [POST]),
     "assessment:summary": (TEAM_A, [GET]),
+    "assessment:answers_export": (TEAM_A, [GET]),
     "assessment:reopen": (ORG_LEAD, [POST]),
     "assessment:lead_home": (ANY_LEAD, [GET]),
     "assessment:cycle_detail": (ORG_LEAD, [GET]),
