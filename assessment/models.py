@@ -60,6 +60,15 @@ class Organization(models.Model):
         help_text='Decides when a due date is "today" and how dates are shown '
         '(an IANA name such as "Europe/Paris").',
     )
+    central_team = models.ForeignKey(
+        "Team",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The central FinOps function: it answers the questions whose "
+        "audience is central, for every team of the organisation.",
+    )
     # Bumped by every change of the organisation's targets: part of the cache keys
     # of figures that show gaps (see ``targets``).
     targets_version = models.PositiveIntegerField(default=0, editable=False)
@@ -290,6 +299,15 @@ class Answer(models.Model):
         related_name="answers",
     )
     not_applicable = models.BooleanField(default=False)
+    na_reason = models.SlugField(
+        "N/A reason",
+        max_length=40,
+        blank=True,
+        help_text="Key of the framework's N/A reason given with a N/A answer.",
+    )
+    # Pre-filled from the team's last submitted assessment when the cycle opened;
+    # cleared when a respondent confirms or changes the answer.
+    carried_forward = models.BooleanField(default=False)
     comment = models.TextField(blank=True)
     evidence_url = models.URLField(max_length=500, blank=True)
     answered_by = models.ForeignKey(

@@ -32,7 +32,8 @@ from .selectors import (
     ANSWERED_Q,
     cycle_scope_capability_ids,
     in_scope_q,
-    questions_in_scope,
+    is_central_team_q,
+    questions_for_assessment,
 )
 
 COMMENT_MAX_LENGTH = 5000
@@ -48,6 +49,13 @@ QUESTION_NOT_IN_FRAMEWORK_MSG = "This question is not part of this cycle's frame
 QUESTION_OUT_OF_SCOPE_MSG = "This question's capability is not in this cycle's scope."
 OPTION_OF_OTHER_QUESTION_MSG = "This option does not belong to this question."
 NA_NOT_ALLOWED_MSG = "This question cannot be answered N/A."
+NA_REASON_REQUIRED_MSG = "Say why the question does not apply: choose a reason."
+NA_REASON_UNKNOWN_MSG = "Choose one of the reasons offered for this question."
+NA_REASON_WITHOUT_NA_MSG = "A reason goes with an N/A answer only."
+CENTRAL_QUESTION_MSG = (
+    "This question is answered by the organisation's central FinOps function; "
+    "your team sees its answer and does not answer it."
+)
 OPTION_AND_NA_MSG = "Choose an option or N/A, not both."
 COMMENT_TOO_LONG_MSG = f"Keep the comment under {COMMENT_MAX_LENGTH} characters."
 EVIDENCE_URL_SCHEME_MSG = "Enter a web address starting with http:// or https://."
@@ -78,6 +86,8 @@ def answer_values(answer: Answer | None) -> dict:
         "not_applicable": answer.not_applicable,
         "comment": answer.comment,
         "evidence_url": answer.evidence_url,
+        # Kept only when given, so histories without reasons read as before.
+        **({"na_reason": answer.na_reason} if answer.na_reason else {}),
     }
 
 
@@ -145,6 +155,7 @@ def _validate_answer(
     not_applicable: bool,
     comment: str | None,
     evidence_url: str | None,
+    na_reason: str = "",
 ) -> None:
     errors: dict[str, list[str]] = {}
     if question.capability.framework_id != assessment.cycle.framework_id:
@@ -157,6 +168,26 @@ def _validate_answer(
         errors["option"] = [OPTION_OF_OTHER_QUESTION_MSG]
     if not_applicable and not question.allow_na:
         errors["not_applicable"] = [NA_NOT_ALLOWED_MSG]
+    elif not_applicable:
+        if na_reason and na_reason not in {
+            reason["key"] for reason in question.na_reason_choices()
+        }:
+            errors["na_reason"] = [NA_REASON_UNKNOWN_MSG]
+        elif not na_reason and question.na_reason_required:
+            errors["na_reason"] = [NA_REASON_REQUIRED_MSG]
+    elif na_reason:
+        errors["na_reason"] = [NA_REASON_WITHOUT_NA_MSG]
+    if (
+        "question" not in errors
+        and question.audience == "central"
+        and not Assessment.objects.filter(
+            is_central_team_q(
+                organization=assessment.cycle.organization_id, team=OuterRef("team_id")
+            ),
+            pk=assessment.pk,
+        ).exists()
+    ):
+        errors["question"] = [CENTRAL_QUESTION_MSG]
     if comment is not None and len(comment) > COMMENT_MAX_LENGTH:
         errors["comment"] = [COMMENT_TOO_LONG_MSG]
     if evidence_url is not None and (url_errors := _evidence_errors(evidence_url)):
@@ -190,6 +221,7 @@ def _record_one(
     comment: str | None,
     evidence_url: str | None,
     expected_version: int | None,
+    na_reason: str | None = None,
 ) -> tuple[Answer, bool]:
     """Validate and upsert one answer inside the caller's transaction.
 
@@ -207,7 +239,9 @@ def _record_one(
         not_applicable=not_applicable,
         comment=comment,
         evidence_url=evidence_url,
+        na_reason=(na_reason or "") if not_applicable else "",
     )
+    na_reason = (na_reason or "") if not_applicable else ""
     expected = expected_version or 0
     answer = _locked_answer(assessment, question)
     current_version = answer.version if answer else 0
@@ -221,6 +255,7 @@ def _record_one(
         "not_applicable": bool(not_applicable),
         "comment": old["comment"] if comment is None else comment,
         "evidence_url": old["evidence_url"] if evidence_url is None else evidence_url,
+        **({"na_reason": na_reason} if na_reason else {}),
     }
     if new == old:
         if answer is None:
@@ -233,6 +268,7 @@ def _record_one(
         "not_applicable": new["not_applicable"],
         "comment": new["comment"],
         "evidence_url": new["evidence_url"],
+        "na_reason": na_reason,
         "answered_by": user,
     }
     if answer is None:
@@ -284,6 +320,7 @@ def answer_record(
     evidence_url: str | None = None,
     expected_version: int | None,
     may_answer: Callable[[Assessment], bool] | None = None,
+    na_reason: str | None = None,
 ) -> Answer:
     """Create or update the one answer of ``assessment`` to ``question``.
 
@@ -316,6 +353,7 @@ def answer_record(
         comment=comment,
         evidence_url=evidence_url,
         expected_version=expected_version,
+        na_reason=na_reason,
     )
     if changed:
         _touch(assessment)
@@ -351,6 +389,7 @@ def answers_bulk_record(
                 comment=item.get("comment"),
                 evidence_url=item.get("evidence_url"),
                 expected_version=item.get("expected_version"),
+                na_reason=item.get("na_reason"),
             )
         except ValidationError as error:
             raise ValidationError(
@@ -367,7 +406,8 @@ def answers_bulk_record(
 
 
 def assessment_missing(*, assessment: Assessment) -> list[dict]:
-    """Unanswered questions in scope grouped by capability (N/A counts where allowed).
+    """Unanswered questions in scope grouped by capability (N/A counts where allowed);
+    central questions count only for the central team (the audience rule).
 
     ``[{"capability": Capability, "questions": [Question]}]`` in questionnaire order.
     """
@@ -375,7 +415,7 @@ def assessment_missing(*, assessment: Assessment) -> list[dict]:
         assessment.answers.filter(ANSWERED_Q).values_list("question_id", flat=True)
     )
     missing: list[dict] = []
-    for question in questions_in_scope(cycle=assessment.cycle).select_related(
+    for question in questions_for_assessment(assessment=assessment).select_related(
         "capability", "lens"
     ):
         if question.pk in answered_ids:

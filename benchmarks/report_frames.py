@@ -48,11 +48,22 @@ def report_grid(
             (lens or {}).get(key, math.nan) for lens in scores["lens_scores"]
         ]
     grid["foundation_20"] = grid["percent"] / 5
-    level_pairs = list(zip(levels["key"], levels["min_percent"], strict=True))
+    lens_minimums = (
+        levels["min_lens_score"]
+        if "min_lens_score" in levels
+        else pd.Series([None] * len(levels))
+    )
+    level_bands = list(
+        zip(levels["key"], levels["min_percent"], lens_minimums, strict=True)
+    )
     names = dict(zip(levels["key"], levels["name"], strict=True))
+    lowest = [
+        min((v for v in (lens or {}).values() if v is not None), default=None)
+        for lens in scores["lens_scores"]
+    ]
     grid["level_key"] = [
-        scoring.level_for(p, level_pairs) if missing(k) or not k else k
-        for p, k in zip(grid["percent"], scores["level_key"], strict=True)
+        scoring.level_for(p, level_bands, low) if missing(k) or not k else k
+        for p, k, low in zip(grid["percent"], scores["level_key"], lowest, strict=True)
     ]
     grid["level"] = grid["level_key"].map(names)
     grid["target"] = pd.Series(targets, index=grid.index, dtype=float)

@@ -172,7 +172,7 @@ class LensInline(LockedInlineMixin, admin.StackedInline):
 
 class MaturityLevelInline(LockedInlineMixin, admin.TabularInline):
     model = MaturityLevel
-    fields = ["key", "name", "min_percent", "colour", "description"]
+    fields = ["key", "name", "min_percent", "min_lens_score", "colour", "description"]
 
 
 class DomainInline(LockedInlineMixin, admin.TabularInline):
@@ -207,13 +207,36 @@ class FrameworkAdmin(LockedAdminMixin, admin.ModelAdmin):
     list_filter = ["status", "slug"]
     search_fields = ["title", "slug", "description"]
     ordering = ["slug", "-version"]
-    readonly_fields = ["status", "published_at", "created_at"]
-    fields = [
-        ("slug", "version"),
-        "title",
-        "description",
-        "source_url",
-        ("status", "published_at", "created_at"),
+    readonly_fields = ["status", "published_at", "created_at", "superseded_at"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("slug", "version"),
+                    "title",
+                    "description",
+                    "source_url",
+                    ("status", "published_at", "superseded_at", "created_at"),
+                ]
+            },
+        ),
+        (
+            "Edition and mapping",
+            {
+                "fields": [
+                    ("edition_key", "edition_name", "edition_source_url"),
+                    ("derived_from_slug", "derived_from_version"),
+                    "retired_capabilities",
+                    "retired_questions",
+                    "na_reasons",
+                ],
+                "description": "Where the content comes from, the version it was "
+                "derived from (what the capabilities' and questions' 'maps from' "
+                "refer to), the old items with no successor and the N/A reasons "
+                "respondents choose from.",
+            },
+        ),
     ]
     inlines = [LensInline, MaturityLevelInline, DomainInline]
     actions = ["new_draft", "publish", "retire", "export_yaml"]
@@ -373,7 +396,7 @@ class FrameworkAdmin(LockedAdminMixin, admin.ModelAdmin):
 
 class QuestionInline(LockedInlineMixin, admin.TabularInline):
     model = Question
-    fields = ["order", "key", "lens", "prompt", "weight", "allow_na"]
+    fields = ["order", "key", "lens", "prompt", "weight", "allow_na", "audience"]
     show_change_link = True
     ordering = ["order", "id"]
 
@@ -427,10 +450,20 @@ class QuestionAdmin(LockedAdminMixin, admin.ModelAdmin):
                 "fields": [
                     "capability",
                     "lens",
-                    ("key", "order", "weight", "allow_na"),
+                    ("key", "order", "weight", "audience"),
                     "prompt",
                     "help_text",
+                    "evidence_prompt",
                 ]
+            },
+        ),
+        (
+            "N/A, mapping and scopes",
+            {
+                "fields": [("allow_na", "na_reasons"), "maps_from", "scopes"],
+                "description": "N/A needs a reason from the framework's catalogue "
+                "once reasons are listed. 'Maps from' names the question(s) of "
+                "the derived-from version this one continues.",
             },
         ),
         (

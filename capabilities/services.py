@@ -125,8 +125,11 @@ def publish_problems(document: dict) -> list[str]:
 
 
 def framework_validate(*, framework: Framework) -> list[str]:
-    """Problems that would stop ``framework`` from being published."""
-    return publish_problems(framework_export(framework=framework))
+    """Problems that would stop ``framework`` from being published: the publish
+    rules; when those pass, the file rules (shapes, N/A reasons, the mapping onto its
+    derived_from version) with their locations, as the importer reports them."""
+    document = framework_export(framework=framework)
+    return publish_problems(document) or framework_file_errors(document)
 
 
 def _audit(*, action: str, framework: Framework, user, summary: str) -> None:
@@ -191,7 +194,19 @@ def framework_new_draft(*, framework: Framework) -> Framework:
         latest=Max("version")
     )["latest"]
     document = framework_export(framework=framework)
-    return framework_import(data={**document, "version": latest + 1})
+    # The copy is derived from the version it copies: same keys, mapped one to one.
+    document.pop("retired", None)
+    for capability in document["capabilities"]:
+        capability.pop("maps_from", None)
+        for question in capability["questions"]:
+            question.pop("maps_from", None)
+    return framework_import(
+        data={
+            **document,
+            "version": latest + 1,
+            "derived_from": {"slug": framework.slug, "version": framework.version},
+        }
+    )
 
 
 @transaction.atomic

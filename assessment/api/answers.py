@@ -151,6 +151,7 @@ def question_for(assessment: Assessment, ref: str) -> Question:
 def _answer_kwargs(data: dict) -> dict:
     return {
         "not_applicable": data.get("not_applicable", False),
+        "na_reason": data.get("na_reason"),
         "comment": data.get("comment"),
         "evidence_url": data.get("evidence_url"),
         "expected_version": data["version"],

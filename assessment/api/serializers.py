@@ -417,6 +417,8 @@ class AnswerSerializer(serializers.ModelSerializer):
             "option_id",
             "option_score",
             "not_applicable",
+            "na_reason",
+            "carried_forward",
             "comment",
             "evidence_url",
             "answered_by",
@@ -426,6 +428,11 @@ class AnswerSerializer(serializers.ModelSerializer):
         extra_kwargs = {
             "question": {"help_text": "Question id."},
             "not_applicable": {"help_text": "Answered 'not applicable'."},
+            "na_reason": {"help_text": "Key of the reason given with N/A."},
+            "carried_forward": {
+                "help_text": "Pre-filled from the team's last assessment and not "
+                "yet confirmed or changed."
+            },
             "comment": {"help_text": "Free-text comment."},
             "evidence_url": {"help_text": "Link to evidence."},
             "updated_at": {
@@ -468,6 +475,13 @@ class AnswerFields(StrictInputSerializer):
     )
     not_applicable = serializers.BooleanField(
         required=False, default=False, help_text="Answer 'not applicable'."
+    )
+    na_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=40,
+        help_text="With not_applicable: the key of one of the question's N/A "
+        "reasons (required when the framework lists reasons).",
     )
     comment = serializers.CharField(
         required=False,

@@ -57,6 +57,7 @@
     return {
       option: choice && choice !== "na" ? parseInt(choice, 10) : null,
       not_applicable: choice === "na",
+      na_reason: choice === "na" && state.naReason ? state.naReason.value : "",
       comment: state.comment.value,
       evidence_url: state.evidence.value,
       expected_version: state.version,
@@ -81,7 +82,8 @@
   function showErrors(state, errors) {
     clearErrors(state);
     Object.keys(errors).forEach(function (field) {
-      var target = field === "evidence_url" || field === "comment" ? field : "option";
+      var target =
+        field === "evidence_url" || field === "comment" || field === "na_reason" ? field : "option";
       var p = state.el.querySelector('[data-error-for="' + target + '"]');
       var messages = [].concat(errors[field]).join(" ");
       p.textContent = (p.textContent ? p.textContent + " " : "") + messages;
@@ -322,6 +324,7 @@
       versionInput: el.querySelector('input[name$="-version"]'),
       comment: el.querySelector('textarea[name$="-comment"]'),
       evidence: el.querySelector('input[name$="-evidence"]'),
+      naReason: el.querySelector('select[name$="-na-reason"]'),
       status: el.querySelector("[data-status]"),
       conflictBox: el.querySelector("[data-conflict]"),
       conflictText: el.querySelector("[data-conflict-text]"),
@@ -337,7 +340,7 @@
     };
     states.push(state);
     el.addEventListener("change", function (event) {
-      if (event.target.type === "radio") {
+      if (event.target.type === "radio" || event.target.tagName === "SELECT") {
         schedule(state, 0);
       }
     });
