@@ -84,6 +84,18 @@ class Organization(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        if (
+            self.central_team_id
+            and self.pk
+            and self.central_team.organization_id != self.pk
+        ):
+            raise ValidationError(
+                {
+                    "central_team": "The central team must be a team of this organisation."
+                }
+            )
+
 
 class Team(models.Model):
     """A node of an organisation's tree: a business unit (which contains teams) or a team."""
@@ -535,3 +547,46 @@ class Invitation(models.Model):
     @property
     def where(self) -> str:
         return self.team.name if self.team_id else self.organization.name
+
+
+class FrameworkDryRun(models.Model):
+    """Staff scored an organisation's last closed cycle against a framework version
+    (usually a draft) to see how scores would move: its progress and result. The
+    run reads the organisation's answers and writes nothing of the organisation's."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    framework = models.ForeignKey(
+        Framework, on_delete=models.CASCADE, related_name="dry_runs"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Dry run of {self.framework} on {self.organization}"
+
+    @property
+    def percent(self) -> int:
+        return int(self.done * 100 // self.total) if self.total else 0

@@ -96,7 +96,28 @@ class CycleRules:
 def cycle_rules(*, cycle: Cycle) -> CycleRules:
     """The cycle's questions in scope, lens weights and level bands (4 queries)."""
     scope = list(cycle.capabilities.values_list("id", flat=True))
-    questions = Question.objects.filter(capability__framework_id=cycle.framework_id)
+    return framework_rules(
+        framework_id=cycle.framework_id,
+        scope=scope,
+        cycle_lens_weights=cycle.lens_weights,
+        cycle_id=cycle.pk,
+        organization_id=cycle.organization_id,
+    )
+
+
+def framework_rules(
+    *,
+    framework_id: int,
+    scope: Sequence[int] = (),
+    cycle_lens_weights: dict | None = None,
+    cycle_id: int,
+    organization_id: int,
+) -> CycleRules:
+    """Scoring rules of ``framework_id`` for the assessments of cycle ``cycle_id``
+    (whose central team's assessment is scored on central questions too): what
+    ``cycle_rules`` gives for a cycle, and a dry run for a draft against an old
+    cycle's answers."""
+    questions = Question.objects.filter(capability__framework_id=framework_id)
     if scope:
         questions = questions.filter(capability_id__in=scope)
     frame = pd.DataFrame.from_records(
@@ -108,23 +129,23 @@ def cycle_rules(*, cycle: Cycle) -> CycleRules:
     frame[scoring.CAPABILITY] = frame[scoring.CAPABILITY].astype("int64")
     frame[ALLOW_NA] = frame[ALLOW_NA].astype(bool)
     frame[AUDIENCE] = frame[AUDIENCE].astype("object")
-    lenses = lens_weights(framework_lenses(framework_id=cycle.framework_id))
-    levels = level_bands(framework_levels(framework_id=cycle.framework_id))
+    lenses = lens_weights(framework_lenses(framework_id=framework_id))
+    levels = level_bands(framework_levels(framework_id=framework_id))
     central: frozenset[int] = frozenset()
     if (frame[AUDIENCE] == CENTRAL).any():
         # Only content with central questions pays this query.
         central = frozenset(
             Assessment.objects.filter(
-                cycle_id=cycle.pk,
-                team_id=Organization.objects.filter(pk=cycle.organization_id).values(
+                cycle_id=cycle_id,
+                team_id=Organization.objects.filter(pk=organization_id).values(
                     "central_team_id"
                 )[:1],
             ).values_list("id", flat=True)
         )
     return CycleRules(
-        cycle_id=cycle.pk,
+        cycle_id=cycle_id,
         questions=frame,
-        lens_weights=scoring.lens_weights_for(cycle.lens_weights, lenses),
+        lens_weights=scoring.lens_weights_for(cycle_lens_weights or {}, lenses),
         levels=levels,
         central_assessment_ids=central,
     )

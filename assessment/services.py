@@ -66,6 +66,10 @@ ALREADY_SUBMITTED_MSG = "This assessment has already been submitted."
 NOT_SUBMITTED_MSG = "Only a submitted assessment can be reopened."
 REOPEN_REASON_REQUIRED_MSG = "Say why the assessment is reopened."
 BULK_EMPTY_MSG = "Send at least one answer."
+CARRIED_UNCONFIRMED_MSG = (
+    "{count} answer(s) carried forward from the last assessment are not confirmed "
+    "yet ({keys}): confirm or change them, or confirm them all when submitting."
+)
 
 _EMPTY_VALUES = {
     "option_score": None,
@@ -257,6 +261,22 @@ def _record_one(
         "evidence_url": old["evidence_url"] if evidence_url is None else evidence_url,
         **({"na_reason": na_reason} if na_reason else {}),
     }
+    if new == old and answer is not None and answer.carried_forward:
+        # Saving a carried-forward answer unchanged confirms it.
+        answer.carried_forward = False
+        answer.answered_by = user
+        answer.version += 1
+        answer.save(
+            update_fields=["carried_forward", "answered_by", "version", "updated_at"]
+        )
+        AnswerChange.objects.create(
+            answer=answer,
+            changed_by=user,
+            version=answer.version,
+            old={**old, "carried_forward": True},
+            new=new,
+        )
+        return answer, True
     if new == old:
         if answer is None:
             # Nothing stored and nothing to store: an unsaved, empty answer (version 0).
@@ -269,6 +289,7 @@ def _record_one(
         "comment": new["comment"],
         "evidence_url": new["evidence_url"],
         "na_reason": na_reason,
+        "carried_forward": False,
         "answered_by": user,
     }
     if answer is None:
@@ -451,13 +472,58 @@ def _publish(topic: str, assessment: Assessment, user, **payload) -> None:
     )
 
 
+def carried_unconfirmed(*, assessment: Assessment):
+    """The assessment's answers carried forward and not yet confirmed or changed,
+    in questionnaire order (a QuerySet)."""
+    return (
+        Answer.objects.filter(assessment=assessment, carried_forward=True)
+        .select_related("question__capability", "option")
+        .order_by("question__capability__order", "question__order", "question_id")
+    )
+
+
+def answers_confirm_carried(*, assessment: Assessment, user) -> int:
+    """Confirm every carried-forward answer as it is (one history entry each);
+    returns how many. Answers a respondent must still complete (an N/A that now
+    needs a reason) are left marked."""
+    confirmed = 0
+    for answer in carried_unconfirmed(assessment=assessment):
+        if (
+            answer.not_applicable
+            and not answer.na_reason
+            and answer.question.na_reason_required
+        ):
+            continue
+        old = answer_values(answer)
+        answer.carried_forward = False
+        answer.answered_by = user
+        answer.version += 1
+        answer.save(
+            update_fields=["carried_forward", "answered_by", "version", "updated_at"]
+        )
+        AnswerChange.objects.create(
+            answer=answer,
+            changed_by=user,
+            version=answer.version,
+            old={**old, "carried_forward": True},
+            new=old,
+        )
+        confirmed += 1
+    return confirmed
+
+
 @transaction.atomic
-def assessment_submit(*, assessment: Assessment, user) -> Assessment:
-    """Submit the team's answers: every question in scope must be answered.
+def assessment_submit(
+    *, assessment: Assessment, user, confirm_carried: bool = False
+) -> Assessment:
+    """Submit the team's answers: every question in scope must be answered, and
+    answers carried forward from the last assessment must be confirmed (or
+    ``confirm_carried`` confirms them all as they are).
 
     Raises ``IncompleteAssessment`` listing what is missing, or ``ValidationError``
-    for a submitted assessment or a cycle that is not open. Stores the scores and
-    marks the cycle's roll-up stale, in the same transaction.
+    for a submitted assessment, a cycle that is not open or unconfirmed carried
+    answers. Stores the scores and marks the cycle's roll-up stale, in the same
+    transaction.
     """
     locked = (
         Assessment.objects.select_for_update(of=("self",))
@@ -471,6 +537,23 @@ def assessment_submit(*, assessment: Assessment, user) -> Assessment:
     missing = assessment_missing(assessment=assessment)
     if missing:
         raise IncompleteAssessment(missing=missing)
+    if confirm_carried:
+        answers_confirm_carried(assessment=assessment, user=user)
+    unconfirmed = list(
+        carried_unconfirmed(assessment=assessment).values_list(
+            "question__key", flat=True
+        )
+    )
+    if unconfirmed:
+        raise ValidationError(
+            {
+                "confirm_carried": [
+                    CARRIED_UNCONFIRMED_MSG.format(
+                        count=len(unconfirmed), keys=", ".join(unconfirmed)
+                    )
+                ]
+            }
+        )
     now = timezone.now()
     assessment.status = Assessment.Status.SUBMITTED
     assessment.submitted_at = now

@@ -399,6 +399,7 @@ def _review_context(assessment, missing=None) -> dict:
         "missing_count": sum(len(g["questions"]) for g in missing),
         "progress": selectors.assessment_progress(assessment=assessment),
         "read_only": _read_only_reason(assessment),
+        "carried": list(services.carried_unconfirmed(assessment=assessment)),
     }
 
 
@@ -416,7 +417,11 @@ def submit(request, pk):
     """Submit the assessment; refused (with the list of what is missing) if incomplete."""
     assessment = get_assessment_for_user(request.user, pk)
     try:
-        services.assessment_submit(assessment=assessment, user=request.user)
+        services.assessment_submit(
+            assessment=assessment,
+            user=request.user,
+            confirm_carried=request.POST.get("confirm_carried") == "on",
+        )
     except IncompleteAssessment as incomplete:
         context = _review_context(assessment, incomplete.missing)
         context["error"] = incomplete.message

@@ -41,7 +41,7 @@ MALFORMED_JSON_MSG = "file: malformed JSON at line {line}, column {column}: {pro
 YAML_ALIAS_PROBLEM = "aliases (*name) are not supported"
 EXISTS_PUBLISHED_MSG = (
     "version: {slug} v{version} already exists and is {status}; it cannot be "
-    "replaced. Import the file as a new version."
+    "replaced. Import the file as a new version (the next free one is v{next})."
 )
 EXISTS_DRAFT_MSG = (
     "version: {slug} v{version} already exists as a draft; import with replace "

@@ -37,10 +37,11 @@ def framework_current_list() -> list[Framework]:
 
 
 def published_framework_list():
-    """Framework versions a cycle may use (a QuerySet), by slug, newest first."""
-    return Framework.objects.filter(status=Framework.Status.PUBLISHED).order_by(
-        "slug", "-version"
-    )
+    """Framework versions a new cycle may use (a QuerySet): the current version of
+    each slug (published, not superseded by a later one), by slug."""
+    return Framework.objects.filter(
+        status=Framework.Status.PUBLISHED, superseded_at__isnull=True
+    ).order_by("slug", "-version")
 
 
 def framework_get_for_user(*, user, slug: str, version: int) -> Framework:

@@ -375,6 +375,23 @@ class AssessmentDetailSerializer(AssessmentSerializer):
     )
 
 
+class CycleOpenSerializer(StrictInputSerializer):
+    carry_forward = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Pre-fill each team's answers from its last submitted assessment "
+        "(through the framework's mapping), marked until confirmed.",
+    )
+
+
+class SubmitSerializer(StrictInputSerializer):
+    confirm_carried = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Confirm every answer carried forward and not yet confirmed.",
+    )
+
+
 class ReopenSerializer(StrictInputSerializer):
     reason = serializers.CharField(
         max_length=2000,
