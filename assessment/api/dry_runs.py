@@ -24,8 +24,12 @@ class DryRunStartSerializer(StrictInputSerializer):
 
 
 class DryRunSerializer(serializers.ModelSerializer):
-    framework = serializers.IntegerField(source="framework_id", read_only=True)
-    organization = serializers.IntegerField(source="organization_id", read_only=True)
+    framework = serializers.IntegerField(
+        source="framework_id", read_only=True, help_text="Framework version id."
+    )
+    organization = serializers.IntegerField(
+        source="organization_id", read_only=True, help_text="Organisation id."
+    )
 
     class Meta:
         model = FrameworkDryRun
@@ -42,6 +46,10 @@ class DryRunSerializer(serializers.ModelSerializer):
             "finished_at",
         ]
         extra_kwargs = {
+            "id": {"help_text": "Dry run id."},
+            "error": {"help_text": "Why it failed; empty otherwise."},
+            "created_at": {"help_text": "When it was started."},
+            "finished_at": {"help_text": "When it finished; null before."},
             "state": {"help_text": "queued, running, done or failed."},
             "done": {"help_text": "Assessments scored so far."},
             "total": {"help_text": "Assessments to score."},
