@@ -373,3 +373,44 @@ def version_mapping(framework: Framework) -> VersionMapping:
         old_questions[k] for k in framework.retired_questions if k in old_questions
     ]
     return mapping
+
+
+# --- capability lines across editions ------------------------------------------------
+
+
+def capability_key_lineage(*, new: Framework, old: Framework) -> dict[str, list[str]]:
+    """Old capability key -> the keys of ``new``'s capabilities that continue it
+    (empty: retired), composed along the ``derived_from`` chain from ``new`` back to
+    ``old``; versions not on one chain are matched by key."""
+    chain = [new]
+    current: Framework | None = new
+    while current is not None and current.pk != old.pk and len(chain) < 20:
+        if not current.derived_from_slug:
+            current = None
+            break
+        current = Framework.objects.filter(
+            slug=current.derived_from_slug, version=current.derived_from_version
+        ).first()
+        if current is not None:
+            chain.append(current)
+    old_keys = list(old.capabilities.values_list("key", flat=True))
+    if current is None:
+        new_keys = set(new.capabilities.values_list("key", flat=True))
+        return {key: [key] if key in new_keys else [] for key in old_keys}
+    # newer key -> older keys, one step at a time, then inverted.
+    lineage = {key: [key] for key in new.capabilities.values_list("key", flat=True)}
+    for newer, older in zip(chain, chain[1:], strict=False):
+        older_keys = set(older.capabilities.values_list("key", flat=True))
+        step = {
+            row["key"]: effective_maps_from(row, older_keys)["from"]
+            for row in newer.capabilities.values("key", "maps_from")
+        }
+        lineage = {
+            key: [o for mid in mids for o in step.get(mid, [])]
+            for key, mids in lineage.items()
+        }
+    out: dict[str, list[str]] = {key: [] for key in old_keys}
+    for new_key, olds in lineage.items():
+        for old_key in olds:
+            out.setdefault(old_key, []).append(new_key)
+    return out
