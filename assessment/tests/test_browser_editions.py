@@ -140,3 +140,52 @@ def test_the_dry_run_start_page_says_when_there_is_no_closed_cycle(page, staff, 
         f"{org.name} has no closed cycle yet"
     )
     assert axe_violations(page) == []
+
+
+def test_a_respondent_confirms_carried_answers_and_submits(
+    page, org, team_a, team_b, respondent_a
+):
+    from assessment import cycles
+    from assessment.models import Answer, Assessment
+    from capabilities.models import Question
+    from capabilities.services import framework_import, framework_publish
+    from capabilities.tests.editions import make_v2_document
+
+    _closed_v1_cycle(org, [team_a, team_b])
+    v2 = framework_publish(framework=framework_import(data=make_v2_document()))
+    cycle = cycles.cycle_create(organization=org, framework=v2, name="Q2")
+    cycles.cycle_open(cycle=cycle, carry_forward=True)
+    assessment = Assessment.objects.get(cycle=cycle, team=team_a)
+    question = Question.objects.get(
+        capability__framework=v2, key="education-knowledge-1"
+    )
+
+    browser_login(page, "alice")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{page.base_url}/assessments/{assessment.pk}/c/education-enablement/")
+    box = page.locator(f"#question-{question.pk}")
+    expect(box.locator(".badge-carried")).to_be_visible()
+    assert axe_violations(page) == []
+    box.locator("[data-confirm-carried]").click()
+    expect(box.locator("[data-carried]")).to_have_count(0)
+    answer = Answer.objects.get(assessment=assessment, question=question)
+    assert answer.carried_forward is False
+
+    # The new capability's questions are empty: answer them, then submit.
+    page.goto(f"{page.base_url}/assessments/{assessment.pk}/c/ai-cost/")
+    for fieldset in page.locator("fieldset[data-question-id]").all():
+        fieldset.locator("input[type=radio]").nth(2).check()
+        expect(fieldset.locator("[data-status]")).to_contain_text("Saved")
+    page.goto(f"{page.base_url}/assessments/{assessment.pk}/review/")
+    expect(page.locator("#carried-title")).to_contain_text("Carried forward")
+    page.click("button:has-text('Submit assessment')")
+    expect(page.locator(".messages, .message, [role=alert]").first).to_contain_text(
+        "not confirmed"
+    )
+    page.check("#confirm_carried")
+    page.click("button:has-text('Submit assessment')")
+    assessment.refresh_from_db()
+    assert assessment.status == "submitted"
+    assert not Answer.objects.filter(
+        assessment=assessment, carried_forward=True
+    ).exists()

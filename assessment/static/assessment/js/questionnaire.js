@@ -212,6 +212,10 @@
       }
       state.dirty = false;
       setStatus(state, "saved");
+      // A carried-forward answer is confirmed (or changed) once saved.
+      state.el.querySelectorAll("[data-carried]").forEach(function (mark) {
+        mark.remove();
+      });
       updateBanner();
     } else if (status === 409 && data.current) {
       state.failing = false;
@@ -356,6 +360,12 @@
         }
       });
     });
+    var confirmButton = el.querySelector("[data-confirm-carried]");
+    if (confirmButton) {
+      confirmButton.addEventListener("click", function () {
+        schedule(state, 0);
+      });
+    }
     el.querySelector("[data-use-theirs]").addEventListener("click", function () {
       useTheirs(state);
     });
