@@ -315,11 +315,14 @@ class Answer(models.Model):
         "N/A reason",
         max_length=40,
         blank=True,
+        default="",
+        # Bulk COPYs of answers (demo, benchmarks) name only the older columns.
+        db_default="",
         help_text="Key of the framework's N/A reason given with a N/A answer.",
     )
     # Pre-filled from the team's last submitted assessment when the cycle opened;
     # cleared when a respondent confirms or changes the answer.
-    carried_forward = models.BooleanField(default=False)
+    carried_forward = models.BooleanField(default=False, db_default=False)
     comment = models.TextField(blank=True)
     evidence_url = models.URLField(max_length=500, blank=True)
     answered_by = models.ForeignKey(
