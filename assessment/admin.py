@@ -23,6 +23,7 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "anonymity_threshold", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    raw_id_fields = ["central_team"]
 
 
 @admin.register(Team)

@@ -35,6 +35,10 @@ from .organizations import NAME_REQUIRED_MSG
 # --- messages ---------------------------------------------------------------------
 
 FRAMEWORK_NOT_PUBLISHED_MSG = "Only a published framework can be used."
+FRAMEWORK_SUPERSEDED_MSG = (
+    "{framework} has been superseded by a later version; new cycles use the "
+    "current version."
+)
 CYCLE_NAME_TAKEN_MSG = "The organisation already has a cycle named “{name}”."
 CLOSES_BEFORE_OPENS_MSG = "The due date cannot be before the opening date."
 TEAMS_OTHER_ORG_MSG = "Some teams do not belong to this organisation."
@@ -191,6 +195,10 @@ def cycle_create(
         raise ValidationError({"name": NAME_REQUIRED_MSG})
     if framework is None or framework.status != Framework.Status.PUBLISHED:
         raise ValidationError({"framework": FRAMEWORK_NOT_PUBLISHED_MSG})
+    if framework.is_superseded:
+        raise ValidationError(
+            {"framework": FRAMEWORK_SUPERSEDED_MSG.format(framework=framework)}
+        )
     if Cycle.objects.filter(organization=organization, name__iexact=name).exists():
         raise ValidationError({"name": CYCLE_NAME_TAKEN_MSG.format(name=name)})
     _check_dates(opens_on, closes_on)
@@ -309,9 +317,11 @@ def cycle_update(
 
 
 @transaction.atomic
-def cycle_open(*, cycle: Cycle, user=None) -> Cycle:
+def cycle_open(*, cycle: Cycle, user=None, carry_forward: bool = False) -> Cycle:
     """Open a planned cycle: one assessment per team in scope. Idempotent: opening an
-    open cycle only adds assessments that are missing."""
+    open cycle only adds assessments that are missing. With ``carry_forward``, each
+    team's answers are pre-filled from its last submitted assessment (through the
+    mapping when the framework version changed), marked until confirmed."""
     cycle = (
         Cycle.objects.select_for_update()
         .select_related("organization", "framework")
@@ -344,6 +354,20 @@ def cycle_open(*, cycle: Cycle, user=None) -> Cycle:
             actor=user,
             payload={"cycle_id": cycle.id},
         )
+    if carry_forward:
+        from .editions import carry_forward as carry
+
+        carried = carry(cycle=cycle)
+        if carried["answers"]:
+            audit_record(
+                organization=cycle.organization,
+                actor=user,
+                action="cycle.carry_forward",
+                summary=f"Carried {carried['answers']} answers forward into "
+                f"{carried['assessments']} assessments of {cycle.name}",
+                cycle_id=cycle.id,
+                **carried,
+            )
     return cycle
 
 

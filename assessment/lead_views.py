@@ -532,8 +532,13 @@ def cycle_transition(request, cycle_id: int, action: str):
     if spec is None:
         raise Http404("No such action.")
     if request.method == "POST":
+        extra = (
+            {"carry_forward": request.POST.get("carry_forward") == "on"}
+            if action == "open"
+            else {}
+        )
         try:
-            spec["service"](cycle=cycle, user=request.user)
+            spec["service"](cycle=cycle, user=request.user, **extra)
         except ValidationError as exc:
             _flash_errors(request, exc)
         else:
@@ -550,6 +555,7 @@ def cycle_transition(request, cycle_id: int, action: str):
             "warnings": cycles.cycle_transition_warnings(cycle=cycle, action=action),
             "button": spec["button"],
             "danger": action == "close",
+            "offer_carry_forward": action == "open",
             "cancel_url": reverse("assessment:cycle_detail", args=[cycle.pk]),
         },
     )

@@ -9,8 +9,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import (
+    BooleanField,
     Count,
     Exists,
+    ExpressionWrapper,
     FilteredRelation,
     IntegerField,
     Max,
@@ -78,6 +80,44 @@ def in_scope_q(*, cycle, capability) -> Q:
     return Q(Exists(scope.filter(capability_id=capability))) | ~Q(Exists(scope))
 
 
+def is_central_team_q(*, organization, team) -> Q:
+    """SQL condition: ``team`` is the organisation's central FinOps team (either may
+    be a value or an expression such as ``OuterRef("team_id")``)."""
+    return Q(Exists(Organization.objects.filter(pk=organization, central_team_id=team)))
+
+
+def audience_q(*, organization, team, question: str = "") -> Q:
+    """SQL condition on a question (path ``question`` from the query's model): the
+    team answers it. The audience rule: team questions are every team's; central
+    ones are answered by the organisation's central team alone, and are left out
+    of every other team's completion and scores (they see the central answer)."""
+    return Q(**{f"{question}audience": "team"}) | is_central_team_q(
+        organization=organization, team=team
+    )
+
+
+def questions_for_assessment(*, assessment: Assessment):
+    """The questions in scope the assessment's team answers (the audience rule)."""
+    return questions_in_scope(cycle=assessment.cycle).filter(
+        audience_q(
+            organization=assessment.cycle.organization_id, team=assessment.team_id
+        )
+    )
+
+
+def central_answers(*, assessment: Assessment) -> dict[int, Answer]:
+    """The central team's answers to the cycle's central questions, keyed by
+    question id, for a team that sees them read-only (one query)."""
+    answers = Answer.objects.filter(
+        assessment__cycle_id=assessment.cycle_id,
+        question__audience="central",
+        assessment__team_id=Organization.objects.filter(
+            pk=assessment.cycle.organization_id
+        ).values("central_team_id")[:1],
+    ).select_related("option")
+    return {answer.question_id: answer for answer in answers}
+
+
 def questions_in_scope(*, cycle: Cycle, scope_ids: set[int] | None = None):
     """QuerySet of the cycle's questions in scope, in questionnaire order.
 
@@ -98,12 +138,23 @@ def questions_in_scope(*, cycle: Cycle, scope_ids: set[int] | None = None):
 
 def assessment_questions(*, assessment: Assessment) -> list[CapabilityQuestions]:
     """The questions in scope grouped by capability, with lens and options loaded.
+    Each question's ``answered_here`` says whether this team answers it (false for
+    a central question seen by a team other than the central one: read-only).
 
     Two queries: questions (with capability and lens, scope inside), options.
     """
     questions = (
         questions_in_scope(cycle=assessment.cycle)
-        .select_related("capability", "lens")
+        .annotate(
+            answered_here=ExpressionWrapper(
+                audience_q(
+                    organization=assessment.cycle.organization_id,
+                    team=assessment.team_id,
+                ),
+                output_field=BooleanField(),
+            )
+        )
+        .select_related("capability__framework", "lens")
         .prefetch_related(
             Prefetch("options", queryset=AnswerOption.objects.order_by("score"))
         )
@@ -147,7 +198,7 @@ def assessment_progress(*, assessment: Assessment) -> dict:
     "key", "name", "answered", "total", "percent", "complete"}]}``
     """
     rows = (
-        questions_in_scope(cycle=assessment.cycle)
+        questions_for_assessment(assessment=assessment)
         # The join is restricted to this assessment's answers (ON ... AND), so the
         # cost does not grow with other teams' answers.
         .annotate(
@@ -211,26 +262,49 @@ def assessments_progress(assessments: list[Assessment]) -> dict[int, dict]:
         cycle_id__in={a.cycle_id for a in assessments}
     ).values_list("cycle_id", "capability_id"):
         scope[cycle_id].add(capability_id)
+    # Per framework and capability: every question, and the team-audience ones.
     per_capability: dict[int, dict[int, int]] = defaultdict(dict)
-    for framework_id, capability_id, n in (
+    per_capability_team: dict[int, dict[int, int]] = defaultdict(dict)
+    for framework_id, capability_id, n, n_team in (
         Question.objects.filter(
             capability__framework_id__in={a.cycle.framework_id for a in assessments}
         )
         .values_list("capability__framework_id", "capability_id")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("id"), n_team=Count("id", filter=Q(audience="team")))
     ):
         per_capability[framework_id][capability_id] = n
+        per_capability_team[framework_id][capability_id] = n_team
     answered: dict[int, dict[int, int]] = defaultdict(dict)
     for assessment_id, capability_id, n in (
         Answer.objects.filter(assessment__in=[a.pk for a in assessments])
         .filter(ANSWERED_Q)
+        .filter(
+            audience_q(
+                organization=OuterRef("assessment__cycle__organization_id"),
+                team=OuterRef("assessment__team_id"),
+                question="question__",
+            )
+        )
         .values_list("assessment_id", "question__capability_id")
         .annotate(n=Count("id"))
     ):
         answered[assessment_id][capability_id] = n
+    central_teams: set[int] = set()
+    if any(per_capability[f] != per_capability_team[f] for f in list(per_capability)):
+        # Only content with central questions pays this query.
+        central_teams = set(
+            Organization.objects.filter(
+                pk__in={a.cycle.organization_id for a in assessments},
+                central_team__isnull=False,
+            ).values_list("central_team_id", flat=True)
+        )
     progress = {}
     for a in assessments:
-        counts = per_capability[a.cycle.framework_id]
+        counts = (
+            per_capability[a.cycle.framework_id]
+            if a.team_id in central_teams
+            else per_capability_team[a.cycle.framework_id]
+        )
         in_scope = scope.get(a.cycle_id) or set(counts)
         done = sum(n for cap, n in answered[a.pk].items() if cap in in_scope)
         total = sum(counts.get(cap, 0) for cap in in_scope)
@@ -440,8 +514,18 @@ def cycle_completion(*, cycle: Cycle) -> list[dict]:
     activity and submission, ordered by business unit path then team name.
     Four queries, whatever the number of teams."""
     capability_ids = cycle_capability_ids(cycle=cycle)
-    total = cycle_question_count(cycle=cycle, capability_ids=capability_ids)
+    questions = Question.objects.filter(capability__framework_id=cycle.framework_id)
+    if capability_ids:
+        questions = questions.filter(capability_id__in=capability_ids)
+    totals = questions.aggregate(
+        every=Count("id"), team=Count("id", filter=Q(audience="team"))
+    )
     answered = answered_q(answer="answers__", question="answers__question__")
+    answered &= audience_q(
+        organization=cycle.organization_id,
+        team=OuterRef("team_id"),
+        question="answers__question__",
+    )
     if capability_ids:
         answered &= Q(answers__question__capability_id__in=capability_ids)
     assessments = (
@@ -450,12 +534,20 @@ def cycle_completion(*, cycle: Cycle) -> list[dict]:
         .annotate(
             answered=Count("answers", filter=answered),
             latest_answer_at=Max("answers__updated_at"),
+            is_central=ExpressionWrapper(
+                is_central_team_q(
+                    organization=cycle.organization_id, team=OuterRef("team_id")
+                ),
+                output_field=BooleanField(),
+            ),
         )
         .order_by()
     )
     paths = unit_paths(organization_id=cycle.organization_id)
     rows = []
     for a in assessments:
+        # The audience rule: only the central team answers central questions.
+        total = totals["every"] if a.is_central else totals["team"]
         done = min(a.answered, total)
         rows.append(
             {

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import invitation_views, lead_urls, views
+from . import dry_run_views, invitation_views, lead_urls, views
 
 app_name = "assessment"
 
@@ -32,5 +32,11 @@ urlpatterns: list = [
         name="answers_export",
     ),
     path("assessments/<int:pk>/reopen/", views.reopen, name="reopen"),
+    path(
+        "staff/frameworks/<int:pk>/dry-run/",
+        dry_run_views.dry_run_start,
+        name="dry_run_start",
+    ),
+    path("staff/dry-runs/<int:run_id>/", dry_run_views.dry_run, name="dry_run"),
     path("invitations/<str:key>/", invitation_views.invitation, name="invitation"),
 ] + lead_urls.urlpatterns

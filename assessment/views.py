@@ -94,6 +94,13 @@ def _questionnaire_context(request, assessment, capability_key, errors=None):
     progress = selectors.assessment_progress(assessment=assessment)
     errors = errors or {}
     posted = request.POST if errors else {}
+    # Central questions this team does not answer: the central team's answers,
+    # shown read-only (one query, only when the page has such questions).
+    central = (
+        selectors.central_answers(assessment=assessment)
+        if any(not q.answered_here for q in current.questions)
+        else {}
+    )
     items = []
     for question in current.questions:
         answer = answers.get(question.pk)
@@ -102,6 +109,12 @@ def _questionnaire_context(request, assessment, capability_key, errors=None):
             {
                 "question": question,
                 "answer": answer,
+                "central_only": not question.answered_here,
+                "central_answer": central.get(question.pk),
+                "na_reason": posted.get(
+                    f"{prefix}-na-reason", answer.na_reason if answer else ""
+                ),
+                "carried_forward": bool(answer and answer.carried_forward),
                 "version": answer.version if answer else 0,
                 "choice": posted.get(f"{prefix}-choice", _choice_value(answer)),
                 "comment": posted.get(
@@ -116,9 +129,18 @@ def _questionnaire_context(request, assessment, capability_key, errors=None):
     below = _below_options(request, assessment, current.questions)
     for item in items:
         item["below_options"] = below.get(item["question"].pk, [])
+    by_capability = {p["capability_id"]: p for p in progress["capabilities"]}
     nav = [
-        {"group": g, "progress": p, "current": g is current}
-        for g, p in zip(groups, progress["capabilities"], strict=True)
+        {
+            "group": g,
+            # A capability asking only central questions has nothing for this team.
+            "progress": by_capability.get(
+                g.capability.pk,
+                {"answered": 0, "total": 0, "percent": 0, "complete": True},
+            ),
+            "current": g is current,
+        }
+        for g in groups
     ]
     return {
         "assessment": assessment,
@@ -185,6 +207,9 @@ def _posted_items(post, questions) -> list[dict]:
                 "question": question,
                 "option": option,
                 "not_applicable": choice == "na",
+                "na_reason": post.get(f"{prefix}-na-reason", "")
+                if choice == "na"
+                else "",
                 "comment": post.get(f"{prefix}-comment", ""),
                 "evidence_url": post.get(f"{prefix}-evidence", ""),
                 "expected_version": _int_or_zero(post.get(f"{prefix}-version")),
@@ -268,6 +293,8 @@ def _answer_payload(answer) -> dict:
             "option_score": None,
             "option_label": None,
             "not_applicable": False,
+            "na_reason": "",
+            "carried_forward": False,
             "comment": "",
             "evidence_url": "",
             "answered_by": None,
@@ -280,6 +307,8 @@ def _answer_payload(answer) -> dict:
         "option_score": answer.option.score if answer.option_id else None,
         "option_label": answer.option.label if answer.option_id else None,
         "not_applicable": answer.not_applicable,
+        "na_reason": answer.na_reason,
+        "carried_forward": answer.carried_forward,
         "comment": answer.comment,
         "evidence_url": answer.evidence_url,
         "answered_by": (user.get_full_name() or user.get_username()) if user else None,
@@ -329,6 +358,7 @@ def answer_save(request, pk, question_id):
     try:
         comment = _optional_str(data, "comment")
         evidence_url = _optional_str(data, "evidence_url")
+        na_reason = _optional_str(data, "na_reason")
     except ValidationError as error:
         get_assessment_for_user(request.user, pk)  # 404 comes first
         return JsonResponse(error.message_dict, status=400)
@@ -340,6 +370,7 @@ def answer_save(request, pk, question_id):
             user=request.user,
             option=option,
             not_applicable=data.get("not_applicable") is True,
+            na_reason=na_reason,
             comment=comment,
             evidence_url=evidence_url,
             expected_version=_int_or_zero(data.get("expected_version")),
@@ -399,6 +430,7 @@ def _review_context(assessment, missing=None) -> dict:
         "missing_count": sum(len(g["questions"]) for g in missing),
         "progress": selectors.assessment_progress(assessment=assessment),
         "read_only": _read_only_reason(assessment),
+        "carried": list(services.carried_unconfirmed(assessment=assessment)),
     }
 
 
@@ -416,7 +448,11 @@ def submit(request, pk):
     """Submit the assessment; refused (with the list of what is missing) if incomplete."""
     assessment = get_assessment_for_user(request.user, pk)
     try:
-        services.assessment_submit(assessment=assessment, user=request.user)
+        services.assessment_submit(
+            assessment=assessment,
+            user=request.user,
+            confirm_carried=request.POST.get("confirm_carried") == "on",
+        )
     except IncompleteAssessment as incomplete:
         context = _review_context(assessment, incomplete.missing)
         context["error"] = incomplete.message

@@ -397,11 +397,17 @@ def percentile_bars_spec(frame: pd.DataFrame) -> dict:
 
 
 def trend_lines_spec(
-    frame: pd.DataFrame, *, title: str, value_label: str = "Score (%)"
+    frame: pd.DataFrame,
+    *,
+    title: str,
+    value_label: str = "Score (%)",
+    crossings: list[dict] | None = None,
 ) -> dict:
     """One line per capability across cycles (in frame order).
 
-    ``frame``: cycle, capability, value.
+    ``frame``: cycle, capability, value. ``crossings``: where the lines cross
+    framework editions ({"before", "after", "label"}), drawn as a dotted rule
+    between the two cycles with a label saying so.
     """
     cycles = list(dict.fromkeys(plain(frame["cycle"])))
     by_capability: dict = {}
@@ -441,14 +447,49 @@ def trend_lines_spec(
         # the legend below takes a row per one to four capabilities
         height=460,
     )
+    marks = [c for c in crossings or [] if c["after"] in cycles]
+    if marks:
+        layout["shapes"] = [
+            {
+                "type": "line",
+                "xref": "x",
+                "yref": "paper",
+                "x0": cycles.index(c["after"]) - 0.5,
+                "x1": cycles.index(c["after"]) - 0.5,
+                "y0": 0,
+                "y1": 1,
+                "line": {"dash": "dot", "width": 1, "color": "#555555"},
+            }
+            for c in marks
+        ]
+        layout["annotations"] = [
+            {
+                "xref": "x",
+                "yref": "paper",
+                "x": cycles.index(c["after"]) - 0.5,
+                "y": 1.02,
+                "text": "New edition: " + c["label"],
+                "showarrow": False,
+                "font": {"size": 11},
+            }
+            for c in marks
+        ]
     return {"data": data, "layout": layout}
 
 
 def trend_lines(
-    frame: pd.DataFrame, *, title: str, value_label: str = "Score (%)"
+    frame: pd.DataFrame,
+    *,
+    title: str,
+    value_label: str = "Score (%)",
+    crossings: list[dict] | None = None,
 ) -> go.Figure:
     """``trend_lines_spec`` as a ``go.Figure``."""
-    return _figure(trend_lines_spec(frame, title=title, value_label=value_label))
+    return _figure(
+        trend_lines_spec(
+            frame, title=title, value_label=value_label, crossings=crossings
+        )
+    )
 
 
 def team_heatmap(frame: pd.DataFrame, *, capabilities: list[str]) -> go.Figure:

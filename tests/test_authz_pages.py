@@ -45,6 +45,7 @@ ORG_LEAD = {
 }
 ANY_LEAD = {**ORG_LEAD, "outsider_lead": "ok"}
 SIGNED_OUT = dict.fromkeys(PERSONAS, "login")
+STAFF_ONLY = {**dict.fromkeys(PERSONAS, 404), "anonymous": "login", "staff": "ok"}
 TOKEN_OWNER = {
     **dict.fromkeys(PERSONAS, 404),
     "anonymous": "login",
@@ -88,6 +89,9 @@ POLICY = {
     "assessment:lead_invitation_revoke": (ORG_LEAD, [POST]),
     "assessment:lead_cycles": (ORG_LEAD, [GET, POST]),
     "assessment:lead_audit": (ORG_LEAD, [GET]),
+    # A framework version's dry run: staff only (404 for everyone else).
+    "assessment:dry_run_start": (STAFF_ONLY, [GET, POST]),
+    "assessment:dry_run": (STAFF_ONLY, [GET]),
     # An invitation's page opens only with its link's key: 404 for any other.
     "assessment:invitation": (dict.fromkeys(PERSONAS, 404), [GET, POST]),
     "benchmarks:team_report": (TEAM_A, [GET]),
@@ -208,12 +212,17 @@ def world(
     notice = Notification.objects.create(
         user=respondent_a, key="authz", category="reminder", title="Reminder"
     )
+    from assessment.models import FrameworkDryRun
     from evidence.tests.factories import evidence_objects
     from improvement.tests.factories import improvement_objects
 
+    dry_run = FrameworkDryRun.objects.create(
+        framework=framework, organization=org, state="done", result={}
+    )
     return {
         **evidence_objects(org=org, team=team_a, user=lead),
         "improvement": improvement_objects(org=org, team=team_a, user=lead),
+        "dry_run": dry_run,
         "org": org,
         "cycle": cycle,
         "notification_pk": notice.pk,
@@ -277,6 +286,9 @@ def _kwargs(name: str, path: str, w: dict) -> dict:
     }
     if name in improvement_pks:
         values["pk"] = w["improvement"][improvement_pks[name]].pk
+    values["run_id"] = w["dry_run"].pk
+    if name == "assessment:dry_run_start":
+        values["pk"] = w["framework"].pk
     if name == "token_revoke":
         values["pk"] = w["token_pk"]
     if name == "notifications:open":

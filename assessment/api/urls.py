@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import answers, views
+from . import answers, dry_runs, views
 
 router = SimpleRouter()
 router.register("organizations", views.OrganizationViewSet, basename="organization")
@@ -14,6 +14,12 @@ router.register("assessments", answers.AssessmentViewSet, basename="assessment")
 prefix = "assessments/<int:assessment_pk>/answers/"
 urlpatterns = [
     *router.urls,
+    path(
+        "frameworks/<int:pk>/dry-run/",
+        dry_runs.FrameworkDryRunStartView.as_view(),
+        name="framework-dry-run",
+    ),
+    path("dry-runs/<int:pk>/", dry_runs.DryRunView.as_view(), name="dry-run-detail"),
     path(
         prefix,
         answers.AnswerViewSet.as_view({"get": "list"}),

@@ -68,6 +68,7 @@
     return {
       option: choice && choice !== "na" ? parseInt(choice, 10) : null,
       not_applicable: choice === "na",
+      na_reason: choice === "na" && state.naReason ? state.naReason.value : "",
       comment: state.comment.value,
       evidence_url: state.evidence.value,
       expected_version: state.version,
@@ -92,7 +93,8 @@
   function showErrors(state, errors) {
     clearErrors(state);
     Object.keys(errors).forEach(function (field) {
-      var target = field === "evidence_url" || field === "comment" ? field : "option";
+      var target =
+        field === "evidence_url" || field === "comment" || field === "na_reason" ? field : "option";
       var p = state.el.querySelector('[data-error-for="' + target + '"]');
       var messages = [].concat(errors[field]).join(" ");
       p.textContent = (p.textContent ? p.textContent + " " : "") + messages;
@@ -224,6 +226,10 @@
       }
       state.dirty = false;
       setStatus(state, "saved");
+      // A carried-forward answer is confirmed (or changed) once saved.
+      state.el.querySelectorAll("[data-carried]").forEach(function (mark) {
+        mark.remove();
+      });
       updateBanner();
     } else if (status === 409 && data.current) {
       state.failing = false;
@@ -383,6 +389,7 @@
       versionInput: el.querySelector('input[name$="-version"]'),
       comment: el.querySelector('textarea[name$="-comment"]'),
       evidence: el.querySelector('input[name$="-evidence"]'),
+      naReason: el.querySelector('select[name$="-na-reason"]'),
       status: el.querySelector("[data-status]"),
       conflictBox: el.querySelector("[data-conflict]"),
       conflictText: el.querySelector("[data-conflict-text]"),
@@ -398,7 +405,7 @@
     };
     states.push(state);
     el.addEventListener("change", function (event) {
-      if (event.target.type === "radio") {
+      if (event.target.type === "radio" || event.target.tagName === "SELECT") {
         schedule(state, 0);
       }
     });
@@ -414,6 +421,12 @@
         }
       });
     });
+    var confirmButton = el.querySelector("[data-confirm-carried]");
+    if (confirmButton) {
+      confirmButton.addEventListener("click", function () {
+        schedule(state, 0);
+      });
+    }
     el.querySelector("[data-use-theirs]").addEventListener("click", function () {
       useTheirs(state);
     });
