@@ -172,7 +172,8 @@ def test_bands_state_the_scores_that_reach_them_and_are_this_portals_convention(
         "run",
     ]
     percents = [level["min_percent"] for level in V2["maturity_levels"]]
-    assert percents == sorted(percents) and percents[0] == 0
+    assert percents == sorted(percents)
+    assert percents[0] == 0
     assert len(set(WEIGHTS.values())) == 1, "the 'n of 20' figures assume equal weights"
     for level in V2["maturity_levels"]:
         description = level["description"]
@@ -326,7 +327,8 @@ def test_every_capability_has_questions_a_team_answers(cap):
 def test_every_question_has_audience_na_policy_and_evidence_prompt(pair):
     _, q = pair
     assert q["audience"] in AUDIENCES
-    assert isinstance(q["evidence_prompt"], str) and len(q["evidence_prompt"]) > 20
+    assert isinstance(q["evidence_prompt"], str)
+    assert len(q["evidence_prompt"]) > 20
     assert "allow_na" not in q, "v2 states N/A as a policy with reasons"
     na = q["na"]
     assert isinstance(na["allowed"], bool)
@@ -337,7 +339,8 @@ def test_every_question_has_audience_na_policy_and_evidence_prompt(pair):
         assert len(set(reasons)) == len(reasons)
     else:
         assert reasons == []
-    assert isinstance(q["weight"], int | float) and q["weight"] > 0
+    assert isinstance(q["weight"], int | float)
+    assert q["weight"] > 0
     assert set(q.get("scopes", [])) <= SCOPES
     assert q["prompt"].endswith("?")
 
@@ -371,7 +374,8 @@ def test_every_question_has_five_graded_options(pair):
     scores = [o["score"] for o in q["options"]]
     assert scores == [0, 1, 2, 3, 4]
     for option in q["options"]:
-        assert option["label"].strip() and option["description"].strip()
+        assert option["label"].strip()
+        assert option["description"].strip()
     assert len({o["label"] for o in q["options"]}) == 5
     assert len({o["description"] for o in q["options"]}) == 5
 
@@ -449,7 +453,8 @@ def test_every_band_has_recommendations(cap):
         assert rec["lens"] is None or rec["lens"] in LENSES
         assert rec["effort"] in {"low", "medium", "high"}
         assert rec["impact"] in {"low", "medium", "high"}
-        assert rec["title"].strip() and rec["body"].strip()
+        assert rec["title"].strip()
+        assert rec["body"].strip()
     lens_specific = {r["lens"] for r in recs if r["lens"]}
     assert len(lens_specific) >= 3, cap["key"]
 
