@@ -7,16 +7,20 @@ options, recommendations per band, links to the sources' hosts, a complete mappi
 v1 and a level rule whose bands match their descriptions.
 """
 
+import copy
+import json
 from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import jsonschema
 import pytest
 import yaml
 
 from capabilities.measures import MEASURE_KEYS, measure_problems
 
 CONTENT = Path(__file__).resolve().parent.parent / "content"
+SCHEMA_PATH = CONTENT / "framework.schema.json"
 V1_PATH = CONTENT / "finops-practice-v1.yaml"
 V2_PATH = CONTENT / "drafts" / "finops-practice-v2.yaml"
 
@@ -189,6 +193,37 @@ def test_bands_state_the_scores_that_reach_them_and_are_this_portals_convention(
 
 
 # ------------------------------------------------------------------ edition and mapping
+
+# The fields the CONTENT-V2 contract adds, by where they sit.
+V2_FIELDS = {
+    "document": {"edition", "derived_from", "na_reasons", "retired"},
+    "level": {"min_lens_score"},
+    "capability": {"status", "maps_from", "scopes"},
+    "question": {"audience", "na", "evidence_prompt", "maps_from", "scopes"},
+}
+
+
+def test_everything_but_the_v2_fields_is_valid_v1_schema():
+    # Lengths, URL shapes, option scores, effort/impact and measure keys are checked by
+    # the shipped schema; only the contract's additions are set aside.
+    document = copy.deepcopy(V2)
+    for key in V2_FIELDS["document"]:
+        document.pop(key)
+    for level in document["maturity_levels"]:
+        for key in V2_FIELDS["level"]:
+            level.pop(key, None)
+    for cap in document["capabilities"]:
+        for key in V2_FIELDS["capability"]:
+            cap.pop(key, None)
+        for q in cap["questions"]:
+            for key in V2_FIELDS["question"]:
+                q.pop(key, None)
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    errors = [
+        f"{list(e.absolute_path)}: {e.message}"
+        for e in jsonschema.Draft202012Validator(schema).iter_errors(document)
+    ]
+    assert errors == []
 
 
 def test_edition_header():
