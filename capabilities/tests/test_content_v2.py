@@ -530,3 +530,14 @@ def test_capability_pages(cap):
     assert cap["foundation_url"].startswith("https://www.finops.org/framework/")
     assert cap["foundation_url"] != BROKEN_ONBOARDING_URL
     assert set(cap.get("scopes", [])) <= SCOPES
+
+
+def test_carried_over_questions_keep_their_v1_weight():
+    changed = [
+        (q["key"], q["weight"], V1_QUESTIONS[source]["weight"])
+        for _, q in QUESTIONS
+        if q["maps_from"]["kind"] in {"same", "renamed"}
+        for source in q["maps_from"]["from"]
+        if q["weight"] != V1_QUESTIONS[source]["weight"]
+    ]
+    assert changed == []
