@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from finops_portal.admin import ReadOnlyAdminMixin
+
 from .models import (
     Answer,
     AnswerChange,
@@ -23,6 +25,7 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "anonymity_threshold", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    raw_id_fields = ["central_team"]
 
 
 @admin.register(Team)
@@ -143,28 +146,19 @@ class AnswerAdmin(admin.ModelAdmin):
 
 
 @admin.register(AnswerChange)
-class AnswerChangeAdmin(admin.ModelAdmin):
+class AnswerChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["answer", "version", "changed_by", "changed_at"]
     search_fields = ["answer__question__key", "changed_by__username"]
     raw_id_fields = ["answer", "changed_by"]
     list_select_related = ["answer", "changed_by"]
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
 
 @admin.register(AssessmentReopen)
-class AssessmentReopenAdmin(admin.ModelAdmin):
+class AssessmentReopenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["assessment", "reopened_by", "reopened_at", "reason"]
     search_fields = ["assessment__team__name", "reason"]
     raw_id_fields = ["assessment", "reopened_by"]
     list_select_related = ["assessment__team", "assessment__cycle", "reopened_by"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Target)

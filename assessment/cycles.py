@@ -35,6 +35,10 @@ from .organizations import NAME_REQUIRED_MSG
 # --- messages ---------------------------------------------------------------------
 
 FRAMEWORK_NOT_PUBLISHED_MSG = "Only a published framework can be used."
+FRAMEWORK_SUPERSEDED_MSG = (
+    "{framework} has been superseded by a later version; new cycles use the "
+    "current version."
+)
 CYCLE_NAME_TAKEN_MSG = "The organisation already has a cycle named “{name}”."
 CLOSES_BEFORE_OPENS_MSG = "The due date cannot be before the opening date."
 TEAMS_OTHER_ORG_MSG = "Some teams do not belong to this organisation."
@@ -191,6 +195,10 @@ def cycle_create(
         raise ValidationError({"name": NAME_REQUIRED_MSG})
     if framework is None or framework.status != Framework.Status.PUBLISHED:
         raise ValidationError({"framework": FRAMEWORK_NOT_PUBLISHED_MSG})
+    if framework.is_superseded:
+        raise ValidationError(
+            {"framework": FRAMEWORK_SUPERSEDED_MSG.format(framework=framework)}
+        )
     if Cycle.objects.filter(organization=organization, name__iexact=name).exists():
         raise ValidationError({"name": CYCLE_NAME_TAKEN_MSG.format(name=name)})
     _check_dates(opens_on, closes_on)
@@ -309,9 +317,11 @@ def cycle_update(
 
 
 @transaction.atomic
-def cycle_open(*, cycle: Cycle, user=None) -> Cycle:
+def cycle_open(*, cycle: Cycle, user=None, carry_forward: bool = False) -> Cycle:
     """Open a planned cycle: one assessment per team in scope. Idempotent: opening an
-    open cycle only adds assessments that are missing."""
+    open cycle only adds assessments that are missing. With ``carry_forward``, each
+    team's answers are pre-filled from its last submitted assessment (through the
+    mapping when the framework version changed), marked until confirmed."""
     cycle = (
         Cycle.objects.select_for_update()
         .select_related("organization", "framework")
@@ -344,7 +354,63 @@ def cycle_open(*, cycle: Cycle, user=None) -> Cycle:
             actor=user,
             payload={"cycle_id": cycle.id},
         )
+    if carry_forward:
+        from .editions import carry_forward as carry
+
+        carried = carry(cycle=cycle)
+        if carried["answers"]:
+            audit_record(
+                organization=cycle.organization,
+                actor=user,
+                action="cycle.carry_forward",
+                summary=f"Carried {carried['answers']} answers forward into "
+                f"{carried['assessments']} assessments of {cycle.name}",
+                cycle_id=cycle.id,
+                **carried,
+            )
     return cycle
+
+
+CLOSE_NOTHING_SUBMITTED_MSG = (
+    "No team has submitted yet. Closing now ends the cycle with no results: teams "
+    "can no longer answer or submit, and the reports and dashboard stay empty for "
+    "this cycle (saved answers are kept, unscored)."
+)
+OPEN_OVERLAPS_MSG = (
+    "“{other}” is still open{due}. Opening this cycle as well gives the teams in "
+    "both two assessments to answer at the same time, and each cycle's results "
+    "count only the answers given in it."
+)
+
+
+def _overlaps(cycle: Cycle, other: Cycle) -> bool:
+    """Whether ``other``'s period overlaps ``cycle``'s (a missing date is open-ended;
+    a cycle opened without a start date starts today)."""
+    start = cycle.opens_on or organization_today(cycle.organization)
+    other_start = other.opens_on or date.min
+    end = cycle.closes_on or date.max
+    other_end = other.closes_on or date.max
+    return other_start <= end and start <= other_end
+
+
+def cycle_transition_warnings(*, cycle: Cycle, action: str) -> list[str]:
+    """What the lead should know before opening or closing ``cycle``: closing with
+    nothing submitted, opening while another open cycle overlaps it."""
+    warnings = []
+    if (
+        action == "close"
+        and not cycle.assessments.filter(status=Assessment.Status.SUBMITTED).exists()
+    ):
+        warnings.append(CLOSE_NOTHING_SUBMITTED_MSG)
+    if action == "open":
+        others = Cycle.objects.filter(
+            organization_id=cycle.organization_id, status=Cycle.Status.OPEN
+        ).exclude(pk=cycle.pk)
+        for other in others.order_by("closes_on", "pk"):
+            if _overlaps(cycle, other):
+                due = f" (due {other.closes_on:%-d %b %Y})" if other.closes_on else ""
+                warnings.append(OPEN_OVERLAPS_MSG.format(other=other.name, due=due))
+    return warnings
 
 
 @transaction.atomic

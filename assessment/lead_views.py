@@ -533,8 +533,13 @@ def cycle_transition(request, cycle_id: int, action: str):
     if spec is None:
         raise Http404("No such action.")
     if request.method == "POST":
+        extra = (
+            {"carry_forward": request.POST.get("carry_forward") == "on"}
+            if action == "open"
+            else {}
+        )
         try:
-            spec["service"](cycle=cycle, user=request.user)
+            spec["service"](cycle=cycle, user=request.user, **extra)
         except ValidationError as exc:
             _flash_errors(request, exc)
         else:
@@ -548,8 +553,10 @@ def cycle_transition(request, cycle_id: int, action: str):
             "section": "cycles",
             "title": spec["title"].format(name=cycle.name),
             "question": spec["question"],
+            "warnings": cycles.cycle_transition_warnings(cycle=cycle, action=action),
             "button": spec["button"],
             "danger": action == "close",
+            "offer_carry_forward": action == "open",
             "cancel_url": reverse("assessment:cycle_detail", args=[cycle.pk]),
         },
     )
@@ -614,8 +621,9 @@ def lead_audit(request, org_slug: str):
     org = get_organization_for_lead(request.user, org_slug)
     paginator = Paginator(selectors.audit_event_list(organization=org), AUDIT_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
+    events = selectors.audit_events_described(list(page.object_list))
     return render(
         request,
         "assessment/lead/audit.html",
-        {"org": org, "section": "audit", "page": page},
+        {"org": org, "section": "audit", "page": page, "events": events},
     )

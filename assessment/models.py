@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from capabilities.models import AnswerOption, Capability, Framework, Question
 
@@ -60,6 +61,15 @@ class Organization(models.Model):
         help_text='Decides when a due date is "today" and how dates are shown '
         '(an IANA name such as "Europe/Paris").',
     )
+    central_team = models.ForeignKey(
+        "Team",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The central FinOps function: it answers the questions whose "
+        "audience is central, for every team of the organisation.",
+    )
     # Bumped by every change of the organisation's targets: part of the cache keys
     # of figures that show gaps (see ``targets``).
     targets_version = models.PositiveIntegerField(default=0, editable=False)
@@ -74,6 +84,18 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if (
+            self.central_team_id
+            and self.pk
+            and self.central_team.organization_id != self.pk
+        ):
+            raise ValidationError(
+                {
+                    "central_team": "The central team must be a team of this organisation."
+                }
+            )
 
 
 class Team(models.Model):
@@ -239,6 +261,15 @@ class Cycle(models.Model):
     def is_closed(self) -> bool:
         return self.status == self.Status.CLOSED
 
+    @property
+    def is_overdue(self) -> bool:
+        """Still open after its due date in the organisation's time zone (the day
+        itself is not late; ``cycles.cycle_due_state`` says the same)."""
+        if not self.is_open or self.closes_on is None:
+            return False
+        zone = ZoneInfo(self.organization.time_zone or "UTC")
+        return self.closes_on < timezone.now().astimezone(zone).date()
+
 
 class Assessment(models.Model):
     """One team's answers to one cycle."""
@@ -326,6 +357,18 @@ class Answer(models.Model):
         related_name="answers",
     )
     not_applicable = models.BooleanField(default=False)
+    na_reason = models.SlugField(
+        "N/A reason",
+        max_length=40,
+        blank=True,
+        default="",
+        # Bulk COPYs of answers (demo, benchmarks) name only the older columns.
+        db_default="",
+        help_text="Key of the framework's N/A reason given with a N/A answer.",
+    )
+    # Pre-filled from the team's last submitted assessment when the cycle opened;
+    # cleared when a respondent confirms or changes the answer.
+    carried_forward = models.BooleanField(default=False, db_default=False)
     comment = models.TextField(blank=True)
     evidence_url = models.URLField(max_length=500, blank=True)
     answered_by = models.ForeignKey(
@@ -430,6 +473,11 @@ class RespondentAnswer(models.Model):
     def answered_by(self):
         """The respondent (the name ``Answer`` uses, so templates read both)."""
         return self.respondent
+
+    # What ``Answer`` has and a member's own answer does not (no N/A reason is
+    # kept per member; nothing is carried forward into a member's answers).
+    na_reason = ""
+    carried_forward = False
 
     @property
     def is_answered(self) -> bool:
@@ -690,3 +738,46 @@ class Invitation(models.Model):
     @property
     def where(self) -> str:
         return self.team.name if self.team_id else self.organization.name
+
+
+class FrameworkDryRun(models.Model):
+    """Staff scored an organisation's last closed cycle against a framework version
+    (usually a draft) to see how scores would move: its progress and result. The
+    run reads the organisation's answers and writes nothing of the organisation's."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    framework = models.ForeignKey(
+        Framework, on_delete=models.CASCADE, related_name="dry_runs"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Dry run of {self.framework} on {self.organization}"
+
+    @property
+    def percent(self) -> int:
+        return int(self.done * 100 // self.total) if self.total else 0

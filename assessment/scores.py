@@ -24,12 +24,21 @@ from capabilities.selectors import (
 from finops_portal.bulk_sql import as_bool, fetch_frame, insert_frame, relax_durability
 
 from . import disagreement, scoring
-from .models import Answer, Assessment, CapabilityScore, Cycle, RespondentAnswer
+from .models import (
+    Answer,
+    Assessment,
+    CapabilityScore,
+    Cycle,
+    Organization,
+    RespondentAnswer,
+)
 
 # Assessments per IN (...) list when reading by id.
 ID_CHUNK = 5000
 
 ALLOW_NA = "allow_na"
+AUDIENCE = "audience"
+CENTRAL = "central"
 ANSWER_FIELDS = {  # ORM path -> DataFrame column
     "assessment_id": scoring.ASSESSMENT,
     "question_id": scoring.QUESTION,
@@ -42,6 +51,7 @@ QUESTION_FIELDS = {
     "lens__key": scoring.LENS,
     "weight": scoring.WEIGHT,
     "allow_na": ALLOW_NA,
+    "audience": AUDIENCE,
 }
 SCORE_FIELDS = (
     "assessment_id",
@@ -60,20 +70,61 @@ class CycleRules:
     """What scoring needs to know about a cycle: its questions and weights."""
 
     cycle_id: int
-    questions: pd.DataFrame  # QUESTION, CAPABILITY, LENS, WEIGHT (questions in scope)
+    # QUESTION, CAPABILITY, LENS, WEIGHT, ALLOW_NA, AUDIENCE (questions in scope)
+    questions: pd.DataFrame
     lens_weights: dict[str, float]
-    levels: list[tuple[str, float]]
+    levels: list[tuple]
+    # Assessments of the organisation's central FinOps team in this cycle: they
+    # answer and are scored on every question; other teams leave central ones out.
+    central_assessment_ids: frozenset[int] = frozenset()
 
     @property
     def totals(self) -> pd.Series:
-        """Questions per capability in scope."""
+        """Questions per capability in scope (a central assessment's totals)."""
         return self.questions.groupby(scoring.CAPABILITY).size()
+
+    @property
+    def has_central(self) -> bool:
+        return bool((self.questions[AUDIENCE] == CENTRAL).any())
+
+    @property
+    def team_questions(self) -> pd.DataFrame:
+        """The questions a team other than the central one answers."""
+        return self.questions[self.questions[AUDIENCE] != CENTRAL]
+
+    @property
+    def team_totals(self) -> pd.Series:
+        """Questions per capability for teams other than the central one (0 where a
+        capability asks only central questions)."""
+        counts = self.team_questions.groupby(scoring.CAPABILITY).size()
+        return counts.reindex(self.totals.index, fill_value=0)
 
 
 def cycle_rules(*, cycle: Cycle) -> CycleRules:
     """The cycle's questions in scope, lens weights and level bands (4 queries)."""
     scope = list(cycle.capabilities.values_list("id", flat=True))
-    questions = Question.objects.filter(capability__framework_id=cycle.framework_id)
+    return framework_rules(
+        framework_id=cycle.framework_id,
+        scope=scope,
+        cycle_lens_weights=cycle.lens_weights,
+        cycle_id=cycle.pk,
+        organization_id=cycle.organization_id,
+    )
+
+
+def framework_rules(
+    *,
+    framework_id: int,
+    scope: Sequence[int] = (),
+    cycle_lens_weights: dict | None = None,
+    cycle_id: int,
+    organization_id: int,
+) -> CycleRules:
+    """Scoring rules of ``framework_id`` for the assessments of cycle ``cycle_id``
+    (whose central team's assessment is scored on central questions too): what
+    ``cycle_rules`` gives for a cycle, and a dry run for a draft against an old
+    cycle's answers."""
+    questions = Question.objects.filter(capability__framework_id=framework_id)
     if scope:
         questions = questions.filter(capability_id__in=scope)
     frame = pd.DataFrame.from_records(
@@ -84,13 +135,26 @@ def cycle_rules(*, cycle: Cycle) -> CycleRules:
     frame[scoring.QUESTION] = frame[scoring.QUESTION].astype("int64")
     frame[scoring.CAPABILITY] = frame[scoring.CAPABILITY].astype("int64")
     frame[ALLOW_NA] = frame[ALLOW_NA].astype(bool)
-    lenses = lens_weights(framework_lenses(framework_id=cycle.framework_id))
-    levels = level_bands(framework_levels(framework_id=cycle.framework_id))
+    frame[AUDIENCE] = frame[AUDIENCE].astype("object")
+    lenses = lens_weights(framework_lenses(framework_id=framework_id))
+    levels = level_bands(framework_levels(framework_id=framework_id))
+    central: frozenset[int] = frozenset()
+    if (frame[AUDIENCE] == CENTRAL).any():
+        # Only content with central questions pays this query.
+        central = frozenset(
+            Assessment.objects.filter(
+                cycle_id=cycle_id,
+                team_id=Organization.objects.filter(pk=organization_id).values(
+                    "central_team_id"
+                )[:1],
+            ).values_list("id", flat=True)
+        )
     return CycleRules(
-        cycle_id=cycle.pk,
+        cycle_id=cycle_id,
         questions=frame,
-        lens_weights=scoring.lens_weights_for(cycle.lens_weights, lenses),
+        lens_weights=scoring.lens_weights_for(cycle_lens_weights or {}, lenses),
         levels=levels,
+        central_assessment_ids=central,
     )
 
 
@@ -198,13 +262,52 @@ def with_disagreement(table: pd.DataFrame, figures: pd.DataFrame) -> pd.DataFram
 def score_frame(
     *, rules: CycleRules, answers: pd.DataFrame, assessment_ids
 ) -> pd.DataFrame:
-    """Capability scores of the given assessments under ``rules`` (no queries)."""
-    return scoring.capability_scores(
-        answers,
-        rules.lens_weights,
-        rules.levels,
-        totals=rules.totals,
-        assessments=list(assessment_ids),
+    """Capability scores of the given assessments under ``rules`` (no queries).
+
+    The audience rule: the central team's assessment is scored on every question;
+    any other team's leaves the central questions out of its answers and totals
+    (those are the central function's, shown to the team read-only).
+    """
+    ids = list(assessment_ids)
+    if not rules.has_central:
+        return scoring.capability_scores(
+            answers,
+            rules.lens_weights,
+            rules.levels,
+            totals=rules.totals,
+            assessments=ids,
+        )
+    central_ids = [i for i in ids if i in rules.central_assessment_ids]
+    team_ids = [i for i in ids if i not in rules.central_assessment_ids]
+    team_question_ids = set(rules.team_questions[scoring.QUESTION])
+    parts = []
+    if team_ids:
+        team_answers = answers[
+            answers[scoring.ASSESSMENT].isin(team_ids)
+            & answers[scoring.QUESTION].isin(team_question_ids)
+        ]
+        parts.append(
+            scoring.capability_scores(
+                team_answers,
+                rules.lens_weights,
+                rules.levels,
+                totals=rules.team_totals,
+                assessments=team_ids,
+            )
+        )
+    if central_ids or not parts:
+        parts.append(
+            scoring.capability_scores(
+                answers[answers[scoring.ASSESSMENT].isin(central_ids)],
+                rules.lens_weights,
+                rules.levels,
+                totals=rules.totals,
+                assessments=central_ids,
+            )
+        )
+    frame = pd.concat(parts, ignore_index=True)
+    return frame.sort_values(
+        [scoring.ASSESSMENT, scoring.CAPABILITY], ignore_index=True
     )
 
 

@@ -7,7 +7,11 @@ Foundation's method:
 - lens score = question-weighted mean of the lens's question scores (0-4);
 - capability percent = sum(w_lens * lens_score / 4) / sum(w_lens) * 100, over the
   lenses that have a score; NaN when nothing is scored (not 0);
-- level = the highest maturity level whose minimum percent <= percent;
+- level = the highest maturity level reached: a level is reached when percent >=
+  its minimum percent and, when the level sets a minimum lens score, every lens
+  score of the capability (the lenses that have one) is at least that minimum
+  (e.g. a lens at 0 keeps a capability below a level asking 1). Levels are given as
+  (key, min_percent) or (key, min_percent, min_lens_score or None);
 - the Foundation's total score = the plain sum of the lens scores (0-20), and
   "relative to target" = total - target on that scale (``foundation_scores``).
 
@@ -24,6 +28,7 @@ the total but not as answered.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
@@ -103,32 +108,71 @@ def lens_scores(answers: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def level_for(percent: float | None, levels: Sequence[tuple[str, float]]) -> str | None:
-    """The key of the highest level whose minimum percent <= ``percent``.
+Level = tuple  # (key, min_percent) or (key, min_percent, min_lens_score | None)
+
+
+def _band(level: Level) -> tuple[str, float, float | None]:
+    key, minimum = level[0], float(level[1])
+    lens_minimum = level[2] if len(level) > 2 else None
+    if lens_minimum is None or _missing(float(lens_minimum)):
+        return key, minimum, None
+    return key, minimum, float(lens_minimum)
+
+
+def level_for(
+    percent: float | None,
+    levels: Sequence[Level],
+    min_lens_score: float | None = None,
+) -> str | None:
+    """The key of the highest level reached by ``percent`` (and, for levels with a
+    minimum lens score, by ``min_lens_score``, the lowest lens score).
 
     None when there is no percent or it is below every level.
     """
     if percent is None or (isinstance(percent, float) and math.isnan(percent)):
         return None
     percent = round(float(percent), PERCENT_DECIMALS)
+    lowest = (
+        None
+        if min_lens_score is None or math.isnan(float(min_lens_score))
+        else float(min_lens_score)
+    )
     best = None
-    for key, minimum in sorted(levels, key=lambda level: float(level[1])):
-        if float(minimum) <= percent:
-            best = key
+    for key, minimum, lens_minimum in sorted(map(_band, levels), key=lambda b: b[1]):
+        if minimum > percent:
+            continue
+        if lens_minimum is not None and lowest is not None and lowest < lens_minimum:
+            continue
+        best = key
     return best
 
 
-def levels_of(percents: pd.Series, levels: Sequence[tuple[str, float]]) -> pd.Series:
+def levels_of(
+    percents: pd.Series,
+    levels: Sequence[Level],
+    min_lens_scores: pd.Series | None = None,
+) -> pd.Series:
     """Vectorised ``level_for``: one level key (or None) per percent."""
-    ordered = sorted(levels, key=lambda level: float(level[1]))
+    ordered = sorted(map(_band, levels), key=lambda band: band[1])
     if not ordered:
         return pd.Series([None] * len(percents), index=percents.index, dtype="object")
-    bounds = np.array([float(m) for _k, m in ordered])
-    keys = np.array([k for k, _m in ordered] + [None], dtype=object)
-    values = percents.to_numpy(dtype="float64", na_value=np.nan)
-    position = np.searchsorted(bounds, np.round(values, PERCENT_DECIMALS), "right") - 1
-    # -1 means below the lowest level; NaN percents also get no level.
-    position = np.where(np.isnan(values) | (position < 0), len(ordered), position)
+    values = np.round(
+        percents.to_numpy(dtype="float64", na_value=np.nan), PERCENT_DECIMALS
+    )
+    lowest = (
+        np.full(len(values), np.nan)
+        if min_lens_scores is None
+        else min_lens_scores.to_numpy(dtype="float64", na_value=np.nan)
+    )
+    # Index of the highest level reached; len(ordered) means none.
+    position = np.full(len(values), len(ordered))
+    with np.errstate(invalid="ignore"):
+        for i, (_key, minimum, lens_minimum) in enumerate(ordered):
+            reached = values >= minimum
+            if lens_minimum is not None:
+                reached &= np.isnan(lowest) | (lowest >= lens_minimum)
+            position = np.where(reached, i, position)
+    keys = np.array([key for key, _m, _l in ordered] + [None], dtype=object)
     return pd.Series(keys[position], index=percents.index, dtype="object")
 
 
@@ -284,7 +328,7 @@ def foundation_score(
 def capability_scores(
     answers: pd.DataFrame,
     lens_weights: Mapping[str, float],
-    levels: Sequence[tuple[str, float]],
+    levels: Sequence[Level],
     *,
     totals: Mapping[int, int] | pd.Series | None = None,
     assessments: Sequence[int] | None = None,
@@ -331,7 +375,18 @@ def capability_scores(
     frame[PERCENT] = weighted_percent(values, weights)
     frame[FOUNDATION_20] = total_20(values)
     frame[LENSES_SCORED] = (~np.isnan(values)).sum(axis=1).astype("int64")
-    frame[LEVEL] = levels_of(frame[PERCENT], levels)
+    # The lowest score among the scored lenses (those that weigh), for level rules.
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        weighed = values[:, weights > 0] if len(weights) else values
+        lowest = (
+            np.nanmin(weighed, axis=1)
+            if weighed.shape[1]
+            else np.full(len(frame), np.nan)
+        )
+    frame[LEVEL] = levels_of(
+        frame[PERCENT], levels, pd.Series(lowest, index=frame.index)
+    )
     frame[ANSWERED] = counts["_answered"].to_numpy()
     if totals is not None:
         cap = frame.index.get_level_values(CAPABILITY)
@@ -349,7 +404,7 @@ def capability_scores(
 def overall_scores(
     capability_scores: pd.DataFrame,
     capability_weights: Mapping[int, float] | None = None,
-    levels: Sequence[tuple[str, float]] | None = None,
+    levels: Sequence[Level] | None = None,
 ) -> pd.DataFrame:
     """Per assessment: the (optionally weighted) mean of the capability percents that
     exist, NaN when none does. Columns: ASSESSMENT, PERCENT, LEVEL, ANSWERED,

@@ -9,8 +9,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import (
+    BooleanField,
     Count,
     Exists,
+    ExpressionWrapper,
     FilteredRelation,
     IntegerField,
     Max,
@@ -80,6 +82,44 @@ def in_scope_q(*, cycle, capability) -> Q:
     return Q(Exists(scope.filter(capability_id=capability))) | ~Q(Exists(scope))
 
 
+def is_central_team_q(*, organization, team) -> Q:
+    """SQL condition: ``team`` is the organisation's central FinOps team (either may
+    be a value or an expression such as ``OuterRef("team_id")``)."""
+    return Q(Exists(Organization.objects.filter(pk=organization, central_team_id=team)))
+
+
+def audience_q(*, organization, team, question: str = "") -> Q:
+    """SQL condition on a question (path ``question`` from the query's model): the
+    team answers it. The audience rule: team questions are every team's; central
+    ones are answered by the organisation's central team alone, and are left out
+    of every other team's completion and scores (they see the central answer)."""
+    return Q(**{f"{question}audience": "team"}) | is_central_team_q(
+        organization=organization, team=team
+    )
+
+
+def questions_for_assessment(*, assessment: Assessment):
+    """The questions in scope the assessment's team answers (the audience rule)."""
+    return questions_in_scope(cycle=assessment.cycle).filter(
+        audience_q(
+            organization=assessment.cycle.organization_id, team=assessment.team_id
+        )
+    )
+
+
+def central_answers(*, assessment: Assessment) -> dict[int, Answer]:
+    """The central team's answers to the cycle's central questions, keyed by
+    question id, for a team that sees them read-only (one query)."""
+    answers = Answer.objects.filter(
+        assessment__cycle_id=assessment.cycle_id,
+        question__audience="central",
+        assessment__team_id=Organization.objects.filter(
+            pk=assessment.cycle.organization_id
+        ).values("central_team_id")[:1],
+    ).select_related("option")
+    return {answer.question_id: answer for answer in answers}
+
+
 def questions_in_scope(*, cycle: Cycle, scope_ids: set[int] | None = None):
     """QuerySet of the cycle's questions in scope, in questionnaire order.
 
@@ -100,12 +140,23 @@ def questions_in_scope(*, cycle: Cycle, scope_ids: set[int] | None = None):
 
 def assessment_questions(*, assessment: Assessment) -> list[CapabilityQuestions]:
     """The questions in scope grouped by capability, with lens and options loaded.
+    Each question's ``answered_here`` says whether this team answers it (false for
+    a central question seen by a team other than the central one: read-only).
 
     Two queries: questions (with capability and lens, scope inside), options.
     """
     questions = (
         questions_in_scope(cycle=assessment.cycle)
-        .select_related("capability", "lens")
+        .annotate(
+            answered_here=ExpressionWrapper(
+                audience_q(
+                    organization=assessment.cycle.organization_id,
+                    team=assessment.team_id,
+                ),
+                output_field=BooleanField(),
+            )
+        )
+        .select_related("capability__framework", "lens")
         .prefetch_related(
             Prefetch("options", queryset=AnswerOption.objects.order_by("score"))
         )
@@ -149,7 +200,7 @@ def assessment_progress(*, assessment: Assessment) -> dict:
     "key", "name", "answered", "total", "percent", "complete"}]}``
     """
     rows = (
-        questions_in_scope(cycle=assessment.cycle)
+        questions_for_assessment(assessment=assessment)
         # The join is restricted to this assessment's answers (ON ... AND), so the
         # cost does not grow with other teams' answers.
         .annotate(
@@ -187,6 +238,12 @@ class AssessmentRow:
     assessment: Assessment
     answered: int
     total: int
+    # the latest reopening, while the team has not submitted again
+    reopen: AssessmentReopen | None = None
+
+    @property
+    def overdue(self) -> bool:
+        return self.assessment.cycle.is_overdue and not self.assessment.is_submitted
 
     @property
     def percent(self) -> int:
@@ -207,26 +264,49 @@ def assessments_progress(assessments: list[Assessment]) -> dict[int, dict]:
         cycle_id__in={a.cycle_id for a in assessments}
     ).values_list("cycle_id", "capability_id"):
         scope[cycle_id].add(capability_id)
+    # Per framework and capability: every question, and the team-audience ones.
     per_capability: dict[int, dict[int, int]] = defaultdict(dict)
-    for framework_id, capability_id, n in (
+    per_capability_team: dict[int, dict[int, int]] = defaultdict(dict)
+    for framework_id, capability_id, n, n_team in (
         Question.objects.filter(
             capability__framework_id__in={a.cycle.framework_id for a in assessments}
         )
         .values_list("capability__framework_id", "capability_id")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("id"), n_team=Count("id", filter=Q(audience="team")))
     ):
         per_capability[framework_id][capability_id] = n
+        per_capability_team[framework_id][capability_id] = n_team
     answered: dict[int, dict[int, int]] = defaultdict(dict)
     for assessment_id, capability_id, n in (
         Answer.objects.filter(assessment__in=[a.pk for a in assessments])
         .filter(ANSWERED_Q)
+        .filter(
+            audience_q(
+                organization=OuterRef("assessment__cycle__organization_id"),
+                team=OuterRef("assessment__team_id"),
+                question="question__",
+            )
+        )
         .values_list("assessment_id", "question__capability_id")
         .annotate(n=Count("id"))
     ):
         answered[assessment_id][capability_id] = n
+    central_teams: set[int] = set()
+    if any(per_capability[f] != per_capability_team[f] for f in list(per_capability)):
+        # Only content with central questions pays this query.
+        central_teams = set(
+            Organization.objects.filter(
+                pk__in={a.cycle.organization_id for a in assessments},
+                central_team__isnull=False,
+            ).values_list("central_team_id", flat=True)
+        )
     progress = {}
     for a in assessments:
-        counts = per_capability[a.cycle.framework_id]
+        counts = (
+            per_capability[a.cycle.framework_id]
+            if a.team_id in central_teams
+            else per_capability_team[a.cycle.framework_id]
+        )
         in_scope = scope.get(a.cycle_id) or set(counts)
         done = sum(n for cap, n in answered[a.pk].items() if cap in in_scope)
         total = sum(counts.get(cap, 0) for cap in in_scope)
@@ -241,14 +321,15 @@ def assessments_progress(assessments: list[Assessment]) -> dict[int, dict]:
 def assessments_for_user(*, user) -> dict[str, list[AssessmentRow]]:
     """The user's teams' assessments: ``open`` (cycle open, not submitted) and ``past``
     (submitted, or cycle closed), each with completion (in consensus mode: of the
-    user's own answers). Four queries in all, five with a consensus-mode team."""
+    user's own answers) and, when open, the latest reopening. Five queries in all,
+    six with a consensus-mode team."""
     team_ids = access_for(user).team_ids
     if not team_ids:
         return {"open": [], "past": []}
     assessments = list(
         Assessment.objects.filter(team_id__in=team_ids)
         .exclude(cycle__status=Cycle.Status.PLANNED)
-        .select_related("cycle", "team", "submitted_by")
+        .select_related("cycle__organization", "team", "submitted_by")
         .order_by("cycle__closes_on", "-cycle_id", "team__name")
     )
     progress = assessments_progress(assessments)
@@ -273,8 +354,41 @@ def assessments_for_user(*, user) -> dict[str, list[AssessmentRow]]:
         )
         is_open = assessment.cycle.is_open and not assessment.is_submitted
         result["open" if is_open else "past"].append(row)
+    reopens: dict[int, AssessmentReopen] = {}
+    for reopen in (
+        AssessmentReopen.objects.filter(
+            assessment__in=[row.assessment.pk for row in result["open"]]
+        )
+        .select_related("reopened_by")
+        .order_by("-reopened_at", "-pk")
+    ):
+        reopens.setdefault(reopen.assessment_id, reopen)
+    for row in result["open"]:
+        row.reopen = reopens.get(row.assessment.pk)
     result["past"].sort(key=lambda r: r.assessment.cycle_id, reverse=True)
     return result
+
+
+def assessment_reopen_latest(*, assessment: Assessment):
+    """The latest reopening of a not-yet-resubmitted assessment (who, when, why), or
+    None: once the team submits again, the reopening is history, not news."""
+    if assessment.is_submitted:
+        return None
+    return (
+        AssessmentReopen.objects.filter(assessment=assessment)
+        .select_related("reopened_by")
+        .order_by("-reopened_at", "-pk")
+        .first()
+    )
+
+
+def assessment_reopens(*, assessment: Assessment) -> list:
+    """Every reopening of the assessment, newest first, with who reopened it."""
+    return list(
+        AssessmentReopen.objects.filter(assessment=assessment)
+        .select_related("reopened_by")
+        .order_by("-reopened_at", "-pk")
+    )
 
 
 def answer_history(*, answer: Answer):
@@ -427,8 +541,18 @@ def cycle_completion(*, cycle: Cycle) -> list[dict]:
     activity and submission, ordered by business unit path then team name.
     Four queries, whatever the number of teams."""
     capability_ids = cycle_capability_ids(cycle=cycle)
-    total = cycle_question_count(cycle=cycle, capability_ids=capability_ids)
+    questions = Question.objects.filter(capability__framework_id=cycle.framework_id)
+    if capability_ids:
+        questions = questions.filter(capability_id__in=capability_ids)
+    totals = questions.aggregate(
+        every=Count("id"), team=Count("id", filter=Q(audience="team"))
+    )
     answered = answered_q(answer="answers__", question="answers__question__")
+    answered &= audience_q(
+        organization=cycle.organization_id,
+        team=OuterRef("team_id"),
+        question="answers__question__",
+    )
     if capability_ids:
         answered &= Q(answers__question__capability_id__in=capability_ids)
     assessments = (
@@ -442,12 +566,20 @@ def cycle_completion(*, cycle: Cycle) -> list[dict]:
             respondents_submitted=_count_subquery_on(
                 RespondentSubmission, "assessment_id", "pk"
             ),
+            is_central=ExpressionWrapper(
+                is_central_team_q(
+                    organization=cycle.organization_id, team=OuterRef("team_id")
+                ),
+                output_field=BooleanField(),
+            ),
         )
         .order_by()
     )
     paths = unit_paths(organization_id=cycle.organization_id)
     rows = []
     for a in assessments:
+        # The audience rule: only the central team answers central questions.
+        total = totals["every"] if a.is_central else totals["team"]
         done = min(a.answered, total)
         rows.append(
             {
@@ -555,6 +687,79 @@ def cycle_reopen_list(*, cycle: Cycle) -> QuerySet[AssessmentReopen]:
         .select_related("assessment__team", "reopened_by")
         .order_by("-reopened_at", "-id")
     )
+
+
+ANSWERS_EXPORT_HEADER = [
+    "capability",
+    "question key",
+    "question",
+    "lens",
+    "option",
+    "score",
+    "not applicable",
+    "comment",
+    "evidence",
+    "answered by",
+    "answered at",
+]
+
+
+def answers_export_table(*, assessment: Assessment) -> tuple[list[str], list[list]]:
+    """Every question in scope with the team's answer, in questionnaire order (three
+    queries: questions, options, answers). Unanswered questions have empty cells."""
+    answers = assessment_answers(assessment=assessment)
+    rows = []
+    for group in assessment_questions(assessment=assessment):
+        for question in group.questions:
+            answer = answers.get(question.pk)
+            user = answer.answered_by if answer else None
+            option = answer.option if answer else None
+            rows.append(
+                [
+                    group.capability.name,
+                    question.key,
+                    question.prompt,
+                    question.lens.name,
+                    option.label if option else None,
+                    option.score if option else None,
+                    "yes" if answer and answer.not_applicable else None,
+                    answer.comment if answer else None,
+                    answer.evidence_url if answer else None,
+                    (user.get_full_name() or user.get_username()) if user else None,
+                    answer.updated_at.isoformat(timespec="seconds")
+                    if answer and answer.updated_at
+                    else None,
+                ]
+            )
+    return ANSWERS_EXPORT_HEADER, rows
+
+
+def audit_events_described(events: list[AuditEvent]) -> list[AuditEvent]:
+    """``events`` each with ``description`` (the summary, capability keys replaced
+    by the capabilities' names) and ``reason`` (a reopening's), one query for the
+    names of the whole page."""
+    keys = {
+        e.detail.get("capability_key") for e in events if isinstance(e.detail, dict)
+    }
+    keys.discard(None)
+    names = (
+        dict(
+            Capability.objects.filter(key__in=keys)
+            .order_by("key", "-framework__version")
+            .values_list("key", "name")
+            .distinct()
+        )
+        if keys
+        else {}
+    )
+    for event in events:
+        detail = event.detail if isinstance(event.detail, dict) else {}
+        key = detail.get("capability_key")
+        event.description = (
+            event.summary.replace(key, names[key], 1) if key in names else event.summary
+        )
+        event.reason = detail.get("reason") or ""
+    return events
 
 
 def audit_event_list(*, organization: Organization) -> QuerySet[AuditEvent]:

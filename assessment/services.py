@@ -32,7 +32,8 @@ from .selectors import (
     ANSWERED_Q,
     cycle_scope_capability_ids,
     in_scope_q,
-    questions_in_scope,
+    is_central_team_q,
+    questions_for_assessment,
 )
 
 COMMENT_MAX_LENGTH = 5000
@@ -48,6 +49,13 @@ QUESTION_NOT_IN_FRAMEWORK_MSG = "This question is not part of this cycle's frame
 QUESTION_OUT_OF_SCOPE_MSG = "This question's capability is not in this cycle's scope."
 OPTION_OF_OTHER_QUESTION_MSG = "This option does not belong to this question."
 NA_NOT_ALLOWED_MSG = "This question cannot be answered N/A."
+NA_REASON_REQUIRED_MSG = "Say why the question does not apply: choose a reason."
+NA_REASON_UNKNOWN_MSG = "Choose one of the reasons offered for this question."
+NA_REASON_WITHOUT_NA_MSG = "A reason goes with an N/A answer only."
+CENTRAL_QUESTION_MSG = (
+    "This question is answered by the organisation's central FinOps function; "
+    "your team sees its answer and does not answer it."
+)
 OPTION_AND_NA_MSG = "Choose an option or N/A, not both."
 NUL_CHARACTER_MSG = "Remove the null character (U+0000): it cannot be stored."
 COMMENT_TOO_LONG_MSG = f"Keep the comment under {COMMENT_MAX_LENGTH} characters."
@@ -62,6 +70,10 @@ BULK_EMPTY_MSG = "Send at least one answer."
 CONSENSUS_TEAM_ANSWER_MSG = (
     "This team answers in consensus mode: each member records their own answers "
     "and the facilitator settles the team's."
+)
+CARRIED_UNCONFIRMED_MSG = (
+    "{count} answer(s) carried forward from the last assessment are not confirmed "
+    "yet ({keys}): confirm or change them, or confirm them all when submitting."
 )
 
 _EMPTY_VALUES = {
@@ -83,6 +95,8 @@ def answer_values(answer: Answer | None) -> dict:
         "not_applicable": answer.not_applicable,
         "comment": answer.comment,
         "evidence_url": answer.evidence_url,
+        # Kept only when given, so histories without reasons read as before.
+        **({"na_reason": answer.na_reason} if answer.na_reason else {}),
     }
 
 
@@ -151,6 +165,7 @@ def _validate_answer(
     not_applicable: bool,
     comment: str | None,
     evidence_url: str | None,
+    na_reason: str = "",
 ) -> None:
     errors: dict[str, list[str]] = {}
     if question.capability.framework_id != assessment.cycle.framework_id:
@@ -163,6 +178,26 @@ def _validate_answer(
         errors["option"] = [OPTION_OF_OTHER_QUESTION_MSG]
     if not_applicable and not question.allow_na:
         errors["not_applicable"] = [NA_NOT_ALLOWED_MSG]
+    elif not_applicable:
+        if na_reason and na_reason not in {
+            reason["key"] for reason in question.na_reason_choices()
+        }:
+            errors["na_reason"] = [NA_REASON_UNKNOWN_MSG]
+        elif not na_reason and question.na_reason_required:
+            errors["na_reason"] = [NA_REASON_REQUIRED_MSG]
+    elif na_reason:
+        errors["na_reason"] = [NA_REASON_WITHOUT_NA_MSG]
+    if (
+        "question" not in errors
+        and question.audience == "central"
+        and not Assessment.objects.filter(
+            is_central_team_q(
+                organization=assessment.cycle.organization_id, team=OuterRef("team_id")
+            ),
+            pk=assessment.pk,
+        ).exists()
+    ):
+        errors["question"] = [CENTRAL_QUESTION_MSG]
     if comment is not None and len(comment) > COMMENT_MAX_LENGTH:
         errors["comment"] = [COMMENT_TOO_LONG_MSG]
     elif comment is not None and "\x00" in comment:
@@ -200,6 +235,7 @@ def _record_one(
     comment: str | None,
     evidence_url: str | None,
     expected_version: int | None,
+    na_reason: str | None = None,
 ) -> tuple[Answer, bool]:
     """Validate and upsert one answer inside the caller's transaction.
 
@@ -217,7 +253,9 @@ def _record_one(
         not_applicable=not_applicable,
         comment=comment,
         evidence_url=evidence_url,
+        na_reason=(na_reason or "") if not_applicable else "",
     )
+    na_reason = (na_reason or "") if not_applicable else ""
     expected = expected_version or 0
     answer = _locked_answer(assessment, question)
     current_version = answer.version if answer else 0
@@ -231,7 +269,24 @@ def _record_one(
         "not_applicable": bool(not_applicable),
         "comment": old["comment"] if comment is None else comment,
         "evidence_url": old["evidence_url"] if evidence_url is None else evidence_url,
+        **({"na_reason": na_reason} if na_reason else {}),
     }
+    if new == old and answer is not None and answer.carried_forward:
+        # Saving a carried-forward answer unchanged confirms it.
+        answer.carried_forward = False
+        answer.answered_by = user
+        answer.version += 1
+        answer.save(
+            update_fields=["carried_forward", "answered_by", "version", "updated_at"]
+        )
+        AnswerChange.objects.create(
+            answer=answer,
+            changed_by=user,
+            version=answer.version,
+            old={**old, "carried_forward": True},
+            new=new,
+        )
+        return answer, True
     if new == old:
         if answer is None:
             # Nothing stored and nothing to store: an unsaved, empty answer (version 0).
@@ -243,6 +298,8 @@ def _record_one(
         "not_applicable": new["not_applicable"],
         "comment": new["comment"],
         "evidence_url": new["evidence_url"],
+        "na_reason": na_reason,
+        "carried_forward": False,
         "answered_by": user,
     }
     if answer is None:
@@ -294,6 +351,7 @@ def answer_record(
     evidence_url: str | None = None,
     expected_version: int | None,
     may_answer: Callable[[Assessment], bool] | None = None,
+    na_reason: str | None = None,
 ) -> Answer:
     """Create or update the one answer of ``assessment`` to ``question``.
 
@@ -328,6 +386,7 @@ def answer_record(
         comment=comment,
         evidence_url=evidence_url,
         expected_version=expected_version,
+        na_reason=na_reason,
     )
     if changed:
         _touch(assessment)
@@ -365,6 +424,7 @@ def answers_bulk_record(
                 comment=item.get("comment"),
                 evidence_url=item.get("evidence_url"),
                 expected_version=item.get("expected_version"),
+                na_reason=item.get("na_reason"),
             )
         except ValidationError as error:
             raise ValidationError(
@@ -381,7 +441,8 @@ def answers_bulk_record(
 
 
 def assessment_missing(*, assessment: Assessment) -> list[dict]:
-    """Unanswered questions in scope grouped by capability (N/A counts where allowed).
+    """Unanswered questions in scope grouped by capability (N/A counts where allowed);
+    central questions count only for the central team (the audience rule).
 
     ``[{"capability": Capability, "questions": [Question]}]`` in questionnaire order.
     """
@@ -389,7 +450,7 @@ def assessment_missing(*, assessment: Assessment) -> list[dict]:
         assessment.answers.filter(ANSWERED_Q).values_list("question_id", flat=True)
     )
     missing: list[dict] = []
-    for question in questions_in_scope(cycle=assessment.cycle).select_related(
+    for question in questions_for_assessment(assessment=assessment).select_related(
         "capability", "lens"
     ):
         if question.pk in answered_ids:
@@ -425,17 +486,62 @@ def _publish(topic: str, assessment: Assessment, user, **payload) -> None:
     )
 
 
+def carried_unconfirmed(*, assessment: Assessment):
+    """The assessment's answers carried forward and not yet confirmed or changed,
+    in questionnaire order (a QuerySet)."""
+    return (
+        Answer.objects.filter(assessment=assessment, carried_forward=True)
+        .select_related("question__capability", "option")
+        .order_by("question__capability__order", "question__order", "question_id")
+    )
+
+
+def answers_confirm_carried(*, assessment: Assessment, user) -> int:
+    """Confirm every carried-forward answer as it is (one history entry each);
+    returns how many. Answers a respondent must still complete (an N/A that now
+    needs a reason) are left marked."""
+    confirmed = 0
+    for answer in carried_unconfirmed(assessment=assessment):
+        if (
+            answer.not_applicable
+            and not answer.na_reason
+            and answer.question.na_reason_required
+        ):
+            continue
+        old = answer_values(answer)
+        answer.carried_forward = False
+        answer.answered_by = user
+        answer.version += 1
+        answer.save(
+            update_fields=["carried_forward", "answered_by", "version", "updated_at"]
+        )
+        AnswerChange.objects.create(
+            answer=answer,
+            changed_by=user,
+            version=answer.version,
+            old={**old, "carried_forward": True},
+            new=old,
+        )
+        confirmed += 1
+    return confirmed
+
+
 @transaction.atomic
-def assessment_submit(*, assessment: Assessment, user) -> Assessment:
-    """Submit the team's answers: every question in scope must be answered.
+def assessment_submit(
+    *, assessment: Assessment, user, confirm_carried: bool = False
+) -> Assessment:
+    """Submit the team's answers: every question in scope must be answered, and
+    answers carried forward from the last assessment must be confirmed (or
+    ``confirm_carried`` confirms them all as they are).
 
     Raises ``IncompleteAssessment`` listing what is missing, or ``ValidationError``
-    for a submitted assessment or a cycle that is not open. Stores the scores and
-    marks the cycle's roll-up stale, in the same transaction.
+    for a submitted assessment, a cycle that is not open or unconfirmed carried
+    answers. Stores the scores and marks the cycle's roll-up stale, in the same
+    transaction.
     """
     locked = (
         Assessment.objects.select_for_update(of=("self",))
-        .select_related("cycle")
+        .select_related("cycle", "team")
         .get(pk=assessment.pk)
     )
     if locked.is_submitted:
@@ -445,6 +551,23 @@ def assessment_submit(*, assessment: Assessment, user) -> Assessment:
     missing = assessment_missing(assessment=assessment)
     if missing:
         raise IncompleteAssessment(missing=missing)
+    if confirm_carried:
+        answers_confirm_carried(assessment=assessment, user=user)
+    unconfirmed = list(
+        carried_unconfirmed(assessment=assessment).values_list(
+            "question__key", flat=True
+        )
+    )
+    if unconfirmed:
+        raise ValidationError(
+            {
+                "confirm_carried": [
+                    CARRIED_UNCONFIRMED_MSG.format(
+                        count=len(unconfirmed), keys=", ".join(unconfirmed)
+                    )
+                ]
+            }
+        )
     now = timezone.now()
     assessment.status = Assessment.Status.SUBMITTED
     assessment.submitted_at = now
@@ -452,6 +575,13 @@ def assessment_submit(*, assessment: Assessment, user) -> Assessment:
     assessment.last_activity_at = now
     assessment.save(
         update_fields=["status", "submitted_at", "submitted_by", "last_activity_at"]
+    )
+    audit_record(
+        organization_id=locked.cycle.organization_id,
+        actor=user,
+        action="assessment.submit",
+        summary=f"Submitted {locked.team.name} in {locked.cycle.name}",
+        assessment_id=assessment.pk,
     )
     _scores_changed(assessment)
     _publish("assessment.submitted", assessment, user)

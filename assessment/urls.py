@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import consensus_views, invitation_views, lead_urls, views
+from . import consensus_views, dry_run_views, invitation_views, lead_urls, views
 
 app_name = "assessment"
 
@@ -26,6 +26,11 @@ urlpatterns: list = [
     path("assessments/<int:pk>/review/", views.review, name="review"),
     path("assessments/<int:pk>/submit/", views.submit, name="submit"),
     path("assessments/<int:pk>/summary/", views.summary, name="summary"),
+    path(
+        "assessments/<int:pk>/answers.<str:fmt>",
+        views.answers_export,
+        name="answers_export",
+    ),
     path("assessments/<int:pk>/reopen/", views.reopen, name="reopen"),
     path(
         "assessments/<int:pk>/team-answers/",
@@ -57,5 +62,11 @@ urlpatterns: list = [
         consensus_views.own_submit,
         name="own_submit",
     ),
+    path(
+        "staff/frameworks/<int:pk>/dry-run/",
+        dry_run_views.dry_run_start,
+        name="dry_run_start",
+    ),
+    path("staff/dry-runs/<int:run_id>/", dry_run_views.dry_run, name="dry_run"),
     path("invitations/<str:key>/", invitation_views.invitation, name="invitation"),
 ] + lead_urls.urlpatterns

@@ -9,17 +9,20 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from finops_portal import cells
 
 from . import consensus, selectors, services
 from .access import access_for, get_assessment_for_user
 from .answer_refs import OPTION_UNKNOWN_MSG, QuestionNotFound, resolve_answer
 from .exceptions import AnswerConflict, ConsensusTeamAnswer, IncompleteAssessment
-from .models import Assessment
+from .models import Assessment, counts_as_answered
 from .slots import QUESTIONNAIRE_QUESTIONS
 
 SAVED_MSG = "Your answers are saved."
@@ -89,7 +92,14 @@ def _questionnaire_context(request, assessment, capability_key, errors=None):
     if not groups:
         return None
     keys = [g.capability.key for g in groups]
-    key = capability_key or request.GET.get("capability") or keys[0]
+    answers = selectors.assessment_answers(assessment=assessment)
+    first_unanswered = _first_unanswered(groups, answers)
+    # "Continue" (no capability named) opens the first question still to answer
+    key = (
+        capability_key
+        or request.GET.get("capability")
+        or (first_unanswered[0].key if first_unanswered else keys[0])
+    )
     if key not in keys:
         raise Http404("No such capability in this assessment.")
     index = keys.index(key)
@@ -106,6 +116,13 @@ def _questionnaire_context(request, assessment, capability_key, errors=None):
         progress = selectors.assessment_progress(assessment=assessment)
     errors = errors or {}
     posted = request.POST if errors else {}
+    # Central questions this team does not answer: the central team's answers,
+    # shown read-only (one query, only when the page has such questions).
+    central = (
+        selectors.central_answers(assessment=assessment)
+        if any(not q.answered_here for q in current.questions)
+        else {}
+    )
     items = []
     for question in current.questions:
         answer = answers.get(question.pk)
@@ -114,6 +131,12 @@ def _questionnaire_context(request, assessment, capability_key, errors=None):
             {
                 "question": question,
                 "answer": answer,
+                "central_only": not question.answered_here,
+                "central_answer": central.get(question.pk),
+                "na_reason": posted.get(
+                    f"{prefix}-na-reason", answer.na_reason if answer else ""
+                ),
+                "carried_forward": bool(answer and answer.carried_forward),
                 "version": answer.version if answer else 0,
                 "choice": posted.get(f"{prefix}-choice", _choice_value(answer)),
                 "comment": posted.get(
@@ -131,9 +154,18 @@ def _questionnaire_context(request, assessment, capability_key, errors=None):
     below = _below_options(request, assessment, current.questions)
     for item in items:
         item["below_options"] = below.get(item["question"].pk, [])
+    by_capability = {p["capability_id"]: p for p in progress["capabilities"]}
     nav = [
-        {"group": g, "progress": p, "current": g is current}
-        for g, p in zip(groups, progress["capabilities"], strict=True)
+        {
+            "group": g,
+            # A capability asking only central questions has nothing for this team.
+            "progress": by_capability.get(
+                g.capability.pk,
+                {"answered": 0, "total": 0, "percent": 0, "complete": True},
+            ),
+            "current": g is current,
+        }
+        for g in groups
     ]
     return {
         "assessment": assessment,
@@ -150,9 +182,31 @@ def _questionnaire_context(request, assessment, capability_key, errors=None):
         and consensus.may_facilitate(
             access=access_for(request.user), assessment=assessment, user=request.user
         ),
+        # scrolled to on opening, unless the address names a question
+        "first_unanswered": (
+            first_unanswered[1]
+            if first_unanswered and first_unanswered[0].key == key
+            else None
+        ),
+        "reopen": selectors.assessment_reopen_latest(assessment=assessment),
         "comment_max": services.COMMENT_MAX_LENGTH,
         "evidence_max": services.EVIDENCE_URL_MAX_LENGTH,
     }
+
+
+def _first_unanswered(groups, answers):
+    """``(capability, question)`` of the first question, in questionnaire order, that
+    does not count as answered; None when every one does."""
+    for group in groups:
+        for question in group.questions:
+            answer = answers.get(question.pk)
+            if answer is None or not counts_as_answered(
+                has_option=answer.option_id is not None,
+                not_applicable=answer.not_applicable,
+                allow_na=question.allow_na,
+            ):
+                return group.capability, question
+    return None
 
 
 def _below_options(request, assessment, questions) -> dict[int, list[str]]:
@@ -184,6 +238,9 @@ def _posted_items(post, questions, own: bool = False) -> list[dict]:
                 "question": question,
                 "option": option,
                 "not_applicable": choice == "na",
+                "na_reason": post.get(f"{prefix}-na-reason", "")
+                if choice == "na"
+                else "",
                 "comment": post.get(f"{prefix}-comment", ""),
                 "evidence_url": post.get(f"{prefix}-evidence", ""),
                 "expected_version": _int_or_zero(post.get(f"{prefix}-version")),
@@ -282,6 +339,8 @@ def _answer_payload(answer) -> dict:
             "option_score": None,
             "option_label": None,
             "not_applicable": False,
+            "na_reason": "",
+            "carried_forward": False,
             "comment": "",
             "evidence_url": "",
             "private_note": "",
@@ -295,6 +354,8 @@ def _answer_payload(answer) -> dict:
         "option_score": answer.option.score if answer.option_id else None,
         "option_label": answer.option.label if answer.option_id else None,
         "not_applicable": answer.not_applicable,
+        "na_reason": answer.na_reason,
+        "carried_forward": answer.carried_forward,
         "comment": answer.comment,
         "evidence_url": answer.evidence_url,
         "private_note": getattr(answer, "private_note", ""),
@@ -346,6 +407,7 @@ def answer_save(request, pk, question_id):
         comment = _optional_str(data, "comment")
         evidence_url = _optional_str(data, "evidence_url")
         private_note = _optional_str(data, consensus.PRIVATE_NOTE_FIELD)
+        na_reason = _optional_str(data, "na_reason")
     except ValidationError as error:
         get_assessment_for_user(request.user, pk)  # 404 comes first
         return JsonResponse(error.message_dict, status=400)
@@ -363,7 +425,7 @@ def answer_save(request, pk, question_id):
     own = False
     try:
         try:
-            answer = services.answer_record(**values)
+            answer = services.answer_record(**values, na_reason=na_reason)
         except ConsensusTeamAnswer:
             # Consensus mode: the member's own answer (found only after the lock,
             # so a single-mode save reads the assessment once).
@@ -435,6 +497,7 @@ def _review_context(assessment, missing=None) -> dict:
         "missing_count": sum(len(g["questions"]) for g in missing),
         "progress": selectors.assessment_progress(assessment=assessment),
         "read_only": _read_only_reason(assessment),
+        "carried": list(services.carried_unconfirmed(assessment=assessment)),
     }
 
 
@@ -477,7 +540,11 @@ def submit(request, pk):
     if assessment.is_consensus:
         return redirect("assessment:team_answers", pk=assessment.pk)
     try:
-        services.assessment_submit(assessment=assessment, user=request.user)
+        services.assessment_submit(
+            assessment=assessment,
+            user=request.user,
+            confirm_carried=request.POST.get("confirm_carried") == "on",
+        )
     except IncompleteAssessment as incomplete:
         context = _review_context(assessment, incomplete.missing)
         context["error"] = incomplete.message
@@ -513,6 +580,7 @@ def summary(request, pk):
             "assessment": assessment,
             "capabilities": capabilities,
             "progress": selectors.assessment_progress(assessment=assessment),
+            "reopens": selectors.assessment_reopens(assessment=assessment),
             "can_reopen": assessment.is_submitted
             and not assessment.cycle.is_closed
             and access_for(request.user).leads(assessment.cycle.organization_id),
@@ -540,3 +608,29 @@ def reopen(request, pk):
         return redirect("assessment:summary", pk=assessment.pk)
     messages.success(request, REOPENED_MSG)
     return redirect("assessment:questionnaire", pk=assessment.pk)
+
+
+ANSWERS_EXPORT_FORMATS = {"csv", "xlsx"}
+
+
+@login_required
+@require_GET
+def answers_export(request, pk, fmt):
+    """The team's answers to one assessment as CSV or XLSX (question, lens, option,
+    score, comment, evidence, who answered and when), safe to open in a spreadsheet."""
+    if fmt not in ANSWERS_EXPORT_FORMATS:
+        raise Http404("No such format.")
+    assessment = get_assessment_for_user(request.user, pk)
+    headers, rows = selectors.answers_export_table(assessment=assessment)
+    name = slugify(f"{assessment.team.name} {assessment.cycle.name}") or "answers"
+    if fmt == "csv":
+        response = HttpResponse(
+            cells.to_csv(headers, rows), content_type=cells.CSV_CONTENT_TYPE
+        )
+    else:
+        response = HttpResponse(
+            cells.to_xlsx(headers, rows, title="answers"),
+            content_type=cells.XLSX_CONTENT_TYPE,
+        )
+    response["Content-Disposition"] = f'attachment; filename="answers-{name}.{fmt}"'
+    return response

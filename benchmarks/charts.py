@@ -2,7 +2,8 @@
 
 Pure: no Django imports. Every figure has a title, axis titles, a legend where it has
 more than one series, and colour-blind-safe colours (Okabe-Ito for categories,
-Cividis for scores). Views turn figures into JSON with ``figure_payload``.
+Viridis for scores, whose hue keeps changing through the middle of the range where
+Cividis turns grey). Views turn figures into JSON with ``figure_payload``.
 
 The team report's figures are also available as plain figure dicts (the ``*_spec``
 functions): building a ``go.Figure`` validates every property, which costs more
@@ -30,7 +31,7 @@ OKABE_ITO = [
     "#F0E442",
     "#000000",
 ]
-SEQUENTIAL = "Cividis"
+SEQUENTIAL = "Viridis"
 TEAM_COLOUR = OKABE_ITO[0]
 MEDIAN_COLOUR = OKABE_ITO[1]
 TARGET_COLOUR = OKABE_ITO[5]
@@ -168,10 +169,26 @@ def _figure(spec: dict) -> go.Figure:
 
 
 def score_colour(percent) -> tuple[str, str]:
-    """Background and text colour of a score cell (0-100) on the Cividis scale."""
+    """Background and text colour of a score cell (0-100) on the sequential scale;
+    the text is black or white, whichever contrasts more (at least 4.58:1, WCAG AA)."""
     if _is_missing(percent):
         return "#ffffff", "#5f6b73"
     return _score_colour(min(max(float(percent), 0.0), 100.0))
+
+
+def _relative_luminance(red: int, green: int, blue: int) -> float:
+    """WCAG 2 relative luminance of an sRGB colour (0-255 channels)."""
+
+    def linear(channel: int) -> float:
+        value = channel / 255
+        return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * linear(red) + 0.7152 * linear(green) + 0.0722 * linear(blue)
+
+
+def contrast_ratio(luminance_a: float, luminance_b: float) -> float:
+    lighter, darker = max(luminance_a, luminance_b), min(luminance_a, luminance_b)
+    return (lighter + 0.05) / (darker + 0.05)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -183,8 +200,10 @@ def _score_colour(percent: float) -> tuple[str, str]:
     red, green, blue = (
         int(part) for part in background[4:-1].replace(" ", "").split(",")
     )
-    luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
-    return background, "#000000" if luminance > 140 else "#ffffff"
+    luminance = _relative_luminance(red, green, blue)
+    on_black = contrast_ratio(luminance, 0.0)
+    on_white = contrast_ratio(luminance, 1.0)
+    return background, "#000000" if on_black >= on_white else "#ffffff"
 
 
 def progress_to_target_spec(frame: pd.DataFrame) -> dict:
@@ -279,7 +298,7 @@ def capability_radar_spec(frame: pd.DataFrame) -> dict:
     closed = [*theta, theta[0]] if theta else theta
     data = []
     series = [
-        ("team", "Your team", TEAM_COLOUR, "solid", "toself"),
+        ("team", "This team", TEAM_COLOUR, "solid", "toself"),
         ("org_median", "Organisation median", MEDIAN_COLOUR, "dash", "none"),
         ("target", "Target", TARGET_COLOUR, "dot", "none"),
     ]
@@ -378,11 +397,17 @@ def percentile_bars_spec(frame: pd.DataFrame) -> dict:
 
 
 def trend_lines_spec(
-    frame: pd.DataFrame, *, title: str, value_label: str = "Score (%)"
+    frame: pd.DataFrame,
+    *,
+    title: str,
+    value_label: str = "Score (%)",
+    crossings: list[dict] | None = None,
 ) -> dict:
     """One line per capability across cycles (in frame order).
 
-    ``frame``: cycle, capability, value.
+    ``frame``: cycle, capability, value. ``crossings``: where the lines cross
+    framework editions ({"before", "after", "label"}), drawn as a dotted rule
+    between the two cycles with a label saying so.
     """
     cycles = list(dict.fromkeys(plain(frame["cycle"])))
     by_capability: dict = {}
@@ -422,14 +447,49 @@ def trend_lines_spec(
         # the legend below takes a row per one to four capabilities
         height=460,
     )
+    marks = [c for c in crossings or [] if c["after"] in cycles]
+    if marks:
+        layout["shapes"] = [
+            {
+                "type": "line",
+                "xref": "x",
+                "yref": "paper",
+                "x0": cycles.index(c["after"]) - 0.5,
+                "x1": cycles.index(c["after"]) - 0.5,
+                "y0": 0,
+                "y1": 1,
+                "line": {"dash": "dot", "width": 1, "color": "#555555"},
+            }
+            for c in marks
+        ]
+        layout["annotations"] = [
+            {
+                "xref": "x",
+                "yref": "paper",
+                "x": cycles.index(c["after"]) - 0.5,
+                "y": 1.02,
+                "text": "New edition: " + c["label"],
+                "showarrow": False,
+                "font": {"size": 11},
+            }
+            for c in marks
+        ]
     return {"data": data, "layout": layout}
 
 
 def trend_lines(
-    frame: pd.DataFrame, *, title: str, value_label: str = "Score (%)"
+    frame: pd.DataFrame,
+    *,
+    title: str,
+    value_label: str = "Score (%)",
+    crossings: list[dict] | None = None,
 ) -> go.Figure:
     """``trend_lines_spec`` as a ``go.Figure``."""
-    return _figure(trend_lines_spec(frame, title=title, value_label=value_label))
+    return _figure(
+        trend_lines_spec(
+            frame, title=title, value_label=value_label, crossings=crossings
+        )
+    )
 
 
 def team_heatmap(frame: pd.DataFrame, *, capabilities: list[str]) -> go.Figure:
@@ -466,6 +526,9 @@ def team_heatmap(frame: pd.DataFrame, *, capabilities: list[str]) -> go.Figure:
             zmax=100,
             xgap=1,
             ygap=1,
+            # each cell shows its score; plotly picks black or white text per cell
+            texttemplate="%{z:.0f}",
+            textfont={"size": 11},
             # beside the first rows: a tall heatmap scrolls, so a colour scale as
             # long as the figure would be mostly out of view
             colorbar={"title": {"text": "Score %"}}
@@ -535,7 +598,7 @@ def capability_boxes_spec(
     """A box per capability from precomputed quartiles (no raw scores needed).
 
     ``stats``: capability, n, median, p25, p75, min, max. ``marker``: capability,
-    percent, drawn as "Your team" points.
+    percent, drawn as "This team" points.
     """
     capabilities = plain(stats["capability"])
     data = [
@@ -561,14 +624,14 @@ def capability_boxes_spec(
                 "x": plain(marker["percent"]),
                 "y": plain(marker["capability"]),
                 "mode": "markers",
-                "name": "Your team",
+                "name": "This team",
                 "marker": {
                     "color": TARGET_COLOUR,
                     "symbol": "diamond",
                     "size": 12,
                     "line": {"width": 1, "color": "#000000"},
                 },
-                "hovertemplate": "%{y}: your team %{x:.0f}%<extra></extra>",
+                "hovertemplate": "%{y}: this team %{x:.0f}%<extra></extra>",
             }
         )
     # horizontal: the capability names read level on the left, the legend sits

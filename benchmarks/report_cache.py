@@ -20,7 +20,7 @@ from .report_frames import recommendations_by_level
 
 # Bump the version when the charts' code changes, so cached figures are rebuilt.
 DASHBOARD_CACHE_KEY = (
-    "benchmarks:dashboard:v6:{cycle}:{unit}:{sort}:{generation}:{computed}:{targets}"
+    "benchmarks:dashboard:v7:{cycle}:{unit}:{sort}:{generation}:{computed}:{targets}"
 )
 
 
@@ -29,7 +29,7 @@ DASHBOARD_CACHE_SECONDS = 24 * 3600
 
 # One team report, per viewer kind (leads see groups below the anonymity threshold);
 # ``state`` digests everything else it depends on (see ``team_report_key``).
-REPORT_CACHE_KEY = "benchmarks:report:v4:{assessment}:{viewer}:{state}"
+REPORT_CACHE_KEY = "benchmarks:report:v5:{assessment}:{viewer}:{state}"
 
 
 REPORT_CACHE_SECONDS = 24 * 3600

@@ -65,11 +65,22 @@ def report_grid(
     for column in scoring.FOUNDATION_COLUMNS:
         grid[column] = figures[column]
     grid["lenses"] = len(lens_keys)
-    level_pairs = list(zip(levels["key"], levels["min_percent"], strict=True))
+    lens_minimums = (
+        levels["min_lens_score"]
+        if "min_lens_score" in levels
+        else pd.Series([None] * len(levels))
+    )
+    level_bands = list(
+        zip(levels["key"], levels["min_percent"], lens_minimums, strict=True)
+    )
     names = dict(zip(levels["key"], levels["name"], strict=True))
+    lowest = [
+        min((v for v in (lens or {}).values() if v is not None), default=None)
+        for lens in scores["lens_scores"]
+    ]
     grid["level_key"] = [
-        scoring.level_for(p, level_pairs) if missing(k) or not k else k
-        for p, k in zip(grid["percent"], scores["level_key"], strict=True)
+        scoring.level_for(p, level_bands, low) if missing(k) or not k else k
+        for p, k, low in zip(grid["percent"], scores["level_key"], lowest, strict=True)
     ]
     grid["level"] = grid["level_key"].map(names)
     return grid
@@ -275,3 +286,156 @@ def alt_rows(frame: pd.DataFrame, columns: list[str]) -> list[list]:
         [rounded(v) if isinstance(v, float) else v for v in row]
         for row in zip(*(frame[c].tolist() for c in columns), strict=True)
     ]
+
+
+def capability_headlines(
+    *,
+    node_stats: pd.DataFrame,
+    scores: pd.DataFrame,
+    history: pd.DataFrame,
+    levels: pd.DataFrame,
+    cycle_id: int,
+) -> list[dict]:
+    """What a lead asks first, per capability in ``node_stats`` order: the median
+    score and the level it reaches, how many teams with a target meet it, and how
+    the median moved since the previous cycle that has one.
+
+    ``node_stats``: capability_key, capability, median; ``scores``: capability_key,
+    percent, target (NaN = no target); ``history``: cycle_id, capability_key,
+    median in cycle order; ``levels``: name, min_percent, lowest first."""
+    earlier = history[history["cycle_id"] != cycle_id]
+    if not history.empty and cycle_id in set(history["cycle_id"]):
+        position = list(history["cycle_id"]).index(cycle_id)
+        earlier = history.iloc[:position]
+    previous = {
+        key: float(rows["median"].iloc[-1])
+        for key, rows in earlier.groupby("capability_key", sort=False)
+        if not rows.empty and not missing(rows["median"].iloc[-1])
+    }
+    headlines = []
+    for row in node_stats.to_dict("records"):
+        key = row["capability_key"]
+        median = None if missing(row["median"]) else float(row["median"])
+        level = None
+        if median is not None:
+            reached = levels[levels["min_percent"] <= median]
+            level = reached["name"].iloc[-1] if not reached.empty else None
+        mine = scores[(scores["capability_key"] == key) & scores["target"].notna()]
+        at_target = int((mine["percent"] >= mine["target"]).sum())
+        before = previous.get(key)
+        headlines.append(
+            {
+                "capability": row["capability"],
+                "median": median,
+                "level": level,
+                "with_target": len(mine),
+                "at_target": at_target,
+                "share_at_target": (at_target * 100 / len(mine) if len(mine) else None),
+                "movement": (
+                    median - before
+                    if median is not None and before is not None
+                    else None
+                ),
+            }
+        )
+    return headlines
+
+
+def edition_trend(
+    history: pd.DataFrame,
+    *,
+    current_framework_id: int,
+    lineage: dict,
+    names: dict,
+    editions: dict,
+) -> tuple[pd.DataFrame, list[str], list[dict]]:
+    """Trend lines that compare like with like across framework editions.
+
+    ``history``: cycle, framework_id, capability_key, capability, value (oldest
+    cycle first). ``lineage``: framework id -> {old key: [current keys]} for the
+    versions that are not the current one (``capability_key_lineage``); ``names``:
+    current key -> name; ``editions``: framework id -> label ("v1, Microsoft Learn
+    2024 seed").
+
+    An old capability continues the line of each current capability mapped from it
+    (renamed or split); several old ones merged into one give the mean; a retired
+    one keeps its own line, which ends, and a new one starts its line. Returns
+    (frame: cycle, capability, value), the notes to show with the chart and the
+    crossings ({"before", "after", "label"}: where lines cross editions).
+    """
+    rows: list[tuple] = []
+    retired: dict[str, str] = {}
+    for cycle, framework_id, key, name, value in zip(
+        history["cycle"],
+        history["framework_id"],
+        history["capability_key"],
+        history["capability"],
+        history["value"],
+        strict=True,
+    ):
+        if framework_id == current_framework_id:
+            rows.append((cycle, names.get(key, name), value))
+            continue
+        successors = lineage.get(framework_id, {}).get(key)
+        if successors is None:
+            successors = [key] if key in names else []
+        if not successors:
+            retired[name] = cycle
+            rows.append((cycle, name, value))
+            continue
+        for successor in successors:
+            rows.append((cycle, names.get(successor, successor), value))
+    frame = pd.DataFrame(rows, columns=["cycle", "capability", "value"])
+    if not frame.empty:
+        cycles_order = list(dict.fromkeys(frame["cycle"]))
+        frame = (
+            frame.groupby(["cycle", "capability"], sort=False)["value"]
+            .mean()
+            .reset_index()
+        )
+        frame["_order"] = frame["cycle"].map(cycles_order.index)
+        frame = frame.sort_values("_order", kind="stable").drop(columns="_order")
+        frame = frame.reset_index(drop=True)
+
+    notes: list[str] = []
+    crossings: list[dict] = []
+    per_cycle = list(
+        dict.fromkeys(zip(history["cycle"], history["framework_id"], strict=True))
+    )
+    for (before, fw_before), (after, fw_after) in zip(
+        per_cycle, per_cycle[1:], strict=False
+    ):
+        if fw_before != fw_after:
+            label = (
+                f"{editions.get(fw_before, fw_before)} to "
+                f"{editions.get(fw_after, fw_after)}"
+            )
+            crossings.append({"before": before, "after": after, "label": label})
+            notes.append(
+                f"Between {before} and {after} the lines cross from {label}: "
+                "capabilities are matched through the new version's mapping."
+            )
+    for name, cycle in retired.items():
+        notes.append(
+            f"{name} was retired by a later edition: its line ends at {cycle}."
+        )
+    current_cycles = [c for c, f in per_cycle if f == current_framework_id]
+    if current_cycles and crossings:
+        continued = {
+            new_key
+            for mapping in lineage.values()
+            for successors in mapping.values()
+            for new_key in successors
+        }
+        first = current_cycles[0]
+        present = set(
+            history.loc[
+                history["framework_id"] == current_framework_id, "capability_key"
+            ]
+        )
+        for key in names:
+            if key in present and key not in continued:
+                notes.append(
+                    f"{names[key]} is new in this edition: its line starts at {first}."
+                )
+    return frame, notes, crossings

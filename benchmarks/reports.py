@@ -19,6 +19,8 @@ from django.utils.safestring import mark_safe
 from assessment import scoring
 from assessment.consensus import disagreement_summary
 from assessment.targets import resolve_targets, targets_frame, team_targets
+from capabilities.editions import capability_key_lineage
+from capabilities.models import Framework
 
 from . import charts, report_cache, selectors
 from . import report_frames as frames
@@ -30,7 +32,7 @@ DISTRIBUTION_HEADINGS = ["Capability", "Teams", "Min", "P25", "Median", "P75", "
 
 HEADINGS = {
     "progress": ["Capability", "Score %", "Target %", "Gap", "Progress to target %"],
-    "radar": ["Capability", "Your team %", "Organisation median %", "Target %"],
+    "radar": ["Capability", "This team %", "Organisation median %", "Target %"],
     "percentile": ["Capability", "Percentile"],
     "trend": ["Cycle", "Capability", "Score %"],
     "boxes": DISTRIBUTION_HEADINGS,
@@ -160,6 +162,44 @@ def _without_payload(chart: dict) -> dict:
     }
 
 
+def _edition_trend(
+    history: pd.DataFrame,
+    value_column: str,
+    *,
+    framework,
+    names: dict,
+    framework_id: int | None = None,
+):
+    """The trend frame, notes and edition crossings of a history (see
+    ``report_frames.edition_trend``); reads the mappings only when the history
+    spans several framework versions."""
+    current_id = framework.pk if framework is not None else framework_id
+    frame = pd.DataFrame(
+        {
+            "cycle": history["cycle"],
+            "framework_id": history["framework_id"],
+            "capability_key": history["capability_key"],
+            "capability": history["capability"],
+            "value": history[value_column].astype(float),
+        }
+    )
+    others = [int(f) for f in dict.fromkeys(frame["framework_id"]) if f != current_id]
+    lineage, editions = {}, {}
+    if others and framework is not None:
+        olds = {f.pk: f for f in Framework.objects.filter(pk__in=others)}
+        for pk, old in olds.items():
+            lineage[pk] = capability_key_lineage(new=framework, old=old)
+        for fw in [*olds.values(), framework]:
+            editions[fw.pk] = f"v{fw.version} ({fw.edition['name']})"
+    return frames.edition_trend(
+        frame,
+        current_framework_id=current_id,
+        lineage=lineage,
+        names=names,
+        editions=editions,
+    )
+
+
 def _build_team_report(*, assessment, enforce_anonymity: bool, state=None) -> dict:
     cycle, team = assessment.cycle, assessment.team
     organization = cycle.organization
@@ -247,7 +287,7 @@ def _build_team_report(*, assessment, enforce_anonymity: bool, state=None) -> di
     for group, rows in visible.groupby("group", sort=False):
         chart_id = f"benchmark-{len(benchmarks)}"
         figures[chart_id] = charts.capability_boxes_spec(
-            rows, marker=marker, title=f"Distribution in {group} (your team marked)"
+            rows, marker=marker, title=f"Distribution in {group} (this team marked)"
         )
         alts[chart_id] = frames.alt_rows(
             rows, ["capability", "n", "min", "p25", "median", "p75", "max"]
@@ -256,21 +296,12 @@ def _build_team_report(*, assessment, enforce_anonymity: bool, state=None) -> di
 
     history = selectors.team_history_frame(team=team)
     current_names = dict(zip(grid["capability_key"], grid["capability"], strict=True))
-    trend = pd.DataFrame(
-        {
-            "cycle": history["cycle"],
-            "capability": [
-                current_names.get(key, name)
-                for key, name in zip(
-                    history["capability_key"], history["capability"], strict=True
-                )
-            ],
-            "value": history["percent"].astype(float),
-        }
+    trend, trend_notes, crossings = _edition_trend(
+        history, "percent", framework=cycle.framework, names=current_names
     )
     if not trend.empty:
         figures["trend"] = charts.trend_lines_spec(
-            trend, title="Your team's scores across cycles"
+            trend, title="This team's scores across cycles", crossings=crossings
         )
         alts["trend"] = frames.alt_rows(trend, ["cycle", "capability", "value"])
 
@@ -293,7 +324,8 @@ def _build_team_report(*, assessment, enforce_anonymity: bool, state=None) -> di
             level_order=list(levels["key"]),
         ),
         "at_target": frames.at_target(grid),
-        "trend_cycles": trend["cycle"].nunique(),
+        "trend_cycles": trend["cycle"].nunique() if not trend.empty else 0,
+        "trend_notes": trend_notes,
         "levels": frames.records(levels),
         "disagreement": disagreement_summary(assessment=assessment)
         if assessment.is_consensus
@@ -334,7 +366,11 @@ def org_dashboard_data(*, organization, cycle: dict, unit_id, sort: str) -> dict
         # rendering them per request would cost more than everything else.
         charts_html = render_to_string(
             "benchmarks/_dashboard_charts.html",
-            {"charts": data.pop("charts"), "unit_id": unit_id},
+            {
+                "charts": data.pop("charts"),
+                "unit_id": unit_id,
+                "trend_notes": data.get("trend_notes", []),
+            },
         )
         data |= {"charts_html": str(charts_html)}
         cache.set(key, data, report_cache.DASHBOARD_CACHE_SECONDS)
@@ -380,19 +416,16 @@ def _build_dashboard(*, organization, cycle: dict, unit_id, sort: str) -> dict:
     ].rename(columns={"node": "business_unit"})
 
     history = selectors.node_history_frame(organization=organization, node_id=unit_id)
-    # matched by key: earlier cycles may use another framework version
+    # earlier cycles may use another framework version: matched through its mapping
     current_names = dict(zip(capabilities["key"], capabilities["name"], strict=True))
-    trend = pd.DataFrame(
-        {
-            "cycle": history["cycle"],
-            "capability": [
-                current_names.get(key, name)
-                for key, name in zip(
-                    history["capability_key"], history["capability"], strict=True
-                )
-            ],
-            "value": history["median"].astype(float),
-        }
+    trend, trend_notes, crossings = _edition_trend(
+        history,
+        "median",
+        framework=Framework.objects.get(pk=cycle["framework_id"])
+        if len(set(history["framework_id"])) > 1
+        else None,
+        names=current_names,
+        framework_id=cycle["framework_id"],
     )
 
     figures, alts = {}, {}
@@ -433,9 +466,23 @@ def _build_dashboard(*, organization, cycle: dict, unit_id, sort: str) -> dict:
         )
     if not trend.empty:
         figures["trend"] = charts.trend_lines(
-            trend, title="Median score per capability across cycles"
+            trend,
+            title="Median score per capability across cycles",
+            crossings=crossings,
         )
         alts["trend"] = frames.alt_rows(trend, ["cycle", "capability", "value"])
+
+    headlines = (
+        frames.capability_headlines(
+            node_stats=node_stats,
+            scores=scores,
+            history=history,
+            levels=levels,
+            cycle_id=cycle_obj,
+        )
+        if not node_stats.empty
+        else []
+    )
 
     headings = {
         "trend": ["Cycle", "Capability", "Median %"],
@@ -444,6 +491,7 @@ def _build_dashboard(*, organization, cycle: dict, unit_id, sort: str) -> dict:
     return {
         "charts": _payloads(figures, alts, headings),
         "has_charts": bool(figures),
+        "headlines": headlines,
         "level_names": list(levels["name"]),
         "units": [
             {"id": int(i), "name": n}
@@ -455,6 +503,7 @@ def _build_dashboard(*, organization, cycle: dict, unit_id, sort: str) -> dict:
         "disagreement": selectors.cycle_disagreement(
             cycle_id=cycle_obj, unit_id=unit_id, in_scope=in_scope
         ),
+        "trend_notes": trend_notes,
         "sort_options": [("name", "Team name"), ("overall", "Overall score")]
         + list(zip(capabilities["key"], capabilities["name"], strict=True)),
         "teams_shown": len(rows),

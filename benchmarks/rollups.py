@@ -86,9 +86,7 @@ def node_membership(
     )
 
 
-def with_overall(
-    scores: pd.DataFrame, levels: Sequence[tuple[str, float]]
-) -> pd.DataFrame:
+def with_overall(scores: pd.DataFrame, levels: Sequence[scoring.Level]) -> pd.DataFrame:
     """``scores`` plus one OVERALL row per assessment: the mean of its capability
     percents that exist, its level, and the mean of each lens over capabilities."""
     lens_cols = scoring.lens_columns(scores)
@@ -194,7 +192,7 @@ def disagreement_stats(
 def rollup(
     scores: pd.DataFrame,
     tree: Sequence[tuple[int, int | None]],
-    levels: Sequence[tuple[str, float]],
+    levels: Sequence[scoring.Level],
     lens_keys: Sequence[str],
 ) -> Rollup:
     """The whole snapshot of a cycle.

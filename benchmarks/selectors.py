@@ -36,6 +36,7 @@ SCORE_FIELDS = {
 HISTORY_FIELDS = {
     "assessment__cycle_id": "cycle_id",
     "assessment__cycle__name": "cycle",
+    "assessment__cycle__framework_id": "framework_id",
     "capability__key": "capability_key",
     "capability__name": "capability",
     "capability__order": "capability_order",
@@ -61,6 +62,7 @@ STAT_FIELDS = {
 STAT_HISTORY_FIELDS = {
     "cycle_id": "cycle_id",
     "cycle__name": "cycle",
+    "cycle__framework_id": "framework_id",
     "capability__key": "capability_key",
     "capability__name": "capability",
     "capability__order": "capability_order",

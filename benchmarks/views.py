@@ -225,16 +225,20 @@ def targets_edit(request, slug: str):
             }
         )
     team_names = dict(zip(teams["id"], teams["name"], strict=True))
+    capability_names = {c["key"]: c["name"] for c in capabilities}
     override_list = [
         {
             "team": team_names.get(int(row["team_id"]), "?"),
             "team_id": int(row["team_id"]),
             "capability_key": row["capability_key"],
+            "capability": capability_names.get(
+                row["capability_key"], row["capability_key"]
+            ),
             "percent": _format_percent(row["percent"]),
         }
         for row in targets[targets["team_id"].notna()].to_dict("records")
     ]
-    override_list.sort(key=lambda row: (row["team"], row["capability_key"]))
+    override_list.sort(key=lambda row: (row["team"], row["capability"]))
     return render(
         request,
         "benchmarks/targets.html",

@@ -12,7 +12,8 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.http import HttpResponse, HttpResponseRedirect
+from django.forms.models import BaseInlineFormSet
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -38,8 +39,11 @@ from .services import (
     framework_delete_draft,
     framework_import,
     framework_new_draft,
+    framework_next_version,
     framework_publish,
     framework_retire,
+    framework_validate,
+    publish_consequences,
 )
 
 EXPORT_ONE_MSG = "Select exactly one framework to export."
@@ -92,11 +96,28 @@ def _restrict_choices(request, db_field, kwargs) -> None:
 URL_FIELD_OVERRIDES = {models.URLField: {"assume_scheme": "https"}}
 
 
+class LabelledInlineFormSet(BaseInlineFormSet):
+    """A tabular inline's fields are labelled only by the column heading, which a
+    screen reader does not tie to the field: each field gets its own name, with the
+    row ("Label, row 3")."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        row = "new row" if index is None else f"row {index + 1}"
+        for name, field in form.fields.items():
+            label = field.label or name.replace("_", " ")
+            # a related-object wrapper shares its attrs with the class's widget:
+            # label the form's own copy of the inner widget
+            widget = getattr(field.widget, "widget", field.widget)
+            widget.attrs = {**widget.attrs, "aria-label": f"{label}, {row}"}
+
+
 class LockedInlineMixin:
     """Inlines under a non-draft framework are read-only."""
 
     extra = 0
     formfield_overrides = URL_FIELD_OVERRIDES
+    formset = LabelledInlineFormSet
 
     def has_add_permission(self, request, obj=None):
         return not _is_locked(obj) and super().has_add_permission(request, obj)
@@ -116,6 +137,9 @@ class LockedAdminMixin:
     """Objects under a non-draft framework can be viewed, never changed or deleted."""
 
     formfield_overrides = URL_FIELD_OVERRIDES
+
+    class Media:
+        css = {"all": ["capabilities/css/admin.css"]}
 
     def has_change_permission(self, request, obj=None):
         return not _is_locked(obj) and super().has_change_permission(request, obj)
@@ -172,7 +196,7 @@ class LensInline(LockedInlineMixin, admin.StackedInline):
 
 class MaturityLevelInline(LockedInlineMixin, admin.TabularInline):
     model = MaturityLevel
-    fields = ["key", "name", "min_percent", "colour", "description"]
+    fields = ["key", "name", "min_percent", "min_lens_score", "colour", "description"]
 
 
 class DomainInline(LockedInlineMixin, admin.TabularInline):
@@ -190,6 +214,23 @@ class FrameworkImportForm(forms.Form):
         label="Replace an existing draft of the same version",
     )
     publish = forms.BooleanField(required=False, label="Publish after importing")
+    next_version = forms.BooleanField(
+        required=False,
+        label="Import as the next free version of the file's framework",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        offers = [
+            f"{slug}: v{framework_next_version(slug=slug)}"
+            for slug in Framework.objects.order_by("slug")
+            .values_list("slug", flat=True)
+            .distinct()
+        ]
+        if offers:
+            self.fields["next_version"].help_text = (
+                "Whatever version the file says. Next free: " + "; ".join(offers) + "."
+            )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -203,17 +244,48 @@ class FrameworkImportForm(forms.Form):
 
 @admin.register(Framework)
 class FrameworkAdmin(LockedAdminMixin, admin.ModelAdmin):
-    list_display = ["title", "slug", "version", "status", "published_at"]
+    list_display = [
+        "title",
+        "slug",
+        "version",
+        "status",
+        "current",
+        "published_at",
+        "review_link",
+    ]
     list_filter = ["status", "slug"]
     search_fields = ["title", "slug", "description"]
     ordering = ["slug", "-version"]
-    readonly_fields = ["status", "published_at", "created_at"]
-    fields = [
-        ("slug", "version"),
-        "title",
-        "description",
-        "source_url",
-        ("status", "published_at", "created_at"),
+    readonly_fields = ["status", "published_at", "created_at", "superseded_at"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("slug", "version"),
+                    "title",
+                    "description",
+                    "source_url",
+                    ("status", "published_at", "superseded_at", "created_at"),
+                ]
+            },
+        ),
+        (
+            "Edition and mapping",
+            {
+                "fields": [
+                    ("edition_key", "edition_name", "edition_source_url"),
+                    ("derived_from_slug", "derived_from_version"),
+                    "retired_capabilities",
+                    "retired_questions",
+                    "na_reasons",
+                ],
+                "description": "Where the content comes from, the version it was "
+                "derived from (what the capabilities' and questions' 'maps from' "
+                "refer to), the old items with no successor and the N/A reasons "
+                "respondents choose from.",
+            },
+        ),
     ]
     inlines = [LensInline, MaturityLevelInline, DomainInline]
     actions = ["new_draft", "publish", "retire", "export_yaml"]
@@ -228,8 +300,79 @@ class FrameworkAdmin(LockedAdminMixin, admin.ModelAdmin):
                 self.admin_site.admin_view(csrf_exempt(self.import_view)),
                 name="capabilities_framework_import",
             ),
+            path(
+                "<int:pk>/review/",
+                self.admin_site.admin_view(self.review_view),
+                name="capabilities_framework_review",
+            ),
+            path(
+                "<int:pk>/preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="capabilities_framework_preview",
+            ),
             *super().get_urls(),
         ]
+
+    def _framework_or_404(self, request, pk) -> Framework:
+        framework = Framework.objects.filter(pk=pk).first()
+        if framework is None or not self.has_view_permission(request, framework):
+            raise Http404("No such framework.")
+        return framework
+
+    def review_view(self, request, pk):
+        """The authoring workflow of one version: validate, preview, diff against
+        the version it was derived from, dry run, then publish (confirmed)."""
+        from .diff import framework_diff
+        from .slots import FRAMEWORK_REVIEW_SECTIONS
+
+        framework = self._framework_or_404(request, pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Review {framework}",
+            "opts": self.model._meta,
+            "framework": framework,
+            "problems": framework_validate(framework=framework),
+            "diff": framework_diff(framework),
+            "sections": FRAMEWORK_REVIEW_SECTIONS.collect(request, framework=framework),
+            "consequences": publish_consequences(framework=framework)
+            if framework.is_editable
+            else [],
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(
+            request, "admin/capabilities/framework/review.html", context
+        )
+
+    def preview_view(self, request, pk):
+        """The questionnaire as a respondent will see it (nothing can be saved)."""
+        from .selectors import framework_content
+
+        framework = self._framework_or_404(request, pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Preview of {framework}",
+            "opts": self.model._meta,
+            "framework": framework,
+            "content": framework_content(framework=framework),
+        }
+        return TemplateResponse(
+            request, "admin/capabilities/framework/preview.html", context
+        )
+
+    @admin.display(description="current")
+    def current(self, obj):
+        if obj.is_current:
+            return "Current"
+        if obj.is_superseded:
+            return "Superseded"
+        return "-"
+
+    @admin.display(description="review")
+    def review_link(self, obj):
+        return format_html(
+            '<a href="{}">Review</a>',
+            reverse("admin:capabilities_framework_review", args=[obj.pk]),
+        )
 
     def delete_model(self, request, obj):
         framework_delete_draft(framework=obj)
@@ -260,6 +403,32 @@ class FrameworkAdmin(LockedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Publish", permissions=["change"])
     def publish(self, request, queryset):
+        if "confirm" not in request.POST:
+            # First the consequences, then the publishing.
+            frameworks = list(queryset)
+            return TemplateResponse(
+                request,
+                "admin/capabilities/framework/publish_confirm.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Publish framework versions?",
+                    "opts": self.model._meta,
+                    "items": [
+                        {
+                            "framework": f,
+                            "problems": framework_validate(framework=f)
+                            if f.is_editable
+                            else [],
+                            "consequences": publish_consequences(framework=f)
+                            if f.is_editable
+                            else [],
+                        }
+                        for f in frameworks
+                    ],
+                    "selected": [f.pk for f in frameworks],
+                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
         for framework in queryset:
             try:
                 framework_publish(framework=framework, user=request.user)
@@ -333,6 +502,7 @@ class FrameworkAdmin(LockedAdminMixin, admin.ModelAdmin):
                         data=form.cleaned_data["file"].read(),
                         replace=form.cleaned_data["replace"],
                         publish=form.cleaned_data["publish"],
+                        next_version=form.cleaned_data["next_version"],
                         user=request.user,
                     )
                 except FrameworkFileError as exc:
@@ -373,7 +543,7 @@ class FrameworkAdmin(LockedAdminMixin, admin.ModelAdmin):
 
 class QuestionInline(LockedInlineMixin, admin.TabularInline):
     model = Question
-    fields = ["order", "key", "lens", "prompt", "weight", "allow_na"]
+    fields = ["order", "key", "lens", "prompt", "weight", "allow_na", "audience"]
     show_change_link = True
     ordering = ["order", "id"]
 
@@ -414,23 +584,36 @@ class QuestionAdmin(LockedAdminMixin, admin.ModelAdmin):
     list_display = [
         "key",
         "short_prompt",
+        "framework_version",
         "capability",
         "lens",
         "weight",
         "allow_na",
         "measure_key",
     ]
+    readonly_fields = ["framework_version"]
     fieldsets = [
         (
             None,
             {
                 "fields": [
+                    "framework_version",
                     "capability",
                     "lens",
-                    ("key", "order", "weight", "allow_na"),
+                    ("key", "order", "weight", "audience"),
                     "prompt",
                     "help_text",
+                    "evidence_prompt",
                 ]
+            },
+        ),
+        (
+            "N/A, mapping and scopes",
+            {
+                "fields": [("allow_na", "na_reasons"), "maps_from", "scopes"],
+                "description": "N/A needs a reason from the framework's catalogue "
+                "once reasons are listed. 'Maps from' names the question(s) of "
+                "the derived-from version this one continues.",
             },
         ),
         (
@@ -448,6 +631,16 @@ class QuestionAdmin(LockedAdminMixin, admin.ModelAdmin):
     search_fields = ["key", "prompt"]
     ordering = ["capability__framework__slug", "capability__order", "order", "id"]
     inlines = [AnswerOptionInline]
+
+    @admin.display(
+        description="framework and version",
+        ordering="capability__framework__version",
+    )
+    def framework_version(self, obj):
+        if obj is None or obj.pk is None:
+            return "The framework of the capability chosen below (a draft)."
+        framework = obj.capability.framework
+        return f"{framework.title}, version {framework.version} ({framework.status})"
 
     @admin.display(description="prompt")
     def short_prompt(self, obj):

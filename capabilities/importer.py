@@ -16,8 +16,10 @@ import yaml
 from django.conf import settings
 from jsonschema import Draft202012Validator
 
+from .editions import mapping_errors
 from .measures import MEASURE_KEYS, measure_problems
 from .models import (
+    DEFAULT_NA_REASONS,
     AnswerOption,
     Capability,
     Domain,
@@ -40,7 +42,7 @@ MALFORMED_JSON_MSG = "file: malformed JSON at line {line}, column {column}: {pro
 YAML_ALIAS_PROBLEM = "aliases (*name) are not supported"
 EXISTS_PUBLISHED_MSG = (
     "version: {slug} v{version} already exists and is {status}; it cannot be "
-    "replaced. Import the file as a new version."
+    "replaced. Import the file as a new version (the next free one is v{next})."
 )
 EXISTS_DRAFT_MSG = (
     "version: {slug} v{version} already exists as a draft; import with replace "
@@ -66,6 +68,9 @@ DUPLICATE_SCORE_MSG = "{path}: duplicate score {score}"
 MISSING_SCORE_MSG = "{path}: no option with score {score}"
 UNKNOWN_REF_MSG = "{path}: unknown {kind} '{key}'"
 FIRST_BAND_MSG = "{path}: the first level must start at 0, got {value}"
+NA_BOTH_MSG = "{path}: give either allow_na or na, not both"
+UNKNOWN_NA_REASON_MSG = "{path}: unknown N/A reason '{key}' (not in na_reasons)"
+NA_REASONS_NOT_ALLOWED_MSG = "{path}: reasons are listed but N/A is not allowed"
 BAND_ORDER_MSG = (
     "{path}: levels must have strictly increasing min_percent; {value} is not above "
     "{previous}"
@@ -322,6 +327,9 @@ def _semantic_errors(data: dict) -> list[str]:
     level_keys = _keys(levels, "maturity_levels", errors)
     domains = _keys(_items(data, "domains"), "domains", errors)
     _keys(_items(data, "capabilities"), "capabilities", errors)
+    na_reasons = _keys(_items(data, "na_reasons"), "na_reasons", errors) or {
+        reason["key"] for reason in DEFAULT_NA_REASONS
+    }
 
     previous = None
     for i, level in levels:
@@ -352,6 +360,23 @@ def _semantic_errors(data: dict) -> list[str]:
         for q, question in questions:
             q_path = f"{cap_path}.questions[{q}]"
             ref(question, "lens", lenses, "lens", q_path)
+            na = question.get("na")
+            if isinstance(na, dict):
+                if "allow_na" in question:
+                    errors.append(NA_BOTH_MSG.format(path=f"{q_path}.na"))
+                reasons = na.get("reasons")
+                if isinstance(reasons, list):
+                    if reasons and na.get("allowed") is False:
+                        errors.append(
+                            NA_REASONS_NOT_ALLOWED_MSG.format(path=f"{q_path}.na")
+                        )
+                    errors.extend(
+                        UNKNOWN_NA_REASON_MSG.format(
+                            path=f"{q_path}.na.reasons[{n}]", key=key
+                        )
+                        for n, key in enumerate(reasons)
+                        if isinstance(key, str) and key not in na_reasons
+                    )
             if _measure_well_formed(question.get("measure")):
                 # Shapes are the schema's business; order and ranges are checked here.
                 errors.extend(
@@ -485,7 +510,11 @@ def framework_file_errors(document: dict) -> list[str]:
     errors: list[str] = []
     for error in _validator().iter_errors(document):
         errors.extend(_schema_messages(error))
-    return walked + sorted(errors, key=_path_order) + _semantic_errors(document)
+    errors = walked + sorted(errors, key=_path_order) + _semantic_errors(document)
+    if errors:
+        # The mapping is checked against the old version once the file is sound.
+        return errors
+    return mapping_errors(document)
 
 
 # --- writing a draft -------------------------------------------------------------
@@ -500,6 +529,16 @@ def framework_create(document: dict) -> Framework:
         title=document["title"],
         description=document.get("description", ""),
         source_url=document.get("source_url", ""),
+        edition_key=(document.get("edition") or {}).get("key", ""),
+        edition_name=(document.get("edition") or {}).get("name", ""),
+        edition_source_url=(document.get("edition") or {}).get("source_url", ""),
+        derived_from_slug=(document.get("derived_from") or {}).get("slug", ""),
+        derived_from_version=(document.get("derived_from") or {}).get("version"),
+        na_reasons=[dict(reason) for reason in document.get("na_reasons", [])],
+        retired_capabilities=list(
+            (document.get("retired") or {}).get("capabilities", [])
+        ),
+        retired_questions=list((document.get("retired") or {}).get("questions", [])),
     )
     lenses = Lens.objects.bulk_create(
         Lens(
@@ -519,6 +558,11 @@ def framework_create(document: dict) -> Framework:
             key=level["key"],
             name=level["name"],
             min_percent=_decimal(level["min_percent"]),
+            min_lens_score=(
+                _decimal(level["min_lens_score"])
+                if level.get("min_lens_score") is not None
+                else None
+            ),
             colour=level.get("colour", "#999999"),
             description=level.get("description", ""),
         )
@@ -550,6 +594,9 @@ def framework_create(document: dict) -> Framework:
             docs_url=item.get("docs_url", ""),
             foundation_url=item.get("foundation_url", ""),
             order=i,
+            status=item.get("status", "active"),
+            maps_from=dict(item.get("maps_from") or {}),
+            scopes=list(item.get("scopes", [])),
         )
         for i, item in enumerate(items)
     )
@@ -566,7 +613,18 @@ def framework_create(document: dict) -> Framework:
             prompt=question["prompt"],
             help_text=question.get("help", ""),
             weight=_decimal(question.get("weight", 1)),
-            allow_na=question.get("allow_na", False),
+            allow_na=(
+                question["na"]["allowed"]
+                if "na" in question
+                else question.get("allow_na", False)
+            ),
+            na_reasons=(
+                list(question["na"].get("reasons", [])) if "na" in question else None
+            ),
+            audience=question.get("audience", "team"),
+            evidence_prompt=question.get("evidence_prompt", ""),
+            maps_from=dict(question.get("maps_from") or {}),
+            scopes=list(question.get("scopes", [])),
             measure_key=(question.get("measure") or {}).get("key", ""),
             measure_bands=[
                 dict(band) for band in (question.get("measure") or {}).get("bands", [])
@@ -630,12 +688,26 @@ def framework_export(*, framework: Framework) -> dict:
         )
         .order_by("order", "id")
     )
+    # The v2 fields are written only where set, so v1 files export byte-identical.
+    edition_fields: dict = {}
+    if framework.edition_key:
+        edition_fields["edition"] = framework.edition
+    if framework.derived_from_slug:
+        edition_fields["derived_from"] = framework.derived_from
+    if framework.na_reasons:
+        edition_fields["na_reasons"] = [dict(r) for r in framework.na_reasons]
+    retired = {}
+    if framework.retired_capabilities:
+        retired["capabilities"] = list(framework.retired_capabilities)
+    if framework.retired_questions:
+        retired["questions"] = list(framework.retired_questions)
     return {
         "slug": framework.slug,
         "version": framework.version,
         "title": framework.title,
         "description": framework.description,
         "source_url": framework.source_url,
+        **edition_fields,
         "lenses": [
             {
                 "key": lens.key,
@@ -651,6 +723,11 @@ def framework_export(*, framework: Framework) -> dict:
                 "key": level.key,
                 "name": level.name,
                 "min_percent": _number(level.min_percent),
+                **(
+                    {"min_lens_score": _number(level.min_lens_score)}
+                    if level.min_lens_score is not None
+                    else {}
+                ),
                 "colour": level.colour,
                 "description": level.description,
             }
@@ -660,6 +737,7 @@ def framework_export(*, framework: Framework) -> dict:
             {"key": d.key, "name": d.name, "description": d.description}
             for d in domains
         ],
+        **({"retired": retired} if retired else {}),
         "capabilities": [_export_capability(c) for c in capabilities],
     }
 
@@ -677,6 +755,9 @@ def _export_capability(capability: Capability) -> dict:
         "description": capability.description,
         "docs_url": capability.docs_url,
         "foundation_url": capability.foundation_url,
+        **({"status": capability.status} if capability.status != "active" else {}),
+        **({"maps_from": dict(capability.maps_from)} if capability.maps_from else {}),
+        **({"scopes": list(capability.scopes)} if capability.scopes else {}),
         "questions": [
             {
                 "key": q.key,
@@ -684,7 +765,11 @@ def _export_capability(capability: Capability) -> dict:
                 "prompt": q.prompt,
                 "help": q.help_text,
                 "weight": _number(q.weight),
-                "allow_na": q.allow_na,
+                **_export_na(q),
+                **({"audience": q.audience} if q.audience != "team" else {}),
+                **({"evidence_prompt": q.evidence_prompt} if q.evidence_prompt else {}),
+                **({"maps_from": dict(q.maps_from)} if q.maps_from else {}),
+                **({"scopes": list(q.scopes)} if q.scopes else {}),
                 # Only where set, so files without measures export byte-identical.
                 **({"measure": q.measure} if q.measure_key else {}),
                 "options": [
@@ -707,6 +792,16 @@ def _export_capability(capability: Capability) -> dict:
             for r in recommendations
         ],
     }
+
+
+def _export_na(question: Question) -> dict:
+    """``allow_na`` for v1-form questions, the ``na`` block otherwise."""
+    if question.na_reasons is None:
+        return {"allow_na": question.allow_na}
+    na: dict = {"allowed": question.allow_na}
+    if question.na_reasons:
+        na["reasons"] = list(question.na_reasons)
+    return {"na": na}
 
 
 def framework_dump(framework: Framework, fmt: str = "yaml") -> str:

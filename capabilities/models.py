@@ -23,6 +23,17 @@ COLOUR_MSG = "Enter a colour like #1a2b3c."
 LINKS_MSG = 'Links must be a list of {"title": "...", "url": "https://..."} objects.'
 
 
+DEFAULT_EDITION = {"key": "learn-2024", "name": "Microsoft Learn 2024 seed"}
+# Offered when a framework declares no ``na_reasons`` catalogue of its own.
+DEFAULT_NA_REASONS = (
+    {"key": "not_in_scope", "label": "Not in this team's scope"},
+    {"key": "central_only", "label": "Handled only by the central FinOps function"},
+    {"key": "no_such_spend", "label": "The organisation has no spend of this kind"},
+    {"key": "other", "label": "Another reason (explain in the comment)"},
+)
+MAPPING_KINDS = ("same", "renamed", "split", "merged", "new")
+
+
 class PublishedFrameworkError(ValidationError):
     """Raised when anything under a published framework would be written (the API
     answers 409 Conflict)."""
@@ -48,6 +59,33 @@ class Framework(models.Model):
     )
     published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The edition the content comes from (see ``DEFAULT_EDITION`` when unset).
+    edition_key = models.SlugField("edition key", max_length=60, blank=True)
+    edition_name = models.CharField("edition name", max_length=200, blank=True)
+    edition_source_url = models.URLField("edition source URL", blank=True)
+    # The version this one was derived from: what the ``maps_from`` keys refer to.
+    derived_from_slug = models.SlugField(max_length=80, blank=True)
+    derived_from_version = models.PositiveIntegerField(null=True, blank=True)
+    na_reasons = models.JSONField(
+        "N/A reasons",
+        default=list,
+        blank=True,
+        help_text='[{"key": "not_in_scope", "label": "Not in this team\'s scope"}, ...]; '
+        "empty for the built-in catalogue.",
+    )
+    retired_capabilities = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Keys of capabilities of the derived-from version with no successor.",
+    )
+    retired_questions = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Keys of questions of the derived-from version with no successor.",
+    )
+    # Set when a later version of the slug is published: the version stays
+    # published (its cycles pin it) but is no longer offered for new cycles.
+    superseded_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["slug", "-version"]
@@ -69,6 +107,36 @@ class Framework(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
+
+    @property
+    def is_superseded(self) -> bool:
+        return self.is_published and self.superseded_at is not None
+
+    @property
+    def is_current(self) -> bool:
+        return self.is_published and self.superseded_at is None
+
+    @property
+    def edition(self) -> dict:
+        """The edition as in the content file; the default one when unset."""
+        if not self.edition_key:
+            return dict(DEFAULT_EDITION)
+        edition = {"key": self.edition_key, "name": self.edition_name}
+        if self.edition_source_url:
+            edition["source_url"] = self.edition_source_url
+        return edition
+
+    @property
+    def derived_from(self) -> dict | None:
+        if not self.derived_from_slug:
+            return None
+        return {"slug": self.derived_from_slug, "version": self.derived_from_version}
+
+    @property
+    def na_reason_catalogue(self) -> list[dict]:
+        """The N/A reasons respondents may choose from (the built-in ones when the
+        framework declares none)."""
+        return list(self.na_reasons) if self.na_reasons else list(DEFAULT_NA_REASONS)
 
     @property
     def is_editable(self) -> bool:
@@ -101,7 +169,21 @@ class Framework(models.Model):
         return super().delete(*args, **kwargs)
 
 
-FRAMEWORK_CONTENT_FIELDS = ("slug", "version", "title", "description", "source_url")
+FRAMEWORK_CONTENT_FIELDS = (
+    "slug",
+    "version",
+    "title",
+    "description",
+    "source_url",
+    "edition_key",
+    "edition_name",
+    "edition_source_url",
+    "derived_from_slug",
+    "derived_from_version",
+    "na_reasons",
+    "retired_capabilities",
+    "retired_questions",
+)
 
 
 class FrameworkContent(models.Model):
@@ -178,6 +260,15 @@ class MaturityLevel(FrameworkContent):
     key = models.SlugField(max_length=40)
     name = models.CharField(max_length=80)
     min_percent = models.DecimalField(max_digits=5, decimal_places=2)
+    min_lens_score = models.DecimalField(
+        "minimum lens score",
+        max_digits=3,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Optional: every answered lens of the capability must score at "
+        "least this (0-4) for the level to be reached.",
+    )
     description = models.TextField(blank=True)
     colour = models.CharField(max_length=7, default="#999999")
 
@@ -193,6 +284,11 @@ class MaturityLevel(FrameworkContent):
             models.CheckConstraint(
                 condition=Q(min_percent__gte=0) & Q(min_percent__lte=100),
                 name="level_min_percent_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_lens_score__isnull=True)
+                | (Q(min_lens_score__gte=0) & Q(min_lens_score__lte=4)),
+                name="level_min_lens_score_range",
             ),
         ]
 
@@ -249,6 +345,23 @@ class Capability(FrameworkContent):
     docs_url = models.URLField("Microsoft Learn URL", blank=True)
     foundation_url = models.URLField("FinOps Foundation URL", blank=True)
     order = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(
+        max_length=8,
+        choices=[("active", "Active"), ("retired", "Retired")],
+        default="active",
+        help_text="Retired: still answerable, shown as retired by the edition.",
+    )
+    maps_from = models.JSONField(
+        "maps from",
+        default=dict,
+        blank=True,
+        help_text='{"kind": "renamed", "from": ["old-key"]}; kinds: same, renamed, '
+        "split, merged, new. Empty: the same key of the derived-from version, "
+        "or new.",
+    )
+    scopes = models.JSONField(
+        default=list, blank=True, help_text='["public_cloud", ...]'
+    )
 
     class Meta:
         ordering = ["framework", "order", "id"]
@@ -289,6 +402,30 @@ class Question(FrameworkContent):
     weight = models.DecimalField(max_digits=6, decimal_places=2, default=1)
     allow_na = models.BooleanField("may be answered N/A", default=False)
     order = models.PositiveSmallIntegerField(default=0)
+    audience = models.CharField(
+        max_length=8,
+        choices=[("team", "Every team"), ("central", "The central FinOps function")],
+        default="team",
+    )
+    # None: the v1 form (``allow_na`` alone, any reason of the catalogue); a list:
+    # the file's ``na`` block, with the reasons a respondent may give (empty: all).
+    na_reasons = models.JSONField(
+        "N/A reasons",
+        null=True,
+        blank=True,
+        help_text='Reason keys of the framework\'s catalogue, e.g. ["not_in_scope"]; '
+        "empty for any reason.",
+    )
+    evidence_prompt = models.TextField(
+        blank=True, help_text="What would show this: an artefact a team could link."
+    )
+    maps_from = models.JSONField(
+        "maps from",
+        default=dict,
+        blank=True,
+        help_text='{"kind": "same", "from": ["old-question-key"]}',
+    )
+    scopes = models.JSONField(default=list, blank=True)
     # A FOCUS cost-data measure that informs this question (content: see measures.py).
     measure_key = models.CharField(
         "measure",
@@ -336,6 +473,29 @@ class Question(FrameworkContent):
             if problems:
                 field = "measure_key" if not self.measure_key else "measure_bands"
                 raise ValidationError({field: problems})
+
+    @property
+    def is_central(self) -> bool:
+        return self.audience == "central"
+
+    def na_reason_choices(self) -> list[dict]:
+        """The N/A reasons a respondent may give here (empty when N/A is refused)."""
+        if not self.allow_na:
+            return []
+        catalogue = self.capability.framework.na_reason_catalogue
+        if not self.na_reasons:
+            return catalogue
+        allowed = set(self.na_reasons)
+        return [reason for reason in catalogue if reason["key"] in allowed]
+
+    @property
+    def na_reason_required(self) -> bool:
+        """A reason is required for N/A once the content says which reasons apply
+        (a framework catalogue or a question's ``na`` block); v1 content, which has
+        neither, keeps N/A without a reason."""
+        return self.allow_na and (
+            self.na_reasons is not None or bool(self.capability.framework.na_reasons)
+        )
 
     @property
     def measure(self) -> dict | None:

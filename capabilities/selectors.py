@@ -37,10 +37,11 @@ def framework_current_list() -> list[Framework]:
 
 
 def published_framework_list():
-    """Framework versions a cycle may use (a QuerySet), by slug, newest first."""
-    return Framework.objects.filter(status=Framework.Status.PUBLISHED).order_by(
-        "slug", "-version"
-    )
+    """Framework versions a new cycle may use (a QuerySet): the current version of
+    each slug (published, not superseded by a later one), by slug."""
+    return Framework.objects.filter(
+        status=Framework.Status.PUBLISHED, superseded_at__isnull=True
+    ).order_by("slug", "-version")
 
 
 def framework_get_for_user(*, user, slug: str, version: int) -> Framework:
@@ -54,7 +55,7 @@ def framework_get_for_user(*, user, slug: str, version: int) -> Framework:
 
 
 LENS_FIELDS = ("key", "name", "weight", "order")
-LEVEL_FIELDS = ("key", "name", "min_percent", "colour")
+LEVEL_FIELDS = ("key", "name", "min_percent", "min_lens_score", "colour")
 
 
 def framework_lenses(*, framework_id: int) -> list[dict]:
@@ -73,7 +74,13 @@ def framework_levels(*, framework_id: int) -> list[dict]:
         "min_percent"
     )
     return [
-        {**row, "min_percent": float(row["min_percent"])}
+        {
+            **row,
+            "min_percent": float(row["min_percent"]),
+            "min_lens_score": (
+                None if row["min_lens_score"] is None else float(row["min_lens_score"])
+            ),
+        }
         for row in rows.values(*LEVEL_FIELDS)
     ]
 
@@ -89,10 +96,13 @@ def lens_weights(lenses: list[dict]) -> dict[str, float]:
     return {lens["key"]: lens["weight"] for lens in lenses}
 
 
-def level_bands(levels: list[dict]) -> list[tuple[str, float]]:
-    """(key, minimum percent) per level, lowest first (from ``framework_levels``):
-    what ``assessment.scoring`` bands percents with."""
-    return [(level["key"], level["min_percent"]) for level in levels]
+def level_bands(levels: list[dict]) -> list[tuple[str, float, float | None]]:
+    """(key, minimum percent, minimum lens score or None) per level, lowest first
+    (from ``framework_levels``): what ``assessment.scoring`` bands percents with."""
+    return [
+        (level["key"], level["min_percent"], level.get("min_lens_score"))
+        for level in levels
+    ]
 
 
 @dataclass

@@ -125,8 +125,11 @@ def publish_problems(document: dict) -> list[str]:
 
 
 def framework_validate(*, framework: Framework) -> list[str]:
-    """Problems that would stop ``framework`` from being published."""
-    return publish_problems(framework_export(framework=framework))
+    """Problems that would stop ``framework`` from being published: the publish
+    rules; when those pass, the file rules (shapes, N/A reasons, the mapping onto its
+    derived_from version) with their locations, as the importer reports them."""
+    document = framework_export(framework=framework)
+    return publish_problems(document) or framework_file_errors(document)
 
 
 def _audit(*, action: str, framework: Framework, user, summary: str) -> None:
@@ -151,16 +154,75 @@ def framework_publish(*, framework: Framework, user=None) -> Framework:
     problems = framework_validate(framework=framework)
     if problems:
         raise ValidationError(problems)
+    now = timezone.now()
     framework.status = Framework.Status.PUBLISHED
-    framework.published_at = timezone.now()
+    framework.published_at = now
     framework.save(update_fields=["status", "published_at"])
+    # The new version is the current one of its slug; earlier published versions
+    # stay published (their cycles pin them) but are marked superseded.
+    superseded = list(
+        Framework.objects.filter(
+            slug=framework.slug,
+            status=Framework.Status.PUBLISHED,
+            version__lt=framework.version,
+            superseded_at__isnull=True,
+        ).values_list("version", flat=True)
+    )
+    Framework.objects.filter(
+        slug=framework.slug, version__in=superseded, status=Framework.Status.PUBLISHED
+    ).update(superseded_at=now)
     _audit(
         action="framework.publish",
         framework=framework,
         user=user,
-        summary=f"Published {framework}",
+        summary=f"Published {framework}"
+        + (
+            f"; superseded v{', v'.join(map(str, sorted(superseded)))}"
+            if superseded
+            else ""
+        ),
     )
     return framework
+
+
+def framework_next_version(*, slug: str) -> int:
+    """The next free version number of ``slug`` (1 for a new slug)."""
+    latest = Framework.objects.filter(slug=slug).aggregate(latest=Max("version"))[
+        "latest"
+    ]
+    return (latest or 0) + 1
+
+
+def publish_consequences(*, framework: Framework) -> list[str]:
+    """What publishing ``framework`` will do, in words, for the confirmation."""
+    from django.apps import apps
+
+    lines = [
+        f"{framework} becomes the current version of '{framework.slug}': new cycles "
+        "use it, and its content can never be changed again."
+    ]
+    earlier = Framework.objects.filter(
+        slug=framework.slug,
+        status=Framework.Status.PUBLISHED,
+        version__lt=framework.version,
+        superseded_at__isnull=True,
+    )
+    # Cycles live in a higher app: counted through the app registry, not imported.
+    cycle_model = apps.get_model("assessment", "Cycle")
+    for old in earlier:
+        pinned = cycle_model.objects.filter(framework=old).count()
+        lines.append(
+            f"{old} stays published for the {pinned} cycle(s) that use it, marked "
+            "superseded; it is no longer offered for new cycles. Retiring it is a "
+            "separate action."
+        )
+    if framework.derived_from_slug:
+        lines.append(
+            "Trends, answers carried forward and movement since the last cycle "
+            f"follow its mapping onto {framework.derived_from_slug} "
+            f"v{framework.derived_from_version}."
+        )
+    return lines
 
 
 @transaction.atomic
@@ -187,11 +249,21 @@ def framework_retire(*, framework: Framework, user=None) -> Framework:
 @transaction.atomic
 def framework_new_draft(*, framework: Framework) -> Framework:
     """A deep, independent copy of ``framework`` as the next version of its slug."""
-    latest = Framework.objects.filter(slug=framework.slug).aggregate(
-        latest=Max("version")
-    )["latest"]
+    latest = framework_next_version(slug=framework.slug) - 1
     document = framework_export(framework=framework)
-    return framework_import(data={**document, "version": latest + 1})
+    # The copy is derived from the version it copies: same keys, mapped one to one.
+    document.pop("retired", None)
+    for capability in document["capabilities"]:
+        capability.pop("maps_from", None)
+        for question in capability["questions"]:
+            question.pop("maps_from", None)
+    return framework_import(
+        data={
+            **document,
+            "version": latest + 1,
+            "derived_from": {"slug": framework.slug, "version": framework.version},
+        }
+    )
 
 
 @transaction.atomic
@@ -211,14 +283,22 @@ def framework_import(
     replace: bool = False,
     publish: bool = False,
     user=None,
+    version: int | None = None,
+    next_version: bool = False,
 ) -> Framework:
     """Create a framework version from a file's content, all or nothing.
 
     The new version is a draft unless ``publish`` is set (then it must also pass
     publish validation). ``replace`` overwrites an existing draft of the same slug and
-    version; published and retired versions are never touched.
+    version; published and retired versions are never touched. ``version`` imports
+    the file as that version instead of its own; ``next_version`` as the next free
+    version of its slug.
     """
     document = framework_parse(data)
+    if next_version and isinstance(document.get("slug"), str):
+        version = framework_next_version(slug=document["slug"])
+    if version is not None:
+        document = {**document, "version": version}
     errors = framework_file_errors(document)
     if errors:
         raise FrameworkFileError(errors)
@@ -237,6 +317,7 @@ def framework_import(
                             slug=existing.slug,
                             version=existing.version,
                             status=existing.status,
+                            next=framework_next_version(slug=existing.slug),
                         )
                     ]
                 )

@@ -3,6 +3,20 @@ from django.contrib import admin
 from .models import AuditEvent, PersonalToken
 
 
+class ReadOnlyAdminMixin:
+    """A record of what happened (the audit trail, answer history, reopenings):
+    viewable, never added, changed or deleted by hand, not even by a superuser."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(PersonalToken)
 class PersonalTokenAdmin(admin.ModelAdmin):
     """Staff may see and revoke (delete) tokens; keys are never shown or created here."""
@@ -18,7 +32,7 @@ class PersonalTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The audit trail, read-only for everyone: events are never added, changed or
     deleted by hand."""
 
@@ -27,12 +41,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ["summary", "actor__username"]
     raw_id_fields = ["actor"]
     date_hierarchy = "at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -7,9 +7,11 @@ through; a missing value (None or NaN) becomes an empty cell.
 
 import csv
 import io
+import itertools
 import math
 
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -38,12 +40,42 @@ def to_csv(headers: list, rows, *, bom: bool = True) -> bytes:
     return (("\ufeff" if bom else "") + buffer.getvalue()).encode("utf-8")
 
 
+# Column widths are measured on the header and the first rows (a big export is
+# written as it streams), between these bounds, in characters.
+XLSX_WIDTH_SAMPLE = 200
+XLSX_MIN_WIDTH = 8
+XLSX_MAX_WIDTH = 60
+
+
+def _width(value) -> int:
+    text = value if isinstance(value, str) else f"{value}"
+    return max((len(line) for line in text.splitlines()), default=0)
+
+
 def to_xlsx(headers: list, rows, *, title: str) -> bytes:
-    """One-sheet workbook; text cells written as plain strings, never formulas."""
+    """One-sheet workbook ready to send on: columns as wide as their contents, the
+    header row frozen and filterable; text cells written as plain strings, never
+    formulas."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
-    for row in safe_rows(headers, rows):
+    header, *_rest = safe_rows(headers, [])
+    body = (tuple(safe_cell(v) for v in row) for row in rows)
+    sample = list(itertools.islice(body, XLSX_WIDTH_SAMPLE))
+    for index, _name in enumerate(header, start=1):
+        longest = max(
+            (_width(row[index - 1]) for row in [header, *sample] if len(row) >= index),
+            default=0,
+        )
+        width = min(max(longest + 2, XLSX_MIN_WIDTH), XLSX_MAX_WIDTH)
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    sheet.append(header)
+    count = 0
+    for row in itertools.chain(sample, body):
         sheet.append(row)
+        count += 1
+    if header:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{count + 1}"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -9,6 +9,8 @@ from . import tokens, views
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    # browsers ask for /favicon.ico whatever the page declares
+    path("favicon.ico", views.favicon, name="favicon"),
     # Sign-in and sign-out come from the sso app: the sign-in page offers the
     # organisations' identity providers, sign-out ends the provider's session too.
     path("accounts/login/", sso_views.SignInView.as_view(), name="login"),

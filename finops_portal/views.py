@@ -1,5 +1,6 @@
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 
 from . import health
@@ -24,3 +25,9 @@ def csrf_failure(request, reason=""):
     """A form sent without a valid CSRF token (often an expired session): say what
     happened and how to go on, in the site's own page (``CSRF_FAILURE_VIEW``)."""
     return render(request, "403_csrf.html", status=403)
+
+
+def favicon(request):
+    """The site's icon at the address browsers try first (the static file's own URL
+    carries a content hash in production, so it is looked up per request)."""
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))

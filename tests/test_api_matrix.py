@@ -33,6 +33,14 @@ POLICY = {
     ("framework-publish", "post"): (401, 403, 403, 403, 403, 400),
     ("framework-new-draft", "post"): (401, 403, 403, 403, 403, 201),
     ("framework-export", "get"): (401, 403, 403, 403, 403, 200),
+    # Authoring (staff): no body refuses the import; the dry run needs a closed
+    # cycle, which the matrix organisation has not.
+    ("framework-import-file", "post"): (401, 403, 403, 403, 403, 400),
+    ("framework-validate", "get"): (401, 403, 403, 403, 403, 200),
+    ("framework-diff", "get"): (401, 403, 403, 403, 403, 200),
+    ("framework-retire", "post"): (401, 403, 403, 403, 403, 200),
+    ("framework-dry-run", "post"): (401, 403, 403, 403, 403, 400),
+    ("dry-run-detail", "get"): (401, 403, 403, 403, 403, 200),
     ("organization-list", "get"): (401, 200, 200, 200, 200, 200),
     ("organization-detail", "get"): (401, 200, 200, 200, 404, 200),
     ("team-list", "get"): (401, 200, 200, 200, 200, 200),
@@ -198,8 +206,13 @@ def matrix_data(
         "outsider_lead": outsider_lead,
         "staff": staff,
     }
+    from assessment.models import FrameworkDryRun
+
+    dry_run = FrameworkDryRun.objects.create(framework=framework, organization=org)
     kwargs = {
         "framework": {"pk": framework.pk},
+        "dry-run-detail": {"pk": dry_run.pk},
+        "framework-import-file": {},
         "organization": {"slug": org.slug},
         "team": {"pk": team_a.pk},
         "membership": {"pk": membership.pk},
@@ -225,6 +238,7 @@ def matrix_data(
             "name": "New cycle",
         },
         ("cycle-detail", "patch"): {"name": "Renamed cycle"},
+        ("framework-dry-run", "post"): {"organization": org.pk},
         ("assessment-reopen", "post"): {"reason": "Wrong team answered."},
         ("answer-bulk", "post"): {
             "items": [{"question": question.key, "option_score": 2, "version": 0}]

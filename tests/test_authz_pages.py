@@ -47,6 +47,7 @@ ANY_LEAD = {**ORG_LEAD, "outsider_lead": "ok"}
 # Consensus mode: the team's facilitator (here no member is named: the leads).
 FACILITATOR = ORG_LEAD
 SIGNED_OUT = dict.fromkeys(PERSONAS, "login")
+STAFF_ONLY = {**dict.fromkeys(PERSONAS, 404), "anonymous": "login", "staff": "ok"}
 TOKEN_OWNER = {
     **dict.fromkeys(PERSONAS, 404),
     "anonymous": "login",
@@ -59,6 +60,7 @@ GET, POST = "GET", "POST"
 POLICY = {
     "home": (SIGNED_IN, [GET]),
     "healthz": (PUBLIC, [GET]),
+    "favicon": (PUBLIC, [GET]),
     "login": (PUBLIC, [GET]),
     "logout": (SIGNED_OUT, [POST]),
     "capabilities:index": (SIGNED_IN, [GET]),
@@ -71,6 +73,7 @@ POLICY = {
     "assessment:review": (TEAM_A, [GET]),
     "assessment:submit": (TEAM_A, [POST]),
     "assessment:summary": (TEAM_A, [GET]),
+    "assessment:answers_export": (TEAM_A, [GET]),
     "assessment:reopen": (ORG_LEAD, [POST]),
     # Consensus pages, on a consensus-mode assessment of team A (see ``_kwargs``);
     # who sees individual answers: tests/test_consensus_access.py.
@@ -97,6 +100,9 @@ POLICY = {
     "assessment:lead_invitation_revoke": (ORG_LEAD, [POST]),
     "assessment:lead_cycles": (ORG_LEAD, [GET, POST]),
     "assessment:lead_audit": (ORG_LEAD, [GET]),
+    # A framework version's dry run: staff only (404 for everyone else).
+    "assessment:dry_run_start": (STAFF_ONLY, [GET, POST]),
+    "assessment:dry_run": (STAFF_ONLY, [GET]),
     # An invitation's page opens only with its link's key: 404 for any other.
     "assessment:invitation": (dict.fromkeys(PERSONAS, 404), [GET, POST]),
     "benchmarks:team_report": (TEAM_A, [GET]),
@@ -238,12 +244,17 @@ def world(
     notice = Notification.objects.create(
         user=respondent_a, key="authz", category="reminder", title="Reminder"
     )
+    from assessment.models import FrameworkDryRun
     from evidence.tests.factories import evidence_objects
     from improvement.tests.factories import improvement_objects
 
+    dry_run = FrameworkDryRun.objects.create(
+        framework=framework, organization=org, state="done", result={}
+    )
     return {
         **evidence_objects(org=org, team=team_a, user=lead),
         "improvement": improvement_objects(org=org, team=team_a, user=lead),
+        "dry_run": dry_run,
         "org": org,
         "cycle": cycle,
         "notification_pk": notice.pk,
@@ -310,6 +321,9 @@ def _kwargs(name: str, path: str, w: dict) -> dict:
     }
     if name in improvement_pks:
         values["pk"] = w["improvement"][improvement_pks[name]].pk
+    values["run_id"] = w["dry_run"].pk
+    if name == "assessment:dry_run_start":
+        values["pk"] = w["framework"].pk
     if name == "token_revoke":
         values["pk"] = w["token_pk"]
     if name == "notifications:open":

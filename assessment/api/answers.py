@@ -104,8 +104,9 @@ class AssessmentViewSet(
     @extend_schema(
         summary="Submit an assessment",
         description="Every question in scope must be answered (or N/A where "
-        "allowed); a 400 lists what is missing.",
-        request=None,
+        "allowed); a 400 lists what is missing. Answers carried forward must be "
+        "confirmed (or send confirm_carried).",
+        request=s.SubmitSerializer,
         responses={
             200: s.AssessmentDetailSerializer,
             400: BAD_REQUEST_RESPONSE,
@@ -115,7 +116,12 @@ class AssessmentViewSet(
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         assessment = get_assessment_for_user(request.user, pk)
-        answer_services.assessment_submit(assessment=assessment, user=request.user)
+        data = valid_input(s.SubmitSerializer, request.data or {})
+        answer_services.assessment_submit(
+            assessment=assessment,
+            user=request.user,
+            confirm_carried=data["confirm_carried"],
+        )
         return self._detail(assessment)
 
     @extend_schema(
@@ -151,6 +157,7 @@ def question_for(assessment: Assessment, ref: str) -> Question:
 def _answer_kwargs(data: dict) -> dict:
     return {
         "not_applicable": data.get("not_applicable", False),
+        "na_reason": data.get("na_reason"),
         "comment": data.get("comment"),
         "evidence_url": data.get("evidence_url"),
         "expected_version": data["version"],

@@ -375,6 +375,23 @@ class AssessmentDetailSerializer(AssessmentSerializer):
     )
 
 
+class CycleOpenSerializer(StrictInputSerializer):
+    carry_forward = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Pre-fill each team's answers from its last submitted assessment "
+        "(through the framework's mapping), marked until confirmed.",
+    )
+
+
+class SubmitSerializer(StrictInputSerializer):
+    confirm_carried = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Confirm every answer carried forward and not yet confirmed.",
+    )
+
+
 class ReopenSerializer(StrictInputSerializer):
     reason = serializers.CharField(
         max_length=2000,
@@ -417,6 +434,8 @@ class AnswerSerializer(serializers.ModelSerializer):
             "option_id",
             "option_score",
             "not_applicable",
+            "na_reason",
+            "carried_forward",
             "comment",
             "evidence_url",
             "answered_by",
@@ -426,6 +445,11 @@ class AnswerSerializer(serializers.ModelSerializer):
         extra_kwargs = {
             "question": {"help_text": "Question id."},
             "not_applicable": {"help_text": "Answered 'not applicable'."},
+            "na_reason": {"help_text": "Key of the reason given with N/A."},
+            "carried_forward": {
+                "help_text": "Pre-filled from the team's last assessment and not "
+                "yet confirmed or changed."
+            },
             "comment": {"help_text": "Free-text comment."},
             "evidence_url": {"help_text": "Link to evidence."},
             "updated_at": {
@@ -468,6 +492,13 @@ class AnswerFields(StrictInputSerializer):
     )
     not_applicable = serializers.BooleanField(
         required=False, default=False, help_text="Answer 'not applicable'."
+    )
+    na_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=40,
+        help_text="With not_applicable: the key of one of the question's N/A "
+        "reasons (required when the framework lists reasons).",
     )
     comment = serializers.CharField(
         required=False,

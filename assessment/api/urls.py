@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import answers, consensus, views
+from . import answers, consensus, dry_runs, views
 
 router = SimpleRouter()
 router.register("organizations", views.OrganizationViewSet, basename="organization")
@@ -34,6 +34,12 @@ urlpatterns = [
         consensus.DisagreementView.as_view(),
         name="disagreement",
     ),
+    path(
+        "frameworks/<int:pk>/dry-run/",
+        dry_runs.FrameworkDryRunStartView.as_view(),
+        name="framework-dry-run",
+    ),
+    path("dry-runs/<int:pk>/", dry_runs.DryRunView.as_view(), name="dry-run-detail"),
     path(
         prefix,
         answers.AnswerViewSet.as_view({"get": "list"}),

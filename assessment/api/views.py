@@ -421,16 +421,20 @@ class CycleViewSet(
 
     @extend_schema(
         summary="Open a planned cycle (leads)",
-        description="Creates one assessment per team in scope.",
-        request=None,
+        description="Creates one assessment per team in scope; with carry_forward, "
+        "pre-fills answers from each team's last submitted assessment.",
+        request=s.CycleOpenSerializer,
         responses=lead_write_responses(s.CycleSerializer),
     )
     @action(detail=True, methods=["post"])
     def open(self, request, pk=None):
         cycle = get_cycle_for_member(request.user, pk)
         require_lead(request.user, cycle.organization_id)
+        data = valid_input(s.CycleOpenSerializer, request.data or {})
         return self._cycle_response(
-            cycle_services.cycle_open(cycle=cycle, user=request.user)
+            cycle_services.cycle_open(
+                cycle=cycle, user=request.user, carry_forward=data["carry_forward"]
+            )
         )
 
     @extend_schema(

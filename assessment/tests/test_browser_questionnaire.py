@@ -67,7 +67,9 @@ def test_a_respondent_answers_reloads_recovers_from_a_network_failure_and_submit
         "5/5"
     )
 
-    page.reload()
+    # a reload keeps every answer (the address names the capability: opened without
+    # one, the questionnaire goes to the first question still to answer)
+    page.goto(f"{page.base_url}/assessments/{assessment.pk}/c/cap-0/")
     for question in first:
         expect(
             page.locator(
@@ -126,7 +128,8 @@ def test_a_conflicting_save_offers_theirs_or_mine(page, assessment, framework, l
     _choose(page, question, "Level 3")
     expect(_status(page, question)).to_have_text("Conflict")
     box = page.locator(f"#question-{question.pk} [data-conflict]")
-    expect(box).to_contain_text("lena saved: Level 1 (1).")
+    # who saved, and when
+    expect(box).to_contain_text(re.compile(r"lena saved on .*\d{4}.*: Level 1 \(1\)\."))
     expect(box).to_contain_text("Lead says 1")
 
     page.get_by_role("button", name="Keep mine").click()
@@ -155,6 +158,56 @@ def test_a_conflicting_save_offers_theirs_or_mine(page, assessment, framework, l
     expect(page.locator(f"#q-{question.pk}-comment")).to_have_value("Lead again")
     assert Answer.objects.get(question=question).option.score == 0
     assert _network_noise(page.console_errors) == []
+
+
+def test_an_unresolved_conflict_is_listed_on_the_review_page(
+    page, assessment, framework, lead
+):
+    question = _questions(framework, "cap-0")[0]
+    browser_login(page, "alice")
+    page.goto(f"{page.base_url}/assessments/{assessment.pk}/")
+    services.answer_record(
+        assessment=assessment,
+        question=question,
+        user=lead,
+        option=question.options.get(score=1),
+        expected_version=0,
+    )
+    _choose(page, question, "Level 3")
+    expect(_status(page, question)).to_have_text("Conflict")
+    # leaving with an unsaved answer asks first: accept
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(f"{page.base_url}/assessments/{assessment.pk}/review/")
+    listed = page.locator("#unresolved-conflicts")
+    expect(listed).to_be_visible()
+    expect(listed).to_contain_text(question.prompt)
+    expect(listed).to_contain_text("lena saved on")
+    link = listed.get_by_role("link", name=question.prompt)
+    assert link.get_attribute("href").endswith(f"#question-{question.pk}")
+
+    # opened afresh, the question shows the saved answer; saving a choice settles it
+    link.click()
+    page.wait_for_load_state()
+    _choose(page, question, "Level 2")
+    expect(_status(page, question)).to_have_text("Saved")
+    page.goto(f"{page.base_url}/assessments/{assessment.pk}/review/")
+    expect(page.locator("#unresolved-conflicts")).to_be_hidden()
+
+
+def test_continue_scrolls_to_the_first_unanswered_question(page, assessment, framework):
+    from assessment.tests.factories import answer_all
+
+    answer_all(assessment, skip=2)
+    last_two = _questions(framework, "cap-1")[-2:]
+    browser_login(page, "alice")
+    page.goto(f"{page.base_url}/assessments/")
+    page.get_by_role("link", name=re.compile("Continue")).click()
+    page.wait_for_load_state()
+    assert "/c/" not in page.url
+    first = page.locator(f"#question-{last_two[0].pk}")
+    expect(first).to_be_in_viewport()
+    focused = page.evaluate("document.activeElement.closest('fieldset').id")
+    assert focused == f"question-{last_two[0].pk}"
 
 
 def test_the_questionnaire_fits_a_phone_screen(page, assessment, framework):
@@ -219,7 +272,9 @@ def test_a_field_error_shows_next_to_the_field_and_history_lists_changes(
     expect(_status(page, question)).to_have_text("Not saved — check the field below")
     error = page.locator(f'#question-{question.pk} [data-error-for="evidence_url"]')
     expect(error).to_have_text("Enter a web address starting with http:// or https://.")
-    expect(page.locator("#save-banner")).to_be_visible()
+    # the error is explained next to the field; the retry banner is for network
+    # failures only
+    expect(page.locator("#save-banner")).to_be_hidden()
 
     evidence.fill("https://wiki.example.com/report")
     evidence.blur()

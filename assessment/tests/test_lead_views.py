@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -134,8 +135,19 @@ def test_it_shows_the_lead_links_in_the_navigation_of_leads_only(world, lead):
     lead_page = client_for(lead).get("/lead/org-one/").content.decode()
     respondent_page = client_for(world["membership"].user).get("/").content.decode()
 
-    assert 'href="/lead/?go=teams"' in lead_page
-    assert 'href="/lead/?go=teams"' not in respondent_page
+    assert 'href="/lead/">Lead home' in lead_page
+    assert 'href="/lead/">Lead home' not in respondent_page
+
+
+def test_the_lead_navigation_has_no_duplicates_and_offers_targets(world, lead):
+    page = client_for(lead).get("/lead/org-one/").content.decode()
+    links = re.findall(r"<a [^>]*>([^<]+)</a>", page)
+    for name in ["Teams", "Cycles", "Dashboard", "Lead home"]:
+        assert links.count(name) <= 1, name
+    assert 'href="/org/org-one/targets/">Targets' in page
+    dashboard = client_for(lead).get("/org/org-one/dashboard/").content.decode()
+    assert 'href="/org/org-one/targets/">Targets' in dashboard
+    assert re.findall(r"<a [^>]*>([^<]+)</a>", dashboard).count("Dashboard") == 1
 
 
 def test_lead_org_summarises_open_cycles(world, lead):

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assessment', '0008_consensus_mode'),
+        ('assessment', '0009_consensus_mode'),
         ('benchmarks', '0002_generation_moves_to_cycle'),
         ('capabilities', '0003_question_measure'),
     ]

@@ -35,14 +35,41 @@ def test_figure_payloads_leave_the_default_template_to_the_page():
 @pytest.mark.parametrize(
     ("percent", "expected"),
     [
-        (0, ("rgb(0, 34, 78)", "#ffffff")),
-        (100, ("rgb(254, 232, 56)", "#000000")),
+        (0, ("rgb(68, 1, 84)", "#ffffff")),
+        (100, ("rgb(253, 231, 37)", "#000000")),
         (None, ("#ffffff", "#5f6b73")),
         (math.nan, ("#ffffff", "#5f6b73")),
     ],
 )
-def test_score_colour_follows_cividis_with_readable_text(percent, expected):
+def test_score_colour_follows_viridis_with_readable_text(percent, expected):
     assert charts.score_colour(percent) == expected
+
+
+def _channels(colour: str) -> tuple[int, ...]:
+    if colour.startswith("#"):
+        return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return tuple(int(part) for part in colour[4:-1].replace(" ", "").split(","))
+
+
+@pytest.mark.parametrize("percent", [p / 2 for p in range(201)])
+def test_every_score_cell_meets_the_aa_contrast_ratio(percent):
+    """Text on every score colour reads at 4.5:1 or better (WCAG AA), also in the
+    middle of the scale where white on grey used to fall to 4.18:1."""
+    background, text = charts.score_colour(percent)
+    ratio = charts.contrast_ratio(
+        charts._relative_luminance(*_channels(background)),
+        charts._relative_luminance(*_channels(text)),
+    )
+    assert ratio >= 4.5
+
+
+def test_the_scale_separates_mid_range_scores():
+    """Scores from 40 % to 70 % are coloured, not grey (Cividis made them all
+    grey-olive, saturation under 0.4): each keeps a clear hue."""
+    for percent in range(40, 71, 5):
+        channels = _channels(charts.score_colour(percent)[0])
+        saturation = (max(channels) - min(channels)) / max(channels)
+        assert saturation > 0.5, (percent, channels)
 
 
 def test_progress_to_target_draws_one_bar_per_capability_in_order():
@@ -90,7 +117,7 @@ def test_radar_closes_each_series_and_leaves_out_empty_ones():
         }
     )
     fig = figure(charts.capability_radar_spec, frame)
-    assert [t.name for t in fig.data] == ["Your team", "Target"]
+    assert [t.name for t in fig.data] == ["This team", "Target"]
     assert list(fig.data[0].r) == [10.0, 20.0, 30.0, 10.0]
     assert list(fig.data[0].theta) == ["A", "B", "C", "A"]
     assert fig.data[1].line.color == charts.TARGET_COLOUR
@@ -198,7 +225,7 @@ def test_capability_boxes_use_precomputed_quartiles_and_mark_the_team():
     assert list(box.upperfence) == [90.0, 95.0]
     assert box.orientation == "h"
     assert list(box.y) == ["A", "B"]
-    assert team.name == "Your team"
+    assert team.name == "This team"
     assert list(team.y) == ["A", "B"]
     assert list(team.x) == [55.0, 35.0]
     # capabilities read down the y axis in frame order, scores along x

@@ -12,6 +12,7 @@ from capabilities.models import (
     Question,
     Recommendation,
 )
+from finops_portal.api import StrictInputSerializer
 
 
 class AnswerOptionSerializer(serializers.ModelSerializer):
@@ -60,11 +61,18 @@ class QuestionSerializer(serializers.ModelSerializer):
             "help_text",
             "weight",
             "allow_na",
+            "audience",
+            "evidence_prompt",
             "measure",
             "order",
             "options",
         ]
         extra_kwargs = {
+            "audience": {
+                "help_text": "team (every team answers) or central (answered by the "
+                "organisation's central FinOps function, read-only for teams)."
+            },
+            "evidence_prompt": {"help_text": "What artefact would show this."},
             "id": {"help_text": "Question id."},
             "key": {"help_text": "Stable key, unique within its capability."},
             "prompt": {"help_text": "The question as asked."},
@@ -122,10 +130,12 @@ class CapabilitySerializer(serializers.ModelSerializer):
             "docs_url",
             "foundation_url",
             "order",
+            "status",
             "questions",
             "recommendations",
         ]
         extra_kwargs = {
+            "status": {"help_text": "active, or retired by the edition."},
             "id": {"help_text": "Capability id."},
             "key": {"help_text": "Stable key, unique within the framework."},
             "name": {"help_text": "Name of the capability."},
@@ -177,12 +187,23 @@ class LensSerializer(serializers.ModelSerializer):
 class MaturityLevelSerializer(serializers.ModelSerializer):
     class Meta:
         model = MaturityLevel
-        fields = ["id", "key", "name", "min_percent", "description", "colour"]
+        fields = [
+            "id",
+            "key",
+            "name",
+            "min_percent",
+            "min_lens_score",
+            "description",
+            "colour",
+        ]
         extra_kwargs = {
             "id": {"help_text": "Level id."},
             "key": {"help_text": "Stable key (crawl, walk, run, ...)."},
             "name": {"help_text": "Name of the level."},
             "min_percent": {"help_text": "A score of at least this reaches the level."},
+            "min_lens_score": {
+                "help_text": "When set, every scored lens must reach it too (0-4)."
+            },
             "description": {"help_text": "What the level means."},
             "colour": {"help_text": "Colour used in charts (#rrggbb)."},
         }
@@ -197,9 +218,21 @@ FRAMEWORK_FIELDS = [
     "source_url",
     "status",
     "published_at",
+    "superseded_at",
     "created_at",
+    "edition_key",
+    "edition_name",
+    "derived_from_slug",
+    "derived_from_version",
 ]
 FRAMEWORK_HELP = {
+    "superseded_at": {
+        "help_text": "When a later version was published; null for the current one."
+    },
+    "edition_key": {"help_text": "Edition of the content; empty for the v1 seed."},
+    "edition_name": {"help_text": "Name of the edition."},
+    "derived_from_slug": {"help_text": "Slug of the version this one maps onto."},
+    "derived_from_version": {"help_text": "Version this one maps onto, or null."},
     "id": {"help_text": "Framework version id."},
     "slug": {"help_text": "Slug shared by every version of the framework."},
     "version": {"help_text": "Version number (1, 2, ...)."},
@@ -234,3 +267,32 @@ class FrameworkDetailSerializer(serializers.ModelSerializer):
         model = Framework
         fields = [*FRAMEWORK_FIELDS, "lenses", "levels", "domains"]
         extra_kwargs = FRAMEWORK_HELP
+
+
+class FrameworkImportSerializer(StrictInputSerializer):
+    document = serializers.JSONField(
+        required=False, help_text="The content document as a JSON object."
+    )
+    content = serializers.CharField(
+        required=False,
+        trim_whitespace=False,
+        help_text="The content file as YAML or JSON text (instead of document).",
+    )
+    replace = serializers.BooleanField(
+        required=False, default=False, help_text="Overwrite a draft of that version."
+    )
+    publish = serializers.BooleanField(
+        required=False, default=False, help_text="Publish after importing."
+    )
+    next_version = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Import as the next free version of the file's slug.",
+    )
+
+    def validate(self, attrs):
+        if ("document" in attrs) == ("content" in attrs):
+            raise serializers.ValidationError(
+                {"document": ["Send the file as document or as content (one of them)."]}
+            )
+        return attrs

@@ -17,7 +17,15 @@ from capabilities.models import (
 )
 
 from .filters import FrameworkFilter
-from .serializers import FrameworkDetailSerializer, FrameworkListSerializer
+from .serializers import (
+    FrameworkDetailSerializer,
+    FrameworkImportSerializer,
+    FrameworkListSerializer,
+)
+
+ERRORS_RESPONSE = OpenApiResponse(
+    OpenApiTypes.OBJECT, description='{"errors": ["location: problem", ...]}'
+)
 
 
 def frameworks_for_user(user):
@@ -121,3 +129,97 @@ class FrameworkViewSet(viewsets.ReadOnlyModelViewSet):
         from capabilities.importer import framework_export
 
         return Response(framework_export(framework=self.get_object()))
+
+    @extend_schema(
+        summary="Import a content file as a new version (staff)",
+        description="All or nothing: a refused file answers 400 with every problem "
+        "and its location, and nothing is written. With next_version the file is "
+        "imported as the next free version of its slug.",
+        request=FrameworkImportSerializer,
+        responses={201: FrameworkListSerializer, 400: ERRORS_RESPONSE},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        permission_classes=[permissions.IsAdminUser],
+    )
+    def import_file(self, request):
+        from capabilities.importer import FrameworkFileError
+        from capabilities.services import framework_import
+
+        serializer = FrameworkImportSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            framework = framework_import(
+                data=data["document"] if "document" in data else data["content"],
+                replace=data["replace"],
+                publish=data["publish"],
+                next_version=data["next_version"],
+                user=request.user,
+            )
+        except FrameworkFileError as exc:
+            return Response({"errors": exc.errors}, status=400)
+        return Response(FrameworkListSerializer(framework).data, status=201)
+
+    @extend_schema(
+        summary="Validate a framework version (staff)",
+        description="Every problem that would stop it from being published, with "
+        "its location; an empty list when there is none.",
+        request=None,
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT)},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        permission_classes=[permissions.IsAdminUser],
+    )
+    def validate(self, request, pk=None):
+        from capabilities.services import framework_validate, publish_consequences
+
+        framework = self.get_object()
+        return Response(
+            {
+                "problems": framework_validate(framework=framework),
+                "publish_consequences": (
+                    publish_consequences(framework=framework)
+                    if framework.is_editable
+                    else []
+                ),
+            }
+        )
+
+    @extend_schema(
+        summary="Retire a published framework version (staff)",
+        description="It stays readable (its cycles keep it) but is no longer offered.",
+        request=None,
+        responses={200: FrameworkListSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[permissions.IsAdminUser],
+    )
+    def retire(self, request, pk=None):
+        from capabilities.services import framework_retire
+
+        framework = framework_retire(framework=self.get_object(), user=request.user)
+        return Response(FrameworkListSerializer(framework).data)
+
+    @extend_schema(
+        summary="Diff a framework version against the one it was derived from (staff)",
+        description="Capabilities and questions added, changed and removed, with "
+        "their mapping, and changed options and recommendations.",
+        request=None,
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT)},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        permission_classes=[permissions.IsAdminUser],
+    )
+    def diff(self, request, pk=None):
+        from capabilities.diff import framework_diff
+
+        return Response(framework_diff(self.get_object()))

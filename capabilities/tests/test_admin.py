@@ -208,10 +208,10 @@ def test_admin_offers_only_draft_frameworks_to_add_content_to(
 # --- actions --------------------------------------------------------------------------
 
 
-def run_action(client, action, frameworks, follow=False):
+def run_action(client, action, frameworks, follow=False, **extra):
     return client.post(
         reverse(CHANGELIST),
-        {"action": action, "_selected_action": [fw.pk for fw in frameworks]},
+        {"action": action, "_selected_action": [fw.pk for fw in frameworks], **extra},
         follow=follow,
     )
 
@@ -227,7 +227,15 @@ def test_the_new_draft_action_copies_a_published_version(admin_client, framework
 
 
 def test_the_publish_action_publishes_a_valid_draft(admin_client, draft):
+    # First the consequences, nothing published yet ...
     response = run_action(admin_client, "publish", [draft])
+    assert response.status_code == 200
+    page = response.content.decode().replace("&#x27;", "'")
+    assert f"{draft} becomes the current version of '{draft.slug}'" in page
+    draft.refresh_from_db()
+    assert draft.status == Framework.Status.DRAFT
+    # ... then, confirmed, the publishing.
+    response = run_action(admin_client, "publish", [draft], confirm="yes")
     draft.refresh_from_db()
     assert draft.status == Framework.Status.PUBLISHED
     assert messages_of(response) == [f"Published {draft}."]
@@ -235,7 +243,11 @@ def test_the_publish_action_publishes_a_valid_draft(admin_client, draft):
 
 def test_the_publish_action_lists_the_problems(admin_client, draft):
     Question.objects.filter(capability__key="cap-0", lens__key="metrics").delete()
-    response = run_action(admin_client, "publish", [draft], follow=True)
+    confirmation = run_action(admin_client, "publish", [draft])
+    assert MISSING_LENS_MSG.format(capability="cap-0", lens="metrics") in (
+        confirmation.content.decode().replace("&#x27;", "'")
+    )
+    response = run_action(admin_client, "publish", [draft], follow=True, confirm="yes")
     draft.refresh_from_db()
     assert draft.status == Framework.Status.DRAFT
     page = response.content.decode().replace("&#x27;", "'")

@@ -26,6 +26,10 @@ def test_staff_edit_a_draft_in_the_admin_and_publish_it(page, staff):
     page.check(f"input[name=_selected_action][value='{draft.pk}']")
     page.select_option("select[name=action]", "publish")
     page.click("button[name=index]")
+    expect(page.locator(".publish-consequences")).to_contain_text(
+        "becomes the current version"
+    )
+    page.click("input[value='Yes, publish']")
     expect(page.locator(".messagelist")).to_contain_text("Published Test draft v1.")
 
     draft.refresh_from_db()

@@ -304,7 +304,9 @@ def test_import_is_all_or_nothing():
 def test_import_onto_a_published_version_is_refused():
     published = make_framework(slug="doc-fw", version=1, publish=True)
     assert errors_of(make_document(slug="doc-fw", version=1)) == [
-        EXISTS_PUBLISHED_MSG.format(slug="doc-fw", version=1, status="published")
+        EXISTS_PUBLISHED_MSG.format(
+            slug="doc-fw", version=1, status="published", next=2
+        )
     ]
     with pytest.raises(FrameworkFileError):
         framework_import(data=make_document(slug="doc-fw", version=1), replace=True)

@@ -190,6 +190,7 @@ def test_framework_new_draft_copies_everything_into_the_next_version(framework):
         framework_export(framework=copy),
     )
     assert copied.pop("version") == 2
+    assert copied.pop("derived_from") == {"slug": framework.slug, "version": 1}
     original.pop("version")
     assert copied == original
     for model, lookup in [

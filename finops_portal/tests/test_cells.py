@@ -47,3 +47,26 @@ def test_to_csv_writes_a_bom_and_safe_cells():
 
 def test_to_csv_without_bom():
     assert cells.to_csv(["a"], [[None]], bom=False) == b'a\r\n""\r\n'
+
+
+def test_an_xlsx_export_is_ready_to_send_on():
+    """Columns as wide as their contents, the header frozen, filters on the header."""
+    import io
+
+    import openpyxl
+
+    from finops_portal import cells as spreadsheet
+
+    data = spreadsheet.to_xlsx(
+        ["team", "overall score %", "level"],
+        [["Payments API platform team", 52.5, "Walk"], ["B", 7, "=HYPERLINK()"]],
+        title="team-scores",
+    )
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:C3"
+    widths = {col: sheet.column_dimensions[col].width for col in "ABC"}
+    assert widths["A"] == len("Payments API platform team") + 2
+    assert widths["B"] == len("overall score %") + 2
+    assert widths["C"] == len("'=HYPERLINK()") + 2
+    assert sheet["C3"].value == "'=HYPERLINK()"

@@ -22,6 +22,8 @@
 
   var NARROW = 480;
   var TITLE_LINE_PX = 22;
+  // plotly's toolbar (the modebar) takes the top MODEBAR_PX of a chart, at the right
+  var MODEBAR_PX = 36;
   var measure = document.createElement("canvas").getContext("2d");
   var templateSource = document.getElementById("plotly-template");
 
@@ -143,6 +145,23 @@
     }
   }
 
+  // A title anchored to the top of the chart starts below the toolbar, whatever the
+  // chart's width, so the toolbar never covers it; the plot moves down as much.
+  function clearModebar(layout) {
+    var title = layout.title;
+    if (!isObject(title) || title.yref !== "container" || title.yanchor !== "top") {
+      return;
+    }
+    title.pad = title.pad || {};
+    var added = Math.max(0, MODEBAR_PX - (title.pad.t || 0));
+    title.pad.t = (title.pad.t || 0) + added;
+    layout.margin = layout.margin || {};
+    layout.margin.t = (layout.margin.t || 60) + added;
+    if (layout.height) {
+      layout.height += added;
+    }
+  }
+
   // The figure for a chart drawn `width` px wide: a fresh copy each time.
   function figureFor(source, width) {
     var figure = JSON.parse(source.textContent);
@@ -176,6 +195,7 @@
       layout.template = JSON.parse(templateSource.textContent);
     }
     fitTitle(layout, width);
+    clearModebar(layout);
     layout.autosize = true;
     delete layout.width;
     return { data: data, layout: layout, key: (width < NARROW) + "|" + (layout.title && layout.title.text) };

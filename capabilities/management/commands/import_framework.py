@@ -21,8 +21,25 @@ class Command(BaseCommand):
         parser.add_argument(
             "--publish", action="store_true", help="publish after importing"
         )
+        parser.add_argument(
+            "--next-version",
+            action="store_true",
+            help="import as the next free version of the file's slug",
+        )
+        parser.add_argument(
+            "--as-version", type=int, default=None, help="import as this version"
+        )
 
-    def handle(self, *args, path: Path, replace: bool, publish: bool, **options):
+    def handle(
+        self,
+        *args,
+        path: Path,
+        replace: bool,
+        publish: bool,
+        next_version: bool = False,
+        as_version: int | None = None,
+        **options,
+    ):
         if not path.is_file():
             raise CommandError(f"{path}: no such file")
         size, limit = path.stat().st_size, settings.FRAMEWORK_FILE_MAX_BYTES
@@ -32,7 +49,11 @@ class Command(BaseCommand):
                     [FILE_TOO_LARGE_MSG.format(size=size, limit=limit)]
                 )
             framework = framework_import(
-                data=path.read_bytes(), replace=replace, publish=publish
+                data=path.read_bytes(),
+                replace=replace,
+                publish=publish,
+                next_version=next_version,
+                version=as_version,
             )
         except FrameworkFileError as exc:
             for error in exc.errors:

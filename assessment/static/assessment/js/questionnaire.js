@@ -38,6 +38,17 @@
     return;
   }
 
+  // Opened by "Continue": bring the first question still to answer into view,
+  // unless the address names a question already.
+  var firstUnanswered = document.getElementById(form.dataset.firstUnanswered || "");
+  if (firstUnanswered && !window.location.hash) {
+    firstUnanswered.scrollIntoView({ block: "start" });
+    var firstInput = firstUnanswered.querySelector("input[type=radio]");
+    if (firstInput) {
+      firstInput.focus({ preventScroll: true });
+    }
+  }
+
   var fallback = document.getElementById("fallback-save");
   if (fallback) {
     fallback.hidden = true;
@@ -57,6 +68,7 @@
     var values = {
       option: choice && choice !== "na" ? parseInt(choice, 10) : null,
       not_applicable: choice === "na",
+      na_reason: choice === "na" && state.naReason ? state.naReason.value : "",
       comment: state.comment.value,
       evidence_url: state.evidence.value,
       expected_version: state.version,
@@ -86,7 +98,10 @@
     clearErrors(state);
     Object.keys(errors).forEach(function (field) {
       var target =
-        field === "evidence_url" || field === "comment" || field === "private_note"
+        field === "evidence_url" ||
+        field === "comment" ||
+        field === "na_reason" ||
+        field === "private_note"
           ? field
           : "option";
       var p = state.el.querySelector('[data-error-for="' + target + '"]');
@@ -103,8 +118,10 @@
     var unsaved = states.some(function (s) {
       return s.dirty;
     });
+    // The banner is for saves that could not reach the server; a value the server
+    // refused (s.invalid) is explained next to its field only.
     var failing = states.some(function (s) {
-      return s.failing || s.invalid;
+      return s.failing;
     });
     if (banner) {
       banner.hidden = !failing;
@@ -202,6 +219,7 @@
 
   function handle(state, status, data) {
     if (status === 200) {
+      forgetConflict(state);
       setVersion(state, data.version);
       state.failing = false;
       state.invalid = false;
@@ -217,6 +235,10 @@
       }
       state.dirty = false;
       setStatus(state, "saved");
+      // A carried-forward answer is confirmed (or changed) once saved.
+      state.el.querySelectorAll("[data-carried]").forEach(function (mark) {
+        mark.remove();
+      });
       updateBanner();
     } else if (status === 409 && data.current) {
       state.failing = false;
@@ -251,22 +273,68 @@
     return "no option chosen";
   }
 
+  // Unresolved conflicts are kept for this tab (sessionStorage), so that the review
+  // page can list them: the other person's answer is saved, this one is not.
+  var CONFLICTS_KEY = "finops-conflicts:" + form.dataset.assessment;
+
+  function storedConflicts() {
+    try {
+      return JSON.parse(window.sessionStorage.getItem(CONFLICTS_KEY) || "{}");
+    } catch (error) {
+      return {};
+    }
+  }
+
+  function rememberConflict(state, text) {
+    var conflicts = storedConflicts();
+    var legend = state.el.querySelector("legend");
+    conflicts[state.el.dataset.questionId] = {
+      prompt: legend ? legend.textContent.trim() : "",
+      href: window.location.pathname + "#" + state.el.id,
+      text: text,
+    };
+    try {
+      window.sessionStorage.setItem(CONFLICTS_KEY, JSON.stringify(conflicts));
+    } catch (error) {
+      // storage full or disabled: the conflict box on this page still shows it
+    }
+  }
+
+  function forgetConflict(state) {
+    var conflicts = storedConflicts();
+    delete conflicts[state.el.dataset.questionId];
+    try {
+      window.sessionStorage.setItem(CONFLICTS_KEY, JSON.stringify(conflicts));
+    } catch (error) {
+      // nothing kept, nothing to forget
+    }
+  }
+
   function showConflict(state, data) {
     var current = data.current;
     state.conflict = current;
     setStatus(state, "conflict");
     var who = current.answered_by || "Someone";
-    var text = who + " saved: " + describe(current) + ".";
+    var when = "";
+    if (current.updated_at) {
+      var at = new Date(current.updated_at);
+      if (!isNaN(at.getTime())) {
+        when = " on " + at.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+      }
+    }
+    var text = who + " saved" + when + ": " + describe(current) + ".";
     if (current.comment) {
       text += " Comment: “" + current.comment + "”.";
     }
     state.conflictText.textContent = text;
     state.conflictBox.hidden = false;
+    rememberConflict(state, text);
   }
 
   function useTheirs(state) {
     var current = state.conflict;
     state.conflict = null;
+    forgetConflict(state);
     state.conflictBox.hidden = true;
     state.el.querySelectorAll("input[type=radio]").forEach(function (radio) {
       radio.checked = current.not_applicable
@@ -289,6 +357,7 @@
   function keepMine(state) {
     var current = state.conflict;
     state.conflict = null;
+    forgetConflict(state);
     state.conflictBox.hidden = true;
     setVersion(state, current.version);
     save(state);
@@ -333,6 +402,7 @@
       comment: el.querySelector('textarea[name$="-comment"]'),
       evidence: el.querySelector('input[name$="-evidence"]'),
       note: el.querySelector('textarea[name$="-note"]'),
+      naReason: el.querySelector('select[name$="-na-reason"]'),
       status: el.querySelector("[data-status]"),
       conflictBox: el.querySelector("[data-conflict]"),
       conflictText: el.querySelector("[data-conflict-text]"),
@@ -348,7 +418,7 @@
     };
     states.push(state);
     el.addEventListener("change", function (event) {
-      if (event.target.type === "radio") {
+      if (event.target.type === "radio" || event.target.tagName === "SELECT") {
         schedule(state, 0);
       }
     });
@@ -364,6 +434,12 @@
         }
       });
     });
+    var confirmButton = el.querySelector("[data-confirm-carried]");
+    if (confirmButton) {
+      confirmButton.addEventListener("click", function () {
+        schedule(state, 0);
+      });
+    }
     el.querySelector("[data-use-theirs]").addEventListener("click", function () {
       useTheirs(state);
     });

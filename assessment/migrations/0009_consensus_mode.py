@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assessment', '0007_affiliations_and_invitations'),
+        ('assessment', '0008_editions'),
         ('capabilities', '0003_question_measure'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
