@@ -27,6 +27,7 @@ from capabilities.models import AnswerOption, Capability, Framework, Question
 from finops_portal.bulk_sql import bulk_insert
 
 from .cycles import cycle_scores_changed
+from .demo_consensus import CONSENSUS_RESPONDENTS, consensus_team_seed
 from .models import (
     Answer,
     Assessment,
@@ -774,7 +775,7 @@ def _make_targets(
 
 
 def demo_users(plan: Plan) -> list[str]:
-    return [plan.lead_username, *plan.respondents]
+    return [plan.lead_username, *plan.respondents, *CONSENSUS_RESPONDENTS]
 
 
 def demo_seed(
@@ -804,7 +805,8 @@ def demo_seed(
     admin.set_password(password)
     admin.save()
     result = build(plan, framework=framework, password=password, progress=progress)
-    result.users += 1
+    consensus_team_seed(organization=result.organization, password=password, seed=seed)
+    result.users += 1 + len(CONSENSUS_RESPONDENTS)
     return result
 
 
