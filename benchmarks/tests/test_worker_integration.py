@@ -208,7 +208,9 @@ def broker_down():
 def test_a_broker_outage_at_submit_only_delays_the_rollup(
     start_worker, cycle, team_a, team_b, broker_down
 ):
-    worker = start_worker("w1")
+    # without its own periodic sweeps (finops_portal.celery.WorkerSweeps), so only
+    # the sweep sent once the broker is back can catch the roll-up up
+    worker = start_worker("w1", WORKER_SWEEP_SECONDS="0")
     assessment = answered(cycle, team_a, 4)
 
     submit(assessment)
