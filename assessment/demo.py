@@ -893,10 +893,6 @@ def open_on_current_edition(
             [Assessment(cycle=cycle, team=t) for t in teams], batch_size=BATCH_SIZE
         )
         carried = carry_forward(cycle=cycle)
-        result.notes.append(
-            f"{cycle.name} on {framework}: {carried['answers']} answers carried "
-            f"forward into {carried['assessments']} assessments"
-        )
         assessments = {a.team_id: a for a in Assessment.objects.filter(cycle=cycle)}
         answerer = dict(
             Membership.objects.filter(organization=org, team__isnull=False)

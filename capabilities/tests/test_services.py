@@ -264,7 +264,8 @@ def test_load_shipped_is_idempotent():
     v2.refresh_from_db()
     # v1 stays published, pinned by its cycles, but v2 is current for new cycles.
     assert v1.status == v2.status == Framework.Status.PUBLISHED
-    assert v1.is_superseded and not v2.is_superseded
+    assert v1.is_superseded
+    assert not v2.is_superseded
     assert Question.objects.filter(capability__framework=v1).count() == 52
 
 

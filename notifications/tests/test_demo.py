@@ -26,7 +26,7 @@ def step(*args) -> str:
 
 
 @pytest.fixture
-def demo(shipped_framework, eager_tasks, django_capture_on_commit_callbacks):
+def demo(shipped_framework_v2, eager_tasks, django_capture_on_commit_callbacks):
     call_command("seed_demo", "--password", "demo-pass-1", stdout=StringIO())
     with django_capture_on_commit_callbacks(execute=True):
         out = step()
