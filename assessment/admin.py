@@ -13,6 +13,8 @@ from .models import (
     Cycle,
     Membership,
     Organization,
+    RespondentAnswer,
+    Settlement,
     Target,
     Team,
 )
@@ -58,7 +60,7 @@ class CycleAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     raw_id_fields = ["organization", "framework"]
     filter_horizontal = ["teams", "capabilities"]
-    readonly_fields = ["created_at", "opened_at", "closed_at"]
+    readonly_fields = ["created_at", "opened_at", "closed_at", "mode"]
     list_select_related = ["organization", "framework"]
 
 
@@ -86,14 +88,17 @@ class AssessmentAdmin(admin.ModelAdmin):
     list_display = [
         "__str__",
         "status",
+        "mode",
         "submitted_at",
         "submitted_by",
         "last_activity_at",
     ]
-    list_filter = ["status", "cycle__organization", "cycle"]
+    list_filter = ["status", "mode", "cycle__organization", "cycle"]
     search_fields = ["team__name", "cycle__name"]
-    raw_id_fields = ["cycle", "team", "submitted_by"]
+    raw_id_fields = ["cycle", "team", "submitted_by", "facilitator"]
     readonly_fields = [
+        # changed through the lead's cycle page, which refuses it once answers exist
+        "mode",
         "status",
         "submitted_at",
         "submitted_by",
@@ -177,6 +182,37 @@ class CapabilityScoreAdmin(admin.ModelAdmin):
     list_filter = ["level_key"]
     raw_id_fields = ["assessment", "capability"]
     list_select_related = ["assessment__team", "assessment__cycle", "capability"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RespondentAnswer)
+class RespondentAnswerAdmin(admin.ModelAdmin):
+    """Members' individual answers of consensus mode: read-only, for support."""
+
+    list_display = ["__str__", "respondent", "option", "not_applicable", "updated_at"]
+    list_filter = ["assessment__cycle__organization", "assessment__cycle"]
+    search_fields = ["respondent__username", "assessment__team__name"]
+    list_select_related = ["respondent", "option"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Settlement)
+class SettlementAdmin(admin.ModelAdmin):
+    """How facilitators settled their teams' answers: read-only, for support."""
+
+    list_display = ["__str__", "used_default", "spread", "settled_by", "settled_at"]
+    list_filter = ["used_default", "assessment__cycle"]
+    list_select_related = ["settled_by"]
+
+    def has_add_permission(self, request):
+        return False
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -2,7 +2,9 @@
 
 The document holds the organisation's team tree, memberships (by username), cycles
 (by framework slug and version, teams by name, capabilities by key), assessments,
-answers (by question key and option score), reopen reasons and targets. Scores and
+answers (by question key and option score), reopen reasons and targets; for
+consensus-mode assessments also the members' individual answers, their
+submissions and the facilitator's settlements. Scores and
 roll-ups are not stored: they are recomputed from the answers on import.
 """
 
@@ -22,6 +24,9 @@ from .models import (
     Cycle,
     Membership,
     Organization,
+    RespondentAnswer,
+    RespondentSubmission,
+    Settlement,
     Target,
     Team,
 )
@@ -102,6 +107,7 @@ def org_export(*, organization: Organization) -> dict:
                         }
                         for r in a.reopens.order_by("reopened_at")
                     ],
+                    **_consensus_export(a),
                 }
             )
         cycles.append(
@@ -119,6 +125,7 @@ def org_export(*, organization: Organization) -> dict:
                 "teams": sorted(t.name for t in cycle.teams.all()),
                 "capabilities": sorted(c.key for c in cycle.capabilities.all()),
                 "lens_weights": cycle.lens_weights,
+                "mode": cycle.mode,
                 "assessments": assessments,
             }
         )
@@ -154,6 +161,51 @@ def org_export(*, organization: Organization) -> dict:
             for t in organization.targets.order_by("team__name", "capability_key")
         ],
         "cycles": cycles,
+    }
+
+
+def _consensus_export(a: Assessment) -> dict:
+    """A consensus-mode assessment's mode, facilitator, individual answers,
+    submissions and settlements (nothing for a single-mode one)."""
+    if not a.is_consensus:
+        return {}
+    return {
+        "mode": a.mode,
+        "facilitator": a.facilitator.username if a.facilitator else None,
+        "individual_answers": [
+            {
+                "question": x.question.key,
+                "respondent": x.respondent.username,
+                "score": x.option.score if x.option_id else None,
+                "not_applicable": x.not_applicable,
+                "comment": x.comment,
+                "private_note": x.private_note,
+                "evidence_url": x.evidence_url,
+                "version": x.version,
+            }
+            for x in RespondentAnswer.objects.filter(assessment=a)
+            .select_related("question", "option", "respondent")
+            .order_by("question__key", "respondent__username")
+        ],
+        "respondent_submissions": [
+            {"respondent": x.respondent.username, "at": _iso(x.submitted_at)}
+            for x in RespondentSubmission.objects.filter(assessment=a)
+            .select_related("respondent")
+            .order_by("respondent__username")
+        ],
+        "settlements": [
+            {
+                "question": x.question.key,
+                "note": x.note,
+                "used_default": x.used_default,
+                "spread": x.spread,
+                "respondents": x.respondents,
+                "by": x.settled_by.username if x.settled_by else None,
+            }
+            for x in Settlement.objects.filter(assessment=a)
+            .select_related("question", "settled_by")
+            .order_by("question__key")
+        ],
     }
 
 
@@ -238,6 +290,10 @@ def _users(data: dict, notes: list[str]) -> dict:
                 a["submitted_by"],
                 *(x["answered_by"] for x in a["answers"]),
                 *(r["by"] for r in a["reopens"]),
+                a.get("facilitator"),
+                *(x["respondent"] for x in a.get("individual_answers", [])),
+                *(x["respondent"] for x in a.get("respondent_submissions", [])),
+                *(x["by"] for x in a.get("settlements", [])),
             ]:
                 if name:
                     names.setdefault(name, "")
@@ -279,6 +335,7 @@ def _import_cycle(org: Organization, c: dict, teams: dict, users: dict) -> None:
         opened_at=_dt(c["opened_at"]),
         closed_at=_dt(c["closed_at"]),
         lens_weights=weights,
+        mode=c.get("mode", Cycle.Mode.SINGLE),
     )
     cycle.teams.set([teams[name] for name in c["teams"]])
     cycle.capabilities.set(
@@ -299,6 +356,8 @@ def _import_cycle(org: Organization, c: dict, teams: dict, users: dict) -> None:
             submitted_at=_dt(a["submitted_at"]),
             submitted_by=users.get(a["submitted_by"]),
             last_activity_at=_dt(a["last_activity_at"]),
+            mode=a.get("mode", Cycle.Mode.SINGLE),
+            facilitator=users.get(a.get("facilitator")),
         )
         answers = []
         for x in a["answers"]:
@@ -324,6 +383,7 @@ def _import_cycle(org: Organization, c: dict, teams: dict, users: dict) -> None:
                 )
             )
         Answer.objects.bulk_create(answers)
+        _consensus_import(assessment, a, questions, options, users, c, fw_ref)
         for r in a["reopens"]:
             reopen = AssessmentReopen.objects.create(
                 assessment=assessment,
@@ -333,3 +393,51 @@ def _import_cycle(org: Organization, c: dict, teams: dict, users: dict) -> None:
             AssessmentReopen.objects.filter(pk=reopen.pk).update(
                 reopened_at=_dt(r["at"])
             )
+
+
+def _consensus_import(assessment, a: dict, questions, options, users, c, fw_ref):
+    """The individual answers, submissions and settlements of ``a``, if any."""
+
+    def question_of(key: str):
+        question = questions.get(key)
+        if question is None:
+            raise ValidationError(
+                QUESTION_MISSING_MSG.format(key=key, cycle=c["name"], **fw_ref)
+            )
+        return question
+
+    RespondentAnswer.objects.bulk_create(
+        RespondentAnswer(
+            assessment=assessment,
+            question=(question := question_of(x["question"])),
+            respondent=users[x["respondent"]],
+            option=options[(question.id, x["score"])]
+            if x["score"] is not None
+            else None,
+            not_applicable=x["not_applicable"],
+            comment=x["comment"],
+            private_note=x["private_note"],
+            evidence_url=x["evidence_url"],
+            version=x["version"],
+        )
+        for x in a.get("individual_answers", [])
+    )
+    for x in a.get("respondent_submissions", []):
+        submission = RespondentSubmission.objects.create(
+            assessment=assessment, respondent=users[x["respondent"]]
+        )
+        RespondentSubmission.objects.filter(pk=submission.pk).update(
+            submitted_at=_dt(x["at"])
+        )
+    Settlement.objects.bulk_create(
+        Settlement(
+            assessment=assessment,
+            question=question_of(x["question"]),
+            note=x["note"],
+            used_default=x["used_default"],
+            spread=x["spread"],
+            respondents=x["respondents"],
+            settled_by=users.get(x["by"]),
+        )
+        for x in a.get("settlements", [])
+    )

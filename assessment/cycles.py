@@ -333,7 +333,7 @@ def cycle_open(*, cycle: Cycle, user=None, carry_forward: bool = False) -> Cycle
     if not team_ids:
         raise ValidationError(NO_TEAMS_MSG)
     created = Assessment.objects.bulk_create(
-        [Assessment(cycle=cycle, team_id=pk) for pk in team_ids],
+        [Assessment(cycle=cycle, team_id=pk, mode=cycle.mode) for pk in team_ids],
         ignore_conflicts=True,
     )
     if cycle.status == Cycle.Status.PLANNED:

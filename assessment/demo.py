@@ -28,6 +28,7 @@ from capabilities.models import AnswerOption, Capability, Framework, Question
 from finops_portal.bulk_sql import bulk_insert
 
 from .cycles import cycle_scores_changed
+from .demo_consensus import CONSENSUS_RESPONDENTS, consensus_team_seed
 from .editions import carry_forward
 from .models import (
     Answer,
@@ -803,7 +804,12 @@ def _make_targets(
 
 
 def demo_users(plan: Plan) -> list[str]:
-    return [plan.lead_username, *plan.respondents, CENTRAL_RESPONDENT[0]]
+    return [
+        plan.lead_username,
+        *plan.respondents,
+        *CONSENSUS_RESPONDENTS,
+        CENTRAL_RESPONDENT[0],
+    ]
 
 
 def demo_editions(slug: str = SHIPPED_FRAMEWORK_SLUG) -> tuple[Framework, Framework]:
@@ -1076,7 +1082,8 @@ def demo_seed(
         past_plan = dataclasses.replace(plan, cycles=plan.cycles[:-1])
         result = build(past_plan, framework=past, password=password, progress=progress)
         open_on_current_edition(plan, result, framework=current, password=password)
-    result.users += 1
+    consensus_team_seed(organization=result.organization, password=password, seed=seed)
+    result.users += 1 + len(CONSENSUS_RESPONDENTS)
     return result
 
 

@@ -1,6 +1,8 @@
 """Domain errors of answering and submitting; ``finops_portal.api`` maps them to HTTP
 (the pages handle them in their views)."""
 
+from django.core.exceptions import ValidationError
+
 from finops_portal.errors import DomainError
 
 ANSWER_CONFLICT_MSG = (
@@ -54,3 +56,12 @@ class IncompleteAssessment(AssessmentError):
                 for group in self.missing
             ],
         }
+
+
+class ConsensusTeamAnswer(ValidationError):  # noqa: N818 - a ValidationError
+    """A write of the team's answer to a consensus-mode assessment: members record
+    their own answers (``consensus.own_answer_record``) and the facilitator settles.
+    A ``ValidationError`` on ``assessment``, so the API answers 400."""
+
+    def __init__(self, message: str):
+        super().__init__({"assessment": [message]})

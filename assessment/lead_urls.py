@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import lead_views
+from . import consensus_views, lead_views
 
 urlpatterns: list = [
     path("lead/", lead_views.lead_home, name="lead_home"),
@@ -16,6 +16,11 @@ urlpatterns: list = [
         "lead/cycles/<int:cycle_id>/edit/",
         lead_views.cycle_edit,
         name="cycle_edit",
+    ),
+    path(
+        "lead/cycles/<int:cycle_id>/mode/",
+        consensus_views.cycle_mode,
+        name="cycle_mode",
     ),
     path(
         "lead/cycles/<int:cycle_id>/<str:action>/",

@@ -39,7 +39,7 @@ from .forms import (
     capabilities_by_framework,
     lens_preset_of,
 )
-from .models import Assessment, Cycle, Invitation, Membership, Team
+from .models import AnsweringMode, Assessment, Cycle, Invitation, Membership, Team
 from .slots import COMPLETION_BOARD, LEAD_HOME_SECTIONS
 
 AUDIT_PAGE_SIZE = 50
@@ -453,6 +453,7 @@ def cycle_detail(request, cycle_id: int):
         "slot_toolbars": [mark_safe(c.toolbar_html) for c in columns if c.toolbar_html],  # noqa: S308
         "summary": selectors.completion_summary(rows),
         "reopens": selectors.cycle_reopen_list(cycle=cycle),
+        "mode_choices": AnsweringMode.choices,
         "lens_weights": sorted(
             cycle.lens_weights.items(), key=lambda kv: (-kv[1], kv[0])
         ),

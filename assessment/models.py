@@ -186,6 +186,14 @@ class Membership(models.Model):
         return self.role == self.Role.LEAD
 
 
+class AnsweringMode(models.TextChoices):
+    """How a team answers: one shared answer set, or each member on their own and a
+    facilitator settles the team's answer (see ``consensus``)."""
+
+    SINGLE = "single", "One answer set per team"
+    CONSENSUS = "consensus", "Each member answers; a facilitator settles"
+
+
 class Cycle(models.Model):
     """An assessment round: one framework version, teams and capabilities in scope."""
 
@@ -193,6 +201,8 @@ class Cycle(models.Model):
         PLANNED = "planned", "Planned"
         OPEN = "open", "Open"
         CLOSED = "closed", "Closed"
+
+    Mode = AnsweringMode
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="cycles"
@@ -214,6 +224,14 @@ class Cycle(models.Model):
         default=dict,
         blank=True,
         help_text='{"knowledge": 30, ...}; empty for the framework default.',
+    )
+    # The answering mode new assessments of the cycle get; each assessment keeps
+    # its own (``Assessment.mode``), so one team may run in consensus mode.
+    mode = models.CharField(
+        "answering mode",
+        max_length=16,
+        choices=AnsweringMode.choices,
+        default=AnsweringMode.SINGLE,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     opened_at = models.DateTimeField(null=True, blank=True)
@@ -278,6 +296,20 @@ class Assessment(models.Model):
     )
     last_activity_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    mode = models.CharField(
+        "answering mode",
+        max_length=16,
+        choices=AnsweringMode.choices,
+        default=AnsweringMode.SINGLE,
+    )
+    # In consensus mode: the member who settles the team's answers (leads always may).
+    facilitator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["cycle", "team__name"]
@@ -297,6 +329,10 @@ class Assessment(models.Model):
     @property
     def is_submitted(self) -> bool:
         return self.status == self.Status.SUBMITTED
+
+    @property
+    def is_consensus(self) -> bool:
+        return self.mode == AnsweringMode.CONSENSUS
 
 
 class Answer(models.Model):
@@ -394,6 +430,145 @@ class AnswerChange(models.Model):
         return f"{self.answer} v{self.version}"
 
 
+class RespondentAnswer(models.Model):
+    """One member's own answer to one question of a consensus-mode assessment.
+
+    The team's answer (``Answer``) is what the facilitator settles; these are kept
+    beside it. ``private_note`` is for the facilitator only."""
+
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="respondent_answers"
+    )
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
+    respondent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    option = models.ForeignKey(
+        AnswerOption, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    not_applicable = models.BooleanField(default=False)
+    comment = models.TextField(blank=True)
+    private_note = models.TextField("note for the facilitator", blank=True)
+    evidence_url = models.URLField(max_length=500, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["assessment", "question", "respondent"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "respondent", "question"],
+                name="respondent_answer_unique",
+            ),
+            models.CheckConstraint(
+                condition=~(Q(option__isnull=False) & Q(not_applicable=True)),
+                name="respondent_answer_option_or_na",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assessment_id}/{self.question_id}/{self.respondent_id}"
+
+    @property
+    def answered_by(self):
+        """The respondent (the name ``Answer`` uses, so templates read both)."""
+        return self.respondent
+
+    # What ``Answer`` has and a member's own answer does not (no N/A reason is
+    # kept per member; nothing is carried forward into a member's answers).
+    na_reason = ""
+    carried_forward = False
+
+    @property
+    def is_answered(self) -> bool:
+        return counts_as_answered(
+            has_option=self.option_id is not None,
+            not_applicable=self.not_applicable,
+            allow_na=self.not_applicable and self.question.allow_na,
+        )
+
+
+class RespondentAnswerChange(models.Model):
+    """One change to a respondent's own answer (as ``AnswerChange``)."""
+
+    answer = models.ForeignKey(
+        RespondentAnswer, on_delete=models.CASCADE, related_name="changes"
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField()
+    old = models.JSONField(default=dict)
+    new = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["answer", "version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["answer", "version"], name="respondent_answer_change_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.answer} v{self.version}"
+
+
+class RespondentSubmission(models.Model):
+    """A member submitted their own answers to a consensus-mode assessment: from
+    then on they see the other members' answers."""
+
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="respondent_submissions"
+    )
+    respondent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    submitted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["assessment", "submitted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "respondent"], name="respondent_submission_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.respondent} submitted {self.assessment}"
+
+
+class Settlement(models.Model):
+    """How the facilitator settled the team's answer to one question: the note, and
+    whether the proposed default (the median) was confirmed. The settled value
+    itself is the team's ``Answer``."""
+
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="settlements"
+    )
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(blank=True)
+    used_default = models.BooleanField(default=False)
+    # The disagreement (range of individual scores) when it was settled.
+    spread = models.FloatField(null=True, blank=True)
+    respondents = models.PositiveSmallIntegerField(default=0)
+    settled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    settled_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["assessment", "question"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "question"], name="settlement_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assessment_id}/{self.question_id} settled"
+
+
 class AssessmentReopen(models.Model):
     """A lead reopened a submitted assessment; the reason is kept."""
 
@@ -467,6 +642,9 @@ class CapabilityScore(models.Model):
     level_key = models.CharField(max_length=40, blank=True)
     answered = models.PositiveSmallIntegerField(default=0)
     total = models.PositiveSmallIntegerField(default=0)
+    # Consensus mode only: mean over the capability's questions of the range (max -
+    # min, 0-4) of the members' individual scores (``disagreement``); null otherwise.
+    disagreement = models.FloatField(null=True, blank=True)
     computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -26,6 +26,10 @@ from .models import (
     Invitation,
     Membership,
     Organization,
+    RespondentAnswer,
+    RespondentAnswerChange,
+    RespondentSubmission,
+    Settlement,
     Target,
     Team,
 )
@@ -112,6 +116,14 @@ def organization_delete(*, organization: Organization) -> None:
         (Answer, f"assessment_id IN ({assessments})"),
         (CapabilityScore, f"assessment_id IN ({assessments})"),
         (AssessmentReopen, f"assessment_id IN ({assessments})"),
+        (
+            RespondentAnswerChange,
+            f"answer_id IN (SELECT id FROM {RespondentAnswer._meta.db_table}"
+            f" WHERE assessment_id IN ({assessments}))",
+        ),
+        (RespondentAnswer, f"assessment_id IN ({assessments})"),
+        (RespondentSubmission, f"assessment_id IN ({assessments})"),
+        (Settlement, f"assessment_id IN ({assessments})"),
         (Assessment, f"cycle_id IN ({cycles})"),
         (Cycle.teams.through, f"cycle_id IN ({cycles})"),
         (Cycle.capabilities.through, f"cycle_id IN ({cycles})"),

@@ -23,8 +23,15 @@ from capabilities.selectors import (
 )
 from finops_portal.bulk_sql import as_bool, fetch_frame, insert_frame, relax_durability
 
-from . import scoring
-from .models import Answer, Assessment, CapabilityScore, Cycle, Organization
+from . import disagreement, scoring
+from .models import (
+    Answer,
+    Assessment,
+    CapabilityScore,
+    Cycle,
+    Organization,
+    RespondentAnswer,
+)
 
 # Assessments per IN (...) list when reading by id.
 ID_CHUNK = 5000
@@ -191,6 +198,67 @@ def answers_frame(
     return frame[scoring.ANSWER_COLUMNS]
 
 
+def disagreement_by_capability(
+    *,
+    questions: pd.DataFrame,
+    assessment_ids: Sequence[int] | None = None,
+    cycle_id: int | None = None,
+) -> pd.DataFrame:
+    """Per (assessment, capability) the members' disagreement (see
+    ``disagreement``) from the individual answers of consensus mode; one query per
+    ``ID_CHUNK`` assessments (one for a cycle), no rows for single-mode teams."""
+    rows = RespondentAnswer.objects.filter(option__isnull=False)
+    if cycle_id is not None:
+        chunks = [rows.filter(assessment__cycle_id=cycle_id)]
+    else:
+        ids = list(assessment_ids or ())
+        chunks = [
+            rows.filter(assessment_id__in=ids[i : i + ID_CHUNK])
+            for i in range(0, len(ids), ID_CHUNK)
+        ]
+    records = [
+        row
+        for chunk in chunks
+        for row in chunk.order_by().values_list(
+            "assessment_id", "question_id", "option__score"
+        )
+    ]
+    frame = pd.DataFrame.from_records(
+        records,
+        columns=[disagreement.ASSESSMENT, disagreement.QUESTION, disagreement.SCORE],
+    )
+    frame = frame.merge(
+        questions[[scoring.QUESTION, scoring.CAPABILITY]].rename(
+            columns={
+                scoring.QUESTION: disagreement.QUESTION,
+                scoring.CAPABILITY: disagreement.CAPABILITY,
+            }
+        ),
+        on=disagreement.QUESTION,
+        how="inner",
+    )
+    frame[disagreement.SCORE] = frame[disagreement.SCORE].astype("float64")
+    return disagreement.capability_disagreement_frame(frame)
+
+
+def with_disagreement(table: pd.DataFrame, figures: pd.DataFrame) -> pd.DataFrame:
+    """``table`` (score rows) with a ``disagreement`` column, NaN where none."""
+    lookup = {
+        (int(a), int(c)): float(d)
+        for a, c, d in zip(
+            figures[disagreement.ASSESSMENT],
+            figures[disagreement.CAPABILITY],
+            figures[disagreement.DISAGREEMENT],
+            strict=True,
+        )
+    }
+    table["disagreement"] = [
+        lookup.get((a, c), float("nan"))
+        for a, c in zip(table["assessment_id"], table["capability_id"], strict=True)
+    ]
+    return table
+
+
 def score_frame(
     *, rules: CycleRules, answers: pd.DataFrame, assessment_ids
 ) -> pd.DataFrame:
@@ -290,6 +358,14 @@ def _store_cycle(cycle: Cycle, assessment_ids: Sequence[int] | None) -> int:
     old = [queryset.exclude(capability_id__in=in_scope) for queryset in old]
     frame = score_frame(rules=rules, answers=answers, assessment_ids=ids)
     table = score_table(frame, list(rules.lens_weights))
+    table = with_disagreement(
+        table,
+        disagreement_by_capability(
+            questions=rules.questions,
+            cycle_id=cycle.pk if assessment_ids is None else None,
+            assessment_ids=ids,
+        ),
+    )
     with transaction.atomic():
         if owns_transaction:
             relax_durability()

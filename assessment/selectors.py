@@ -5,7 +5,7 @@ Every selector issues a fixed number of queries, whatever the number of teams,
 questions, answers or assessments.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import (
@@ -37,6 +37,8 @@ from .models import (
     Cycle,
     Membership,
     Organization,
+    RespondentAnswer,
+    RespondentSubmission,
     Team,
     answered_q,
 )
@@ -318,8 +320,9 @@ def assessments_progress(assessments: list[Assessment]) -> dict[int, dict]:
 
 def assessments_for_user(*, user) -> dict[str, list[AssessmentRow]]:
     """The user's teams' assessments: ``open`` (cycle open, not submitted) and ``past``
-    (submitted, or cycle closed), each with completion and, when open, the latest
-    reopening. Five queries in all."""
+    (submitted, or cycle closed), each with completion (in consensus mode: of the
+    user's own answers) and, when open, the latest reopening. Five queries in all,
+    six with a consensus-mode team."""
     team_ids = access_for(user).team_ids
     if not team_ids:
         return {"open": [], "past": []}
@@ -330,6 +333,18 @@ def assessments_for_user(*, user) -> dict[str, list[AssessmentRow]]:
         .order_by("cycle__closes_on", "-cycle_id", "team__name")
     )
     progress = assessments_progress(assessments)
+    consensus_ids = [a.pk for a in assessments if a.is_consensus]
+    if consensus_ids:
+        # A member of a consensus-mode team sees the progress of their own answers.
+        own = Counter(
+            RespondentAnswer.objects.filter(
+                assessment_id__in=consensus_ids, respondent=user
+            )
+            .filter(answered_q())
+            .values_list("assessment_id", flat=True)
+        )
+        for pk in consensus_ids:
+            progress[pk] = {**progress[pk], "answered": own.get(pk, 0)}
     result: dict[str, list[AssessmentRow]] = {"open": [], "past": []}
     for assessment in assessments:
         row = AssessmentRow(
@@ -417,6 +432,18 @@ class TreeNode:
 def _count_subquery(model, fk: str) -> Coalesce:
     counts = (
         model.objects.filter(**{fk: OuterRef("pk")})
+        .order_by()
+        .values(fk)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
+
+
+def _count_subquery_on(model, fk: str, outer: str) -> Coalesce:
+    """Rows of ``model`` whose ``fk`` equals the outer row's ``outer`` (0 if none)."""
+    counts = (
+        model.objects.filter(**{fk: OuterRef(outer)})
         .order_by()
         .values(fk)
         .annotate(n=Count("pk"))
@@ -534,6 +561,11 @@ def cycle_completion(*, cycle: Cycle) -> list[dict]:
         .annotate(
             answered=Count("answers", filter=answered),
             latest_answer_at=Max("answers__updated_at"),
+            # consensus mode: members of the team, and how many submitted their own
+            member_count=_count_subquery_on(Membership, "team_id", "team_id"),
+            respondents_submitted=_count_subquery_on(
+                RespondentSubmission, "assessment_id", "pk"
+            ),
             is_central=ExpressionWrapper(
                 is_central_team_q(
                     organization=cycle.organization_id, team=OuterRef("team_id")
@@ -564,6 +596,9 @@ def cycle_completion(*, cycle: Cycle) -> list[dict]:
                 "last_activity_at": _latest(a.last_activity_at, a.latest_answer_at),
                 "submitted_at": a.submitted_at,
                 "submitted_by": a.submitted_by.get_username() if a.submitted_by else "",
+                "consensus": a.is_consensus,
+                "respondents": a.member_count,
+                "respondents_submitted": a.respondents_submitted,
             }
         )
     rows.sort(key=lambda r: (r["unit_path"].lower(), r["team_name"].lower()))

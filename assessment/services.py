@@ -19,7 +19,7 @@ from finops_portal.events import event_publish
 
 from .answer_refs import resolve_answers
 from .cycles import cycle_scores_changed
-from .exceptions import AnswerConflict, IncompleteAssessment
+from .exceptions import AnswerConflict, ConsensusTeamAnswer, IncompleteAssessment
 from .models import (
     Answer,
     AnswerChange,
@@ -67,6 +67,10 @@ ALREADY_SUBMITTED_MSG = "This assessment has already been submitted."
 NOT_SUBMITTED_MSG = "Only a submitted assessment can be reopened."
 REOPEN_REASON_REQUIRED_MSG = "Say why the assessment is reopened."
 BULK_EMPTY_MSG = "Send at least one answer."
+CONSENSUS_TEAM_ANSWER_MSG = (
+    "This team answers in consensus mode: each member records their own answers "
+    "and the facilitator settles the team's."
+)
 CARRIED_UNCONFIRMED_MSG = (
     "{count} answer(s) carried forward from the last assessment are not confirmed "
     "yet ({keys}): confirm or change them, or confirm them all when submitting."
@@ -118,6 +122,7 @@ def _refresh_from_locked(assessment: Assessment, locked: Assessment) -> None:
     assessment.status = locked.status
     assessment.submitted_at = locked.submitted_at
     assessment.last_activity_at = locked.last_activity_at
+    assessment.mode = locked.mode
     assessment.cycle.status = locked.cycle.status
 
 
@@ -369,6 +374,8 @@ def answer_record(
         locked = _locked_row(assessment.pk, question)
         _refresh_from_locked(assessment, locked)
     _check_writable(locked)
+    if locked.is_consensus:
+        raise ConsensusTeamAnswer(CONSENSUS_TEAM_ANSWER_MSG)
     answer, changed = _record_one(
         assessment=assessment,
         in_scope=locked.question_in_scope,  # type: ignore[attr-defined]  # annotated
@@ -400,6 +407,8 @@ def answers_bulk_record(
     if not items:
         raise ValidationError({"items": [BULK_EMPTY_MSG]})
     _lock_writable_assessment(assessment)
+    if assessment.is_consensus:
+        raise ConsensusTeamAnswer(CONSENSUS_TEAM_ANSWER_MSG)
     scope_ids = cycle_scope_capability_ids(cycle=assessment.cycle)
     answers, any_changed = [], False
     for index, item in enumerate(resolve_answers(items=items)):

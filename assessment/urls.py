@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import dry_run_views, invitation_views, lead_urls, views
+from . import consensus_views, dry_run_views, invitation_views, lead_urls, views
 
 app_name = "assessment"
 
@@ -32,6 +32,36 @@ urlpatterns: list = [
         name="answers_export",
     ),
     path("assessments/<int:pk>/reopen/", views.reopen, name="reopen"),
+    path(
+        "assessments/<int:pk>/team-answers/",
+        consensus_views.team_answers,
+        name="team_answers",
+    ),
+    path(
+        "assessments/<int:pk>/team-answers/<int:question_id>/settle/",
+        consensus_views.settle,
+        name="settle",
+    ),
+    path(
+        "assessments/<int:pk>/team-answers/defaults/",
+        consensus_views.settle_defaults,
+        name="settle_defaults",
+    ),
+    path(
+        "assessments/<int:pk>/team-answers/submit/",
+        consensus_views.team_submit,
+        name="team_submit",
+    ),
+    path(
+        "assessments/<int:pk>/team-answers/facilitator/",
+        consensus_views.facilitator_set,
+        name="facilitator_set",
+    ),
+    path(
+        "assessments/<int:pk>/my-submission/",
+        consensus_views.own_submit,
+        name="own_submit",
+    ),
     path(
         "staff/frameworks/<int:pk>/dry-run/",
         dry_run_views.dry_run_start,

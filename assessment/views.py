@@ -18,10 +18,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from finops_portal import cells
 
-from . import selectors, services
+from . import consensus, selectors, services
 from .access import access_for, get_assessment_for_user
 from .answer_refs import OPTION_UNKNOWN_MSG, QuestionNotFound, resolve_answer
-from .exceptions import AnswerConflict, IncompleteAssessment
+from .exceptions import AnswerConflict, ConsensusTeamAnswer, IncompleteAssessment
 from .models import Assessment, counts_as_answered
 from .slots import QUESTIONNAIRE_QUESTIONS
 
@@ -32,6 +32,10 @@ BAD_JSON_MSG = "Send a JSON object."
 NOT_ANSWERED_YET_MSG = "Not answered yet."
 READ_ONLY_SUBMITTED_MSG = "This assessment is submitted: answers are shown read-only."
 READ_ONLY_CYCLE_MSG = "This cycle is not open: answers are shown read-only."
+READ_ONLY_OWN_SUBMITTED_MSG = (
+    "You submitted your answers: they are shown read-only, and you can now see the "
+    "other members' answers."
+)
 
 
 @login_required
@@ -58,12 +62,21 @@ def my_assessments(request):
     )
 
 
-def _read_only_reason(assessment) -> str:
+def _read_only_reason(assessment, own_submitted: bool = False) -> str:
     if assessment.is_submitted:
         return READ_ONLY_SUBMITTED_MSG
     if not assessment.cycle.is_open:
         return READ_ONLY_CYCLE_MSG
+    if own_submitted:
+        return READ_ONLY_OWN_SUBMITTED_MSG
     return ""
+
+
+def _own(request, assessment) -> bool:
+    """Consensus mode and the user answers on their own (a member of the team)."""
+    return assessment.is_consensus and consensus.is_member(
+        assessment=assessment, user=request.user
+    )
 
 
 def _choice_value(answer) -> str:
@@ -91,7 +104,16 @@ def _questionnaire_context(request, assessment, capability_key, errors=None):
         raise Http404("No such capability in this assessment.")
     index = keys.index(key)
     current = groups[index]
-    progress = selectors.assessment_progress(assessment=assessment)
+    own = _own(request, assessment)
+    own_submitted = own and consensus.has_submitted(
+        assessment=assessment, user=request.user
+    )
+    if own:
+        answers = consensus.own_answers(assessment=assessment, user=request.user)
+        progress = consensus.own_progress(assessment=assessment, user=request.user)
+    else:
+        answers = selectors.assessment_answers(assessment=assessment)
+        progress = selectors.assessment_progress(assessment=assessment)
     errors = errors or {}
     posted = request.POST if errors else {}
     # Central questions this team does not answer: the central team's answers,
@@ -123,6 +145,9 @@ def _questionnaire_context(request, assessment, capability_key, errors=None):
                 "evidence_url": posted.get(
                     f"{prefix}-evidence", answer.evidence_url if answer else ""
                 ),
+                "private_note": posted.get(
+                    f"{prefix}-note", answer.private_note if own and answer else ""
+                ),
                 "errors": errors.get(question.pk, {}),
             }
         )
@@ -150,7 +175,13 @@ def _questionnaire_context(request, assessment, capability_key, errors=None):
         "progress": progress,
         "previous": groups[index - 1].capability if index > 0 else None,
         "next": groups[index + 1].capability if index + 1 < len(groups) else None,
-        "read_only": _read_only_reason(assessment),
+        "read_only": _read_only_reason(assessment, own_submitted),
+        "own": own,
+        "own_submitted": own_submitted,
+        "can_facilitate": own
+        and consensus.may_facilitate(
+            access=access_for(request.user), assessment=assessment, user=request.user
+        ),
         # scrolled to on opening, unless the address names a question
         "first_unanswered": (
             first_unanswered[1]
@@ -190,7 +221,7 @@ def _below_options(request, assessment, questions) -> dict[int, list[str]]:
     return found
 
 
-def _posted_items(post, questions) -> list[dict]:
+def _posted_items(post, questions, own: bool = False) -> list[dict]:
     """The fallback form's fields for one capability, as ``answers_bulk_record`` items."""
     options = {
         o.pk: o for q in questions for o in q.options.all()
@@ -215,6 +246,8 @@ def _posted_items(post, questions) -> list[dict]:
                 "expected_version": _int_or_zero(post.get(f"{prefix}-version")),
             }
         )
+        if own:
+            items[-1]["private_note"] = post.get(f"{prefix}-note", "")
     return items
 
 
@@ -230,17 +263,30 @@ def _int_or_zero(value) -> int:
 def questionnaire(request, pk, capability_key=None):
     """One capability of the questionnaire; POST is the no-JS save of its answers."""
     assessment = get_assessment_for_user(request.user, pk)
+    if assessment.is_consensus and not _own(request, assessment):
+        # Not a respondent (a lead, or a member of a unit above the team): the
+        # team's answers are settled on the board.
+        if consensus.may_facilitate(
+            access=access_for(request.user), assessment=assessment, user=request.user
+        ):
+            return redirect("assessment:team_answers", pk=assessment.pk)
+        return redirect("assessment:summary", pk=assessment.pk)
     errors = None
     if request.method == "POST":
         context = _questionnaire_context(request, assessment, capability_key)
         if context is None:
             raise Http404("This assessment has no questions.")
         questions = [item["question"] for item in context["items"]]
+        record = (
+            consensus.own_answers_bulk_record
+            if context["own"]
+            else services.answers_bulk_record
+        )
         try:
-            services.answers_bulk_record(
+            record(
                 assessment=assessment,
                 user=request.user,
-                items=_posted_items(request.POST, questions),
+                items=_posted_items(request.POST, questions, own=context["own"]),
             )
         except AnswerConflict as conflict:
             messages.error(request, conflict.message)
@@ -297,6 +343,7 @@ def _answer_payload(answer) -> dict:
             "carried_forward": False,
             "comment": "",
             "evidence_url": "",
+            "private_note": "",
             "answered_by": None,
             "updated_at": None,
             "version": 0,
@@ -311,6 +358,7 @@ def _answer_payload(answer) -> dict:
         "carried_forward": answer.carried_forward,
         "comment": answer.comment,
         "evidence_url": answer.evidence_url,
+        "private_note": getattr(answer, "private_note", ""),
         "answered_by": (user.get_full_name() or user.get_username()) if user else None,
         "updated_at": answer.updated_at.isoformat() if answer.updated_at else None,
         "version": answer.version,
@@ -358,23 +406,31 @@ def answer_save(request, pk, question_id):
     try:
         comment = _optional_str(data, "comment")
         evidence_url = _optional_str(data, "evidence_url")
+        private_note = _optional_str(data, consensus.PRIVATE_NOTE_FIELD)
         na_reason = _optional_str(data, "na_reason")
     except ValidationError as error:
         get_assessment_for_user(request.user, pk)  # 404 comes first
         return JsonResponse(error.message_dict, status=400)
+    values = {
+        "assessment": pk,
+        "may_answer": access_for(request.user).can_answer,
+        "question": question,
+        "user": request.user,
+        "option": option,
+        "not_applicable": data.get("not_applicable") is True,
+        "comment": comment,
+        "evidence_url": evidence_url,
+        "expected_version": _int_or_zero(data.get("expected_version")),
+    }
+    own = False
     try:
-        answer = services.answer_record(
-            assessment=pk,
-            may_answer=access_for(request.user).can_answer,
-            question=question,
-            user=request.user,
-            option=option,
-            not_applicable=data.get("not_applicable") is True,
-            na_reason=na_reason,
-            comment=comment,
-            evidence_url=evidence_url,
-            expected_version=_int_or_zero(data.get("expected_version")),
-        )
+        try:
+            answer = services.answer_record(**values, na_reason=na_reason)
+        except ConsensusTeamAnswer:
+            # Consensus mode: the member's own answer (found only after the lock,
+            # so a single-mode save reads the assessment once).
+            answer = consensus.own_answer_record(**values, private_note=private_note)
+            own = True
     except Assessment.DoesNotExist:
         raise Http404("No such assessment.") from None
     except AnswerConflict as conflict:
@@ -384,11 +440,16 @@ def answer_save(request, pk, question_id):
         )
     except ValidationError as error:
         return JsonResponse(error.message_dict, status=400)
+    progress = (
+        consensus.own_progress(assessment=answer.assessment, user=request.user)
+        if own
+        else selectors.assessment_progress(assessment=answer.assessment)
+    )
     return JsonResponse(
         {
             "version": answer.version,
             "answered": answer.is_answered,
-            "progress": selectors.assessment_progress(assessment=answer.assessment),
+            "progress": progress,
         }
     )
 
@@ -398,12 +459,18 @@ def answer_save(request, pk, question_id):
 def answer_history(request, pk, question_id):
     """The changes to one answer, newest first (an HTML partial, or a page)."""
     assessment = get_assessment_for_user(request.user, pk)
-    answer = (
-        assessment.answers.select_related("question")
-        .filter(question_id=question_id)
-        .first()
-    )
-    changes = selectors.answer_history(answer=answer) if answer else []
+    if _own(request, assessment):
+        answer = consensus.own_answers(assessment=assessment, user=request.user).get(
+            question_id
+        )
+        changes = consensus.own_history(answer=answer) if answer else []
+    else:
+        answer = (
+            assessment.answers.select_related("question")
+            .filter(question_id=question_id)
+            .first()
+        )
+        changes = selectors.answer_history(answer=answer) if answer else []
     template = (
         "assessment/_answer_history.html"
         if request.GET.get("partial")
@@ -434,19 +501,44 @@ def _review_context(assessment, missing=None) -> dict:
     }
 
 
+def _own_review_context(assessment, user) -> dict:
+    missing = consensus.own_missing(assessment=assessment, user=user)
+    submitted = consensus.has_submitted(assessment=assessment, user=user)
+    return {
+        "assessment": assessment,
+        "own": True,
+        "missing": missing,
+        "missing_count": sum(len(g["questions"]) for g in missing),
+        "progress": consensus.own_progress(assessment=assessment, user=user),
+        "read_only": _read_only_reason(assessment, submitted),
+    }
+
+
 @login_required
 @require_GET
 def review(request, pk):
-    """What is still unanswered, with links to it, and the submit button."""
+    """What is still unanswered, with links to it, and the submit button (in
+    consensus mode: of the member's own answers)."""
     assessment = get_assessment_for_user(request.user, pk)
+    if assessment.is_consensus:
+        if not _own(request, assessment):
+            return redirect("assessment:questionnaire", pk=assessment.pk)
+        return render(
+            request,
+            "assessment/review.html",
+            _own_review_context(assessment, request.user),
+        )
     return render(request, "assessment/review.html", _review_context(assessment))
 
 
 @login_required
 @require_POST
 def submit(request, pk):
-    """Submit the assessment; refused (with the list of what is missing) if incomplete."""
+    """Submit the assessment; refused (with the list of what is missing) if incomplete.
+    In consensus mode the team's assessment is submitted from the board."""
     assessment = get_assessment_for_user(request.user, pk)
+    if assessment.is_consensus:
+        return redirect("assessment:team_answers", pk=assessment.pk)
     try:
         services.assessment_submit(
             assessment=assessment,

@@ -6,6 +6,7 @@ One query for the rows of each sheet (plus the framework's lens and level names)
 
 import math
 
+import pandas as pd
 from django.db.models import F
 
 from assessment import scoring
@@ -51,15 +52,44 @@ def _level_pairs(cycle: Cycle) -> list[tuple[str, str]]:
     return [(level["key"], level["name"]) for level in levels]
 
 
+def _team_overalls(rows: list[tuple], levels: list[dict]) -> dict[int, tuple]:
+    """Assessment id -> (overall percent, level key): the mean of the team's
+    capability percents, banded by percent, as the roll-up does (``rows`` carry the
+    assessment id first and the percent sixth)."""
+    if not rows:
+        return {}
+    bands = [(level["key"], level["min_percent"]) for level in levels]
+    frame = pd.DataFrame(
+        {
+            scoring.ASSESSMENT: [row[0] for row in rows],
+            scoring.CAPABILITY: [row[3] for row in rows],
+            scoring.PERCENT: [math.nan if row[6] is None else row[6] for row in rows],
+            scoring.ANSWERED: 0,
+            scoring.TOTAL: 0,
+        }
+    )
+    overall = scoring.overall_scores(frame, levels=bands)
+    return {
+        int(aid): (percent, level)
+        for aid, percent, level in zip(
+            overall[scoring.ASSESSMENT],
+            overall[scoring.PERCENT],
+            overall[scoring.LEVEL],
+            strict=True,
+        )
+    }
+
+
 def team_scores_table(*, cycle: Cycle) -> tuple[list[str], list[list]]:
-    """Headers and rows: team, business unit, capability, lens scores, the
-    Foundation's total of 20, target of 20 and relative to target, the weighted
-    percent, level, target percent, gap and progress (one row per submitted team
-    and capability; the figures from ``scoring.foundation_scores``, as on the team
-    report)."""
+    """Headers and rows: cycle, team, business unit, the team's overall score and
+    level, capability, lens scores, the Foundation's total of 20, target of 20 and
+    relative to target, the weighted percent, level, target percent, gap and
+    progress (one row per submitted team and capability; the figures from
+    ``scoring.foundation_scores``, as on the team report)."""
     weights = _lens_weights(cycle)
     lens_keys = list(weights)
-    level_names = dict(_level_pairs(cycle))
+    levels = framework_levels(framework_id=cycle.framework_id)
+    level_names = {level["key"]: level["name"] for level in levels}
     rows = list(
         CapabilityScore.objects.filter(
             assessment__cycle=cycle, assessment__status=Assessment.Status.SUBMITTED
@@ -67,6 +97,7 @@ def team_scores_table(*, cycle: Cycle) -> tuple[list[str], list[list]]:
         .annotate(target=target_percent_sql(organization_id=cycle.organization_id))
         .order_by("assessment__team__name", "capability__order")
         .values_list(
+            "assessment_id",
             "assessment__team__name",
             "assessment__team__parent__name",
             "capability__key",
@@ -77,9 +108,13 @@ def team_scores_table(*, cycle: Cycle) -> tuple[list[str], list[list]]:
             "target",
         )
     )
+    overalls = _team_overalls(rows, levels)
     headers = [
+        "cycle",
         "team",
         "business unit",
+        "team overall",
+        "team level",
         "capability",
         *lens_keys,
         "total (of 20)",
@@ -92,20 +127,24 @@ def team_scores_table(*, cycle: Cycle) -> tuple[list[str], list[list]]:
         "gap",
         "progress to target",
     ]
-    lens_values = [[(row[4] or {}).get(k, math.nan) for k in lens_keys] for row in rows]
-    targets = [math.nan if row[7] is None else float(row[7]) for row in rows]
+    lens_values = [[(row[5] or {}).get(k, math.nan) for k in lens_keys] for row in rows]
+    targets = [math.nan if row[8] is None else float(row[8]) for row in rows]
     figures = scoring.foundation_scores(
         lens_values, [weights[k] for k in lens_keys], targets
     )
     lens_digits = formats.LENS_DIGITS
     table = []
-    for (team, unit, _key, capability, lens, _percent, level, _target), fig in zip(
+    for (aid, team, unit, _key, capability, lens, _pc, level, _target), fig in zip(
         rows, figures.itertuples(index=False), strict=True
     ):
+        overall, overall_level = overalls.get(aid, (math.nan, None))
         table.append(
             [
+                cycle.name,
                 team,
                 unit or "",
+                _round(overall),
+                level_names.get(overall_level, overall_level or ""),
                 capability,
                 *[_round((lens or {}).get(k), lens_digits) for k in lens_keys],
                 _round(fig.foundation_20, lens_digits),

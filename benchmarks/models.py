@@ -85,3 +85,33 @@ class TeamRank(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assessment_id}/{self.capability_id or 'overall'}: p{self.percentile:.0f}"
+
+
+class DisagreementStat(models.Model):
+    """How far the members of consensus-mode teams disagreed, under one node (the
+    organisation when ``node`` is null) for one capability (overall when null):
+    over the ``teams`` with a figure, the mean and the widest of the teams'
+    disagreement (``assessment.disagreement``: mean range of individual scores,
+    0-4). Part of the roll-up snapshot, replaced with it."""
+
+    cycle = models.ForeignKey(
+        Cycle, on_delete=models.CASCADE, related_name="disagreement_stats"
+    )
+    node = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    capability = models.ForeignKey(
+        Capability, on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    teams = models.PositiveIntegerField()
+    mean = models.FloatField()
+    max = models.FloatField()
+
+    class Meta:
+        indexes = [models.Index(fields=["cycle", "node"])]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.cycle_id}/{self.node_id or 'org'}/"
+            f"{self.capability_id or 'overall'}: {self.mean:.2f}"
+        )

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 
 from assessment import scoring
+from assessment.consensus import disagreement_summary
 from assessment.targets import resolve_targets, targets_frame, team_targets
 from capabilities.editions import capability_key_lineage
 from capabilities.models import Framework
@@ -326,6 +327,9 @@ def _build_team_report(*, assessment, enforce_anonymity: bool, state=None) -> di
         "trend_cycles": trend["cycle"].nunique() if not trend.empty else 0,
         "trend_notes": trend_notes,
         "levels": frames.records(levels),
+        "disagreement": disagreement_summary(assessment=assessment)
+        if assessment.is_consensus
+        else None,
     }
 
 
@@ -496,6 +500,9 @@ def _build_dashboard(*, organization, cycle: dict, unit_id, sort: str) -> dict:
             )
             if kind == "business_unit"
         ],
+        "disagreement": selectors.cycle_disagreement(
+            cycle_id=cycle_obj, unit_id=unit_id, in_scope=in_scope
+        ),
         "trend_notes": trend_notes,
         "sort_options": [("name", "Team name"), ("overall", "Overall score")]
         + list(zip(capabilities["key"], capabilities["name"], strict=True)),

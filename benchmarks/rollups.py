@@ -24,7 +24,7 @@ Output: statistics per (node, capability) and each team's percentile rank.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,7 @@ LEVEL = scoring.LEVEL
 TEAM = "team_id"
 NODE = "node_id"
 PERCENTILE = "percentile"
+DISAGREEMENT = "disagreement"
 
 # Sentinels inside the computation (database ids are positive); None on output.
 ORG = 0
@@ -47,6 +48,7 @@ OVERALL = 0
 STAT_COLUMNS = ["n", "mean", "median", "p25", "p75", "min", "max"]
 NODE_STAT_COLUMNS = [NODE, CAPABILITY, *STAT_COLUMNS, "level_counts", "lens_means"]
 TEAM_RANK_COLUMNS = [ASSESSMENT, CAPABILITY, PERCENT, PERCENTILE]
+DISAGREEMENT_STAT_COLUMNS = [NODE, CAPABILITY, "teams", "mean", "max"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,10 @@ class Rollup:
     node_stats: pd.DataFrame
     team_ranks: pd.DataFrame
     teams: int
+    # DISAGREEMENT_STAT_COLUMNS; empty when no team answered in consensus mode.
+    disagreement_stats: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=DISAGREEMENT_STAT_COLUMNS)
+    )
 
 
 def ancestors(tree: Iterable[tuple[int, int | None]]) -> dict[int, list[int]]:
@@ -156,6 +162,33 @@ def team_ranks(scores: pd.DataFrame) -> pd.DataFrame:
     return scored.assign(**{PERCENTILE: (rank - 0.5) / n * 100.0})[TEAM_RANK_COLUMNS]
 
 
+def disagreement_stats(
+    scores: pd.DataFrame, tree: Sequence[tuple[int, int | None]]
+) -> pd.DataFrame:
+    """Per (NODE, CAPABILITY) the number of teams with a DISAGREEMENT figure, their
+    mean and maximum; OVERALL per team is the mean of its capability figures.
+    Rows without a figure (single-mode teams) are left out."""
+    if DISAGREEMENT not in scores.columns:
+        return pd.DataFrame(columns=DISAGREEMENT_STAT_COLUMNS)
+    rows = scores.loc[
+        scores[DISAGREEMENT].notna(), [ASSESSMENT, TEAM, CAPABILITY, DISAGREEMENT]
+    ]
+    if rows.empty:
+        return pd.DataFrame(columns=DISAGREEMENT_STAT_COLUMNS)
+    rows = rows.astype({DISAGREEMENT: "float64"})
+    overall = rows.groupby([ASSESSMENT, TEAM], sort=True)[DISAGREEMENT].mean()
+    overall = overall.reset_index().assign(**{CAPABILITY: OVERALL})
+    full = pd.concat([rows, overall[rows.columns]], ignore_index=True)
+    membership = node_membership(full[TEAM].unique().tolist(), tree)
+    expanded = full.merge(membership, on=TEAM, how="inner")
+    grouped = expanded.groupby([NODE, CAPABILITY], sort=True)[DISAGREEMENT]
+    stats = pd.DataFrame(
+        {"teams": grouped.count(), "mean": grouped.mean(), "max": grouped.max()}
+    ).reset_index()
+    stats["teams"] = stats["teams"].astype("int64")
+    return _with_nulls(stats[DISAGREEMENT_STAT_COLUMNS], [NODE, CAPABILITY])
+
+
 def rollup(
     scores: pd.DataFrame,
     tree: Sequence[tuple[int, int | None]],
@@ -170,6 +203,7 @@ def rollup(
     """
     lens_cols = [scoring.lens_column(k) for k in lens_keys]
     columns = [ASSESSMENT, TEAM, CAPABILITY, PERCENT, LEVEL, *lens_cols]
+    spread = disagreement_stats(scores, tree)
     scores = scores.reindex(columns=columns)
     if scores.empty:
         return Rollup(
@@ -187,6 +221,7 @@ def rollup(
         node_stats=_with_nulls(stats, [NODE, CAPABILITY]),
         team_ranks=_with_nulls(ranks, [CAPABILITY]),
         teams=int(full[ASSESSMENT].nunique()),
+        disagreement_stats=spread,
     )
 
 

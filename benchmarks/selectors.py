@@ -7,7 +7,7 @@ column names below, so an empty result still has the full schema.
 """
 
 import pandas as pd
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Avg, Count, F, Max, OuterRef, Q, Subquery
 
 from assessment.models import Assessment, CapabilityScore, Cycle, Team
 from capabilities.models import Capability, Recommendation
@@ -18,7 +18,7 @@ from capabilities.selectors import (
     framework_levels,
 )
 
-from .models import NodeStat, TeamRank
+from .models import DisagreementStat, NodeStat, TeamRank
 
 SCORE_FIELDS = {
     "assessment_id": "assessment_id",
@@ -287,3 +287,50 @@ def cycle_completion_get(*, cycle: Cycle | int) -> dict:
         total=Count("id"),
         submitted=Count("id", filter=Q(status=Assessment.Status.SUBMITTED)),
     )
+
+
+def cycle_disagreement(*, cycle_id: int, unit_id, in_scope, top: int = 5) -> dict:
+    """The members' disagreement in the cycle's consensus-mode teams (from the
+    snapshot and the stored team scores), for the dashboard: per capability the
+    mean and widest team figure under the node, and the ``top`` teams of widest
+    mean disagreement. Two queries (one without any); empty lists when no team ran in consensus."""
+    stats = (
+        DisagreementStat.objects.filter(cycle_id=cycle_id, node_id=unit_id)
+        .select_related("capability")
+        .order_by("-mean", "capability__order")
+    )
+    capabilities = [
+        {
+            "capability": s.capability.name if s.capability_id else "Overall",
+            "teams": s.teams,
+            "mean": s.mean,
+            "max": s.max,
+        }
+        for s in stats
+        if s.capability_id is not None
+    ]
+    if not capabilities:
+        # No consensus team submitted under the node: nothing to rank.
+        return {"capabilities": [], "teams": []}
+    teams = (
+        CapabilityScore.objects.filter(
+            assessment__cycle_id=cycle_id,
+            assessment__status=Assessment.Status.SUBMITTED,
+            disagreement__isnull=False,
+        )
+        .values("assessment_id", "assessment__team_id", "assessment__team__name")
+        .annotate(mean=Avg("disagreement"), widest=Max("disagreement"))
+        .order_by("-mean", "assessment__team__name")
+    )
+    scope = set(in_scope) if in_scope is not None else None
+    rows = [
+        {
+            "assessment_id": t["assessment_id"],
+            "team": t["assessment__team__name"],
+            "mean": t["mean"],
+            "widest": t["widest"],
+        }
+        for t in teams
+        if scope is None or t["assessment__team_id"] in scope
+    ]
+    return {"capabilities": capabilities, "teams": rows[:top]}

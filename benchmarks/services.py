@@ -40,7 +40,7 @@ from finops_portal.events import event_publish
 from finops_portal.queue import enqueue, task_named
 
 from . import report_cache, reports, rollups
-from .models import NodeStat, RollupState, TeamRank
+from .models import DisagreementStat, NodeStat, RollupState, TeamRank
 
 logger = logging.getLogger(__name__)
 
@@ -138,8 +138,13 @@ def rollup_scores_frame(*, cycle_id: int, lens_keys: list[str]) -> pd.DataFrame:
         rollups.LEVEL,
         *lens_columns,
     ]
-    frame = fetch_frame(queryset, [*SCORE_FIELDS, *lens_columns], columns)
+    frame = fetch_frame(
+        queryset,
+        [*SCORE_FIELDS, *lens_columns, "disagreement"],
+        [*columns, rollups.DISAGREEMENT],
+    )
     frame[rollups.LEVEL] = frame[rollups.LEVEL].fillna("")
+    frame[rollups.DISAGREEMENT] = pd.to_numeric(frame[rollups.DISAGREEMENT])
     return frame.astype(
         {
             rollups.ASSESSMENT: "int64",
@@ -213,6 +218,20 @@ def rollup_write(*, cycle_id: int, snapshot: rollups.Rollup) -> tuple[int, int]:
         keys=["assessment_id", "capability_id"],
         values=["percent", "percentile"],
     )
+    DisagreementStat.objects.filter(cycle_id=cycle_id).delete()
+    spread = snapshot.disagreement_stats
+    if not spread.empty:
+        DisagreementStat.objects.bulk_create(
+            DisagreementStat(
+                cycle_id=cycle_id,
+                node_id=row[rollups.NODE],
+                capability_id=row[rollups.CAPABILITY],
+                teams=int(row["teams"]),
+                mean=float(row["mean"]),
+                max=float(row["max"]),
+            )
+            for row in spread.to_dict("records")
+        )
     return len(stat_rows), len(table)
 
 

@@ -77,6 +77,14 @@ POLICY = {
     ("answer-detail", "get"): (401, 200, 404, 200, 404, 200),
     ("answer-detail", "put"): (401, 200, 404, 200, 404, 200),
     ("answer-history", "get"): (401, 200, 404, 200, 404, 200),
+    # Consensus endpoints on the matrix's single-mode assessment: 403 (no individual
+    # answers) within reach, 404 outside. Consensus-mode access:
+    # tests/test_consensus_access.py.
+    ("individual-answers", "get"): (401, 403, 404, 403, 404, 403),
+    ("individual-answers", "put"): (401, 403, 404, 403, 404, 403),
+    ("individual-submit", "post"): (401, 403, 404, 403, 404, 403),
+    ("settle", "post"): (401, 403, 404, 403, 404, 403),
+    ("disagreement", "get"): (401, 403, 404, 403, 404, 403),
     ("target-list", "get"): (401, 200, 200, 200, 200, 200),
     ("target-list", "post"): (401, 403, 403, 200, 404, 200),
     ("target-detail", "delete"): (401, 403, 403, 204, 404, 204),
@@ -284,6 +292,15 @@ def matrix_data(
         "evidence-invoice-total-detail": {"pk": evidence["invoice_total"].pk},
         "evidence-folder-scan": {"pk": evidence["folder"].pk},
         "suggestion-list": {"assessment_pk": assessment_a.pk},
+        **{
+            name: {"assessment_pk": assessment_a.pk}
+            for name in (
+                "individual-answers",
+                "individual-submit",
+                "settle",
+                "disagreement",
+            )
+        },
         "suggestion-decision": {
             "assessment_pk": assessment_a.pk,
             "question": question.pk,

@@ -115,7 +115,7 @@ def test_every_operation_conforms_to_the_schema(seeded, keep_the_test_connection
 
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 85
+    assert len(operations) == 90
     for operation in operations:
         for mode in EXAMPLES:
             _check_operation(operation, mode, seeded)

@@ -44,6 +44,8 @@ ORG_LEAD = {
     "staff": "ok",
 }
 ANY_LEAD = {**ORG_LEAD, "outsider_lead": "ok"}
+# Consensus mode: the team's facilitator (here no member is named: the leads).
+FACILITATOR = ORG_LEAD
 SIGNED_OUT = dict.fromkeys(PERSONAS, "login")
 STAFF_ONLY = {**dict.fromkeys(PERSONAS, 404), "anonymous": "login", "staff": "ok"}
 TOKEN_OWNER = {
@@ -73,6 +75,15 @@ POLICY = {
     "assessment:summary": (TEAM_A, [GET]),
     "assessment:answers_export": (TEAM_A, [GET]),
     "assessment:reopen": (ORG_LEAD, [POST]),
+    # Consensus pages, on a consensus-mode assessment of team A (see ``_kwargs``);
+    # who sees individual answers: tests/test_consensus_access.py.
+    "assessment:team_answers": (TEAM_A, [GET]),
+    "assessment:settle": (FACILITATOR, [POST]),
+    "assessment:settle_defaults": (FACILITATOR, [POST]),
+    "assessment:team_submit": (FACILITATOR, [POST]),
+    "assessment:facilitator_set": (ORG_LEAD, [POST]),
+    "assessment:own_submit": (TEAM_A, [POST]),
+    "assessment:cycle_mode": (ORG_LEAD, [POST]),
     "assessment:lead_home": (ANY_LEAD, [GET]),
     "assessment:cycle_detail": (ORG_LEAD, [GET]),
     "assessment:cycle_edit": (ORG_LEAD, [GET, POST]),
@@ -152,6 +163,16 @@ POLICY = {
 }
 
 
+CONSENSUS_PAGES = {
+    "assessment:team_answers",
+    "assessment:settle",
+    "assessment:settle_defaults",
+    "assessment:team_submit",
+    "assessment:facilitator_set",
+    "assessment:own_submit",
+}
+
+
 def page_routes() -> dict[str, str]:
     """route name -> path pattern, for every route outside /admin/ and /api/v1/."""
     found: dict[str, str] = {}
@@ -197,6 +218,17 @@ def world(
     cycle.teams.set([team_a, team_b])
     assessment = Assessment.objects.create(cycle=cycle, team=team_a)
     Assessment.objects.create(cycle=cycle, team=team_b)
+    consensus_cycle = Cycle.objects.create(
+        organization=org,
+        framework=framework,
+        name="Q1 consensus",
+        status="open",
+        mode="consensus",
+    )
+    consensus_cycle.teams.set([team_a])
+    consensus_assessment = Assessment.objects.create(
+        cycle=consensus_cycle, team=team_a, mode="consensus"
+    )
     capability = framework.capabilities.order_by("order").first()
     token_pk = None
     try:
@@ -227,6 +259,7 @@ def world(
         "cycle": cycle,
         "notification_pk": notice.pk,
         "assessment": assessment,
+        "consensus_assessment": consensus_assessment,
         "framework": framework,
         "capability": capability,
         "question": capability.questions.order_by("order").first(),
@@ -274,6 +307,8 @@ def _kwargs(name: str, path: str, w: dict) -> dict:
         "invoice_total_id": w["invoice_total"].pk,
         "folder_id": w["folder"].pk,
     }
+    if name in CONSENSUS_PAGES:
+        values["pk"] = w["consensus_assessment"].pk
     values["assessment_pk"] = w["assessment"].pk
     improvement_pks = {
         "improvement:action": "item",

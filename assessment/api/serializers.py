@@ -564,3 +564,117 @@ class AnswerChangeSerializer(serializers.ModelSerializer):
             "version": {"help_text": "Version the change produced."},
             "changed_at": {"help_text": "When."},
         }
+
+
+# --- consensus mode -----------------------------------------------------------------
+
+
+class OwnAnswerUpsertSerializer(AnswerFields):
+    question = serializers.CharField(max_length=100, help_text="Question id or key.")
+    private_note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="Note for the facilitator only; omit to keep the stored one.",
+    )
+
+
+class IndividualAnswerSerializer(serializers.Serializer):
+    question = serializers.IntegerField(source="question_id", help_text="Question id.")
+    question_key = serializers.CharField(
+        source="question.key", help_text="Key of the question."
+    )
+    respondent = serializers.CharField(
+        source="respondent.username", help_text="Username of the member."
+    )
+    removed = serializers.BooleanField(
+        help_text="The member has left the team since; the answer is kept."
+    )
+    option_id = serializers.IntegerField(
+        allow_null=True, help_text="Id of the chosen option."
+    )
+    option_score = serializers.IntegerField(
+        source="option.score",
+        allow_null=True,
+        default=None,
+        help_text="Score (0-4) of the chosen option; null when none.",
+    )
+    not_applicable = serializers.BooleanField(help_text="Answered 'not applicable'.")
+    comment = serializers.CharField(help_text="The member's comment.")
+    private_note = serializers.CharField(
+        allow_null=True,
+        help_text="Note for the facilitator: shown to the facilitator and leads, "
+        "and to its author; null for anyone else.",
+    )
+    evidence_url = serializers.CharField(help_text="Evidence link.")
+    updated_at = serializers.DateTimeField(help_text="Last change.")
+    version = serializers.IntegerField(help_text="Version, for optimistic saves.")
+
+
+class IndividualAnswersSerializer(serializers.Serializer):
+    visible = serializers.ChoiceField(
+        choices=["all", "own"],
+        help_text="'all': every member's answers; 'own': yours only (members see "
+        "the others' after submitting their own).",
+    )
+    submitted = serializers.BooleanField(help_text="You submitted your own answers.")
+    results = IndividualAnswerSerializer(many=True, help_text="The answers.")
+
+
+class SettleSerializer(StrictInputSerializer):
+    question = serializers.CharField(max_length=100, help_text="Question id or key.")
+    option_score = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=4,
+        help_text="Score of the team's answer (0-4); or send option_id.",
+    )
+    option_id = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, help_text="Option id."
+    )
+    not_applicable = serializers.BooleanField(
+        required=False, default=False, help_text="Settle as 'not applicable'."
+    )
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="How it was settled; required when no member answered.",
+    )
+
+
+class QuestionDisagreementSerializer(serializers.Serializer):
+    question = serializers.IntegerField(help_text="Question id.")
+    question_key = serializers.CharField(help_text="Key of the question.")
+    capability = serializers.CharField(help_text="Capability key.")
+    answers = serializers.IntegerField(help_text="Members who answered.")
+    range = serializers.FloatField(
+        allow_null=True,
+        help_text="Highest minus lowest individual score (0-4); null below two.",
+    )
+    default_score = serializers.IntegerField(
+        allow_null=True,
+        help_text="The median offered as default when all are within one level.",
+    )
+    settled_score = serializers.IntegerField(
+        allow_null=True, help_text="The team's settled score; null if not settled."
+    )
+    settled = serializers.BooleanField(help_text="The team's answer is settled.")
+
+
+class CapabilityDisagreementSerializer(serializers.Serializer):
+    capability = serializers.CharField(help_text="Capability key.")
+    disagreement = serializers.FloatField(
+        allow_null=True, help_text="Mean of its questions' ranges (0-4)."
+    )
+
+
+class DisagreementSerializer(serializers.Serializer):
+    measure = serializers.CharField(help_text="How disagreement is measured.")
+    questions = QuestionDisagreementSerializer(
+        many=True, help_text="Per question, widest first."
+    )
+    capabilities = CapabilityDisagreementSerializer(
+        many=True, help_text="Per capability."
+    )

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import answers, dry_runs, views
+from . import answers, consensus, dry_runs, views
 
 router = SimpleRouter()
 router.register("organizations", views.OrganizationViewSet, basename="organization")
@@ -14,6 +14,26 @@ router.register("assessments", answers.AssessmentViewSet, basename="assessment")
 prefix = "assessments/<int:assessment_pk>/answers/"
 urlpatterns = [
     *router.urls,
+    path(
+        "assessments/<int:assessment_pk>/individual-answers/",
+        consensus.IndividualAnswersView.as_view(),
+        name="individual-answers",
+    ),
+    path(
+        "assessments/<int:assessment_pk>/individual-answers/submit/",
+        consensus.OwnSubmitView.as_view(),
+        name="individual-submit",
+    ),
+    path(
+        "assessments/<int:assessment_pk>/settle/",
+        consensus.SettleView.as_view(),
+        name="settle",
+    ),
+    path(
+        "assessments/<int:assessment_pk>/disagreement/",
+        consensus.DisagreementView.as_view(),
+        name="disagreement",
+    ),
     path(
         "frameworks/<int:pk>/dry-run/",
         dry_runs.FrameworkDryRunStartView.as_view(),

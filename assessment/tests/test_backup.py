@@ -129,3 +129,47 @@ def test_import_of_a_broken_file_names_the_problem(tmp_path):
     path.write_text(json.dumps({"format": "something-else"}))
     with pytest.raises(CommandError, match="This is not an organisation export"):
         call_command("import_org", str(path))
+
+
+def test_a_consensus_assessment_survives_export_and_import(
+    org, team_a, framework, respondent_a, lead
+):
+    from assessment import consensus
+    from assessment.models import AnsweringMode, RespondentAnswer, Settlement
+    from assessment.tests.factories import make_assessment
+    from capabilities.models import Question
+    from conftest import _member
+
+    carl = _member("carl", org, "respondent", team_a)
+    assessment = make_assessment(team=team_a, framework=framework, name="Consensus")
+    consensus.cycle_mode_set(cycle=assessment.cycle, mode=AnsweringMode.CONSENSUS)
+    assessment.refresh_from_db()
+    question = Question.objects.filter(capability__framework=framework).first()
+    for user, score in ((respondent_a, 1), (carl, 3)):
+        consensus.own_answer_record(
+            assessment=assessment,
+            question=question,
+            user=user,
+            option=question.options.get(score=score),
+            private_note=f"{user.username} note",
+            expected_version=0,
+        )
+    consensus.facilitator_set(assessment=assessment, facilitator=carl)
+    consensus.answer_settle(
+        assessment=assessment,
+        question=question,
+        user=lead,
+        option=question.options.get(score=2),
+        note="met halfway",
+    )
+    exported = org_export(organization=org)
+    imported, _notes = org_import(data=exported, slug="org-copy")
+    assert _without_slug(org_export(organization=imported)) == _without_slug(exported)
+    copy = imported.cycles.get().assessments.get()
+    assert (copy.mode, copy.facilitator.username) == ("consensus", "carl")
+    assert sorted(
+        RespondentAnswer.objects.filter(assessment=copy).values_list(
+            "respondent__username", "option__score", "private_note"
+        )
+    ) == [("alice", 1, "alice note"), ("carl", 3, "carl note")]
+    assert Settlement.objects.get(assessment=copy).note == "met halfway"

@@ -276,6 +276,13 @@ def test_the_central_team_answers_the_central_questions(seeded):
         .exclude(assessment=central)
         .exists()
     )
+    # nor does a member of the consensus-mode team, answering on their own
+    from assessment.models import RespondentAnswer
+
+    assert RespondentAnswer.objects.filter(assessment__cycle=open_cycle).exists()
+    assert not RespondentAnswer.objects.filter(
+        assessment__cycle=open_cycle, question_id__in=central_questions
+    ).exists()
     assert Membership.objects.get(user__username="farah").team == seeded.central_team
     assert authenticate(username="farah", password=PASSWORD) is not None
 
@@ -329,3 +336,28 @@ def test_progress_bar_draws_one_plain_line():
     lines = []
     demo.progress_bar(lines.append, "Seeding demo", width=10)(0.5, "cycle 2/3")
     assert lines == ["\rSeeding demo  [#####-----] 50%  (cycle 2/3)"]
+
+
+def test_seed_demo_runs_one_team_of_the_open_cycle_in_consensus_mode(seeded):
+    from assessment import consensus
+    from assessment.demo_consensus import CONSENSUS_RESPONDENTS
+
+    assessment = Assessment.objects.get(
+        cycle__organization=seeded, cycle__status="open", mode="consensus"
+    )
+    assert assessment.team.name == "Data Platform"
+    assert assessment.status == Assessment.Status.IN_PROGRESS
+    assert not assessment.answers.exists()
+    people = consensus.respondents(assessment=assessment)
+    answered = {p["user"].username for p in people if p["submitted_at"]}
+    assert answered == set(CONSENSUS_RESPONDENTS)
+    assert len(people) > len(answered)  # a member who has not answered yet
+    board, _ = consensus.facilitation_board(
+        assessment=assessment, with_private_notes=True
+    )
+    spreads = [row.spread for row in board]
+    assert sum(s >= 2 for s in spreads) >= 5  # they disagree on some questions
+    assert sum(s <= 1 for s in spreads) >= 20  # and agree on most
+    for username in CONSENSUS_RESPONDENTS:
+        assert authenticate(username=username, password=PASSWORD) is not None
+    assert authenticate(username="respondent", password=PASSWORD) is not None

@@ -85,9 +85,15 @@ class ScoreSerializer(serializers.ModelSerializer):
             "gap",
             "progress_to_target",
             "percentile",
+            "disagreement",
             "computed_at",
         ]
         extra_kwargs = {
+            "disagreement": {
+                "help_text": "Consensus mode: mean over the capability's questions "
+                "of the range (highest minus lowest) of the members' individual "
+                "scores, 0-4; null for a team answering as one."
+            },
             "percent": {
                 "help_text": "Capability score: the lens-weighted percent (0-100), "
                 "at full precision."
@@ -130,6 +136,7 @@ class TeamScoreSerializer(ScoreSerializer):
             "level",
             "answered",
             "total",
+            "disagreement",
             "computed_at",
         ]
 
@@ -164,6 +171,18 @@ class HiddenGroupSerializer(serializers.Serializer):
     reason = serializers.CharField(help_text="Why the figures are hidden.")
 
 
+class DisagreementStatSerializer(serializers.Serializer):
+    capability = serializers.CharField(
+        allow_null=True, help_text="Capability key; null for overall."
+    )
+    teams = serializers.IntegerField(help_text="Consensus teams with a figure.")
+    mean = serializers.FloatField(
+        help_text="Mean of the teams' disagreement (mean range of individual "
+        "scores, 0-4)."
+    )
+    max = serializers.FloatField(help_text="The widest team's disagreement.")
+
+
 class BenchmarkPageSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="Number of rows shown.")
     next = serializers.URLField(allow_null=True, help_text="Next page.")
@@ -185,6 +204,11 @@ class BenchmarkPageSerializer(serializers.Serializer):
         many=True, help_text="Rows left out for anonymity, with the reason."
     )
     results = NodeStatSerializer(many=True, help_text="Statistics per capability.")
+    disagreement = DisagreementStatSerializer(
+        many=True,
+        help_text="Leads only (empty for respondents): disagreement within the "
+        "group's consensus-mode teams, per capability (null: overall).",
+    )
 
 
 class TargetSerializer(serializers.ModelSerializer):

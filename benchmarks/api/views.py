@@ -37,7 +37,7 @@ from assessment.api.common import (
 from assessment.models import Assessment, CapabilityScore, Target, Team
 from assessment.scoring import lens_weights_for
 from benchmarks.anonymity import anonymity_split_rows, hidden_message
-from benchmarks.models import NodeStat, RollupState, TeamRank
+from benchmarks.models import DisagreementStat, NodeStat, RollupState, TeamRank
 from benchmarks.report_frames import records
 from capabilities.selectors import framework_lenses, lens_weights
 
@@ -244,6 +244,19 @@ class CycleBenchmarksView(generics.GenericAPIView):
             "stale": bool(state and state.is_stale),
             "hidden": hidden,
             "results": page,
+            "disagreement": [
+                {
+                    "capability": row["capability__key"],
+                    "teams": row["teams"],
+                    "mean": row["mean"],
+                    "max": row["max"],
+                }
+                for row in DisagreementStat.objects.filter(cycle=cycle, node=node)
+                .order_by("capability__order", "capability_id")
+                .values("capability__key", "teams", "mean", "max")
+            ]
+            if is_lead
+            else [],
         }
         return Response(s.BenchmarkPageSerializer(body).data)
 

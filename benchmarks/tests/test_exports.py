@@ -39,8 +39,11 @@ def test_team_scores_hold_one_row_per_team_and_capability(cycle, org):
     target_set(organization=org, capability_key="cap-1", percent=30, team=plain_team)
     headers, rows = exports.team_scores_table(cycle=cycle)
     assert headers == [
+        "cycle",
         "team",
         "business unit",
+        "team overall",
+        "team level",
         "capability",
         "knowledge",
         "process",
@@ -58,10 +61,19 @@ def test_team_scores_hold_one_row_per_team_and_capability(cycle, org):
         "progress to target",
     ]
     assert len(rows) == 7 * 2
-    plain = [row for row in rows if row[0] == "Plain"]
-    assert plain[0] == [
+    plain = [row for row in rows if row[1] == "Plain"]
+    # the team's overall: the mean of its capability percents, on every row
+    overall = sum(row[headers.index("percent")] for row in plain) / len(plain)
+    assert {row[3] for row in plain} == {round(overall, 2)}
+    assert {row[4] for row in plain} == {"Not started" if overall < 25 else "Crawl"}
+    assert plain[0][:5] == [
+        cycle.name,
         "Plain",
         "Retail",
+        round(overall, 2),
+        plain[0][4],
+    ]
+    assert plain[0][5:] == [
         "Capability 0",
         0.8,
         0.8,
@@ -79,7 +91,7 @@ def test_team_scores_hold_one_row_per_team_and_capability(cycle, org):
         33.33,  # 20 / 60, rounded half away from zero
     ]
     assert plain[1][-3:] == [30.0, 10.0, 66.67]
-    others = [row for row in rows if row[0] != "Plain" and row[2] == "Capability 1"]
+    others = [row for row in rows if row[1] != "Plain" and row[5] == "Capability 1"]
     assert {tuple(row[-3:]) for row in others} == {(None, None, None)}
 
 
@@ -91,7 +103,7 @@ def test_team_scores_guard_against_formula_injection(cycle, fmt):
     else:
         read = read_xlsx(cells.to_xlsx(headers, rows, title="team-scores"))
     # XML stores a carriage return as a line feed
-    names = {row[0].replace("\n", "\r") for row in read[1:]}
+    names = {row[1].replace("\n", "\r") for row in read[1:]}
     assert names == {"Plain", *("'" + name for name in DANGEROUS)}
 
 

@@ -139,7 +139,7 @@ def test_the_rendered_grid_reads_the_foundations_example_row(
 def test_the_export_reads_the_foundations_example_row(example):
     headers, rows = exports.team_scores_table(cycle=example.cycle)
     row = dict(
-        zip(headers, next(r for r in rows if r[2] == "Capability 0"), strict=True)
+        zip(headers, next(r for r in rows if r[5] == "Capability 0"), strict=True)
     )
     assert row["total (of 20)"] == 4.0
     assert row["relative to target"] == -8.0

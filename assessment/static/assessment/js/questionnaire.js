@@ -65,7 +65,7 @@
   function collect(state) {
     var checked = state.el.querySelector("input[type=radio]:checked");
     var choice = checked ? checked.value : "";
-    return {
+    var values = {
       option: choice && choice !== "na" ? parseInt(choice, 10) : null,
       not_applicable: choice === "na",
       na_reason: choice === "na" && state.naReason ? state.naReason.value : "",
@@ -73,6 +73,10 @@
       evidence_url: state.evidence.value,
       expected_version: state.version,
     };
+    if (state.note) {
+      values.private_note = state.note.value;
+    }
+    return values;
   }
 
   function setStatus(state, kind) {
@@ -94,7 +98,12 @@
     clearErrors(state);
     Object.keys(errors).forEach(function (field) {
       var target =
-        field === "evidence_url" || field === "comment" || field === "na_reason" ? field : "option";
+        field === "evidence_url" ||
+        field === "comment" ||
+        field === "na_reason" ||
+        field === "private_note"
+          ? field
+          : "option";
       var p = state.el.querySelector('[data-error-for="' + target + '"]');
       var messages = [].concat(errors[field]).join(" ");
       p.textContent = (p.textContent ? p.textContent + " " : "") + messages;
@@ -334,6 +343,9 @@
     });
     state.comment.value = current.comment || "";
     state.evidence.value = current.evidence_url || "";
+    if (state.note) {
+      state.note.value = current.private_note || "";
+    }
     setVersion(state, current.version);
     state.dirty = false;
     state.invalid = false;
@@ -389,6 +401,7 @@
       versionInput: el.querySelector('input[name$="-version"]'),
       comment: el.querySelector('textarea[name$="-comment"]'),
       evidence: el.querySelector('input[name$="-evidence"]'),
+      note: el.querySelector('textarea[name$="-note"]'),
       naReason: el.querySelector('select[name$="-na-reason"]'),
       status: el.querySelector("[data-status]"),
       conflictBox: el.querySelector("[data-conflict]"),
@@ -409,7 +422,7 @@
         schedule(state, 0);
       }
     });
-    [state.comment, state.evidence].forEach(function (input) {
+    [state.comment, state.evidence, state.note].filter(Boolean).forEach(function (input) {
       input.addEventListener("input", function () {
         schedule(state, DEBOUNCE_MS);
       });
