@@ -102,6 +102,21 @@ def lead_home(request):
     target = LEAD_HOME_TARGETS.get(request.GET.get("go", ""), "assessment:lead_org")
     if len(organizations) == 1:
         return redirect(target, organizations[0].slug)
+    # open cycles past their due date, per organisation (one query)
+    overdue: dict[int, list[Cycle]] = {}
+    for cycle in (
+        Cycle.objects.filter(
+            organization__in=organizations,
+            status=Cycle.Status.OPEN,
+            closes_on__isnull=False,
+        )
+        .select_related("organization")
+        .order_by("closes_on")
+    ):
+        if cycle.is_overdue:
+            overdue.setdefault(cycle.organization_id, []).append(cycle)
+    for organization in organizations:
+        organization.overdue_cycles = overdue.get(organization.pk, [])
     return render(
         request,
         "assessment/lead/home.html",

@@ -540,16 +540,18 @@ def team_heatmap(frame: pd.DataFrame, *, capabilities: list[str]) -> go.Figure:
             hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>",
         )
     )
-    # capability labels below the cells, wrapped, so the title at the top has the
-    # top margin to itself; large organisations scroll inside the page (see
-    # _dashboard_charts.html), so the figure grows by one row per team
+    # Capability labels, wrapped: below the cells of a short heatmap; above those of
+    # a tall one (it grows by one row per team and scrolls inside the page, see
+    # _dashboard_charts.html), under the title, so they are read before the rows.
+    # The top margin holds the title and up to three lines of labels.
+    tall = len(frame) > 12
     return _layout(
         fig,
         "Teams by capability (click a cell to open the team's report)",
-        margin={**CHART_MARGIN, "t": 50, "b": 40},
+        margin={**CHART_MARGIN, "t": 100 if tall else 50, "b": 40},
         xaxis={
-            "title": {"text": "Capability"},
-            "side": "bottom",
+            "title": {"text": "" if tall else "Capability"},
+            "side": "top" if tall else "bottom",
             **_category_ticks(capabilities),
             "automargin": True,
         },
@@ -559,10 +561,12 @@ def team_heatmap(frame: pd.DataFrame, *, capabilities: list[str]) -> go.Figure:
         # two lines, the colour scale below the chart
         narrow={
             "layout": {
-                "margin": {"b": 30},
+                "margin": {"t": 50, "b": 30},
                 # room for team names on two lines
                 "height": max(320, 260 + 30 * len(frame)),
                 "xaxis": {
+                    # upright names need the room below the cells
+                    "side": "bottom",
                     "ticktext": list(capabilities),
                     "tickangle": -90,
                     "tickfont": {"size": 10},

@@ -27,6 +27,7 @@ ROLLUP_HEADERS = [
     "p75",
     "min",
     "max",
+    "mean total (of 20)",
 ]
 
 
@@ -163,8 +164,11 @@ def team_scores_table(*, cycle: Cycle) -> tuple[list[str], list[list]]:
 
 def rollup_table(*, cycle: Cycle) -> tuple[list[str], list[list]]:
     """Headers and rows of the roll-up snapshot: node, capability, n, mean, median,
-    p25, p75, min, max and one count column per maturity level."""
+    p25, p75, min, max, the Foundation's total of 20 of the group's lens means
+    (``scoring.total_20``, as for one team) and one count column per maturity
+    level."""
     levels = _level_pairs(cycle)
+    lens_keys = list(_lens_weights(cycle))
     rows = (
         NodeStat.objects.filter(cycle=cycle)
         .order_by(
@@ -182,17 +186,25 @@ def rollup_table(*, cycle: Cycle) -> tuple[list[str], list[list]]:
             "min",
             "max",
             "level_counts",
+            "lens_means",
         )
     )
     headers = [*ROLLUP_HEADERS, *[f"level {name}" for _key, name in levels]]
+    rows = list(rows)
+    totals = scoring.total_20(
+        [[(row[-1] or {}).get(k, math.nan) for k in lens_keys] for row in rows]
+    )
     table = []
-    for node, capability, n, *numbers, counts in rows:
+    for (node, capability, n, *numbers, counts, _means), total in zip(
+        rows, totals, strict=True
+    ):
         table.append(
             [
                 node or f"{cycle.organization.name} (organisation)",
                 capability or "Overall",
                 n,
                 *[_round(v) for v in numbers],
+                _round(total, formats.LENS_DIGITS),
                 *[int((counts or {}).get(key, 0)) for key, _name in levels],
             ]
         )

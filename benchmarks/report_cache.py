@@ -20,7 +20,7 @@ from .report_frames import recommendations_by_level
 
 # Bump the version when the charts' code changes, so cached figures are rebuilt.
 DASHBOARD_CACHE_KEY = (
-    "benchmarks:dashboard:v7:{cycle}:{unit}:{sort}:{generation}:{computed}:{targets}"
+    "benchmarks:dashboard:v8:{cycle}:{unit}:{sort}:{generation}:{computed}:{targets}"
 )
 
 

@@ -127,6 +127,38 @@ def test_lead_home_lists_every_organisation_for_staff(world, staff):
     ]
 
 
+def test_lead_home_flags_each_organisations_overdue_cycles(world, staff):
+    import datetime as dt
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from assessment.models import Cycle
+
+    def home():
+        with CaptureQueriesContext(connection) as queries:
+            response = client_for(staff).get(reverse("assessment:lead_home"))
+        return response, len(queries)
+
+    _response, before = home()
+    late = Cycle.objects.filter(status=Cycle.Status.OPEN).first()
+    assert late is not None
+    late.closes_on = dt.date.today() - dt.timedelta(days=3)
+    late.save(update_fields=["closes_on"])
+    response, after = home()
+    flagged = {
+        o.slug: [c.pk for c in o.overdue_cycles]
+        for o in response.context["organizations"]
+    }
+    assert flagged[late.organization.slug] == [late.pk]
+    assert all(
+        not pks for slug, pks in flagged.items() if slug != late.organization.slug
+    )
+    assert "Overdue" in response.content.decode()
+    # the flags cost one query for every organisation together
+    assert after == before
+
+
 def test_lead_home_is_not_found_for_respondents(world, respondent_a):
     assert client_for(respondent_a).get("/lead/").status_code == 404
 

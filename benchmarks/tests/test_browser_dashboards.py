@@ -220,3 +220,39 @@ def test_the_computed_age_keeps_up_on_an_open_page(
         "document.querySelector('.computed-note time').textContent === '10 min'"
     )
     assert page.console_errors == []
+
+
+TICKS_TITLE_PLOT = """() => {
+    const el = document.querySelector('#chart-heatmap-chart');
+    const box = n => { const r = n.getBoundingClientRect();
+        return {top: r.top, bottom: r.bottom, left: r.left, right: r.right}; };
+    return {
+        title: box(el.querySelector('.gtitle')),
+        plot: box(el.querySelector('.nsewdrag')),
+        ticks: [...el.querySelectorAll('.xaxislayer-above .xtick text')].map(box),
+    };
+}"""
+
+
+def test_a_tall_heatmap_shows_capability_labels_above_its_rows(
+    page, lead, org, framework, team_a, team_b
+):
+    from benchmarks.tests.snapshots import build_snapshot, make_teams
+
+    cache.clear()
+    build_snapshot(
+        organization=org,
+        framework=framework,
+        teams=[team_a, team_b, *make_teams(org, 14)],
+    )
+    browser_login(page, "lena")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(page.base_url + "/org/org-one/dashboard/")
+    wait_for_charts(page)
+    boxes = page.evaluate(TICKS_TITLE_PLOT)
+    assert boxes["ticks"]
+    for tick in boxes["ticks"]:
+        # between the title and the first row
+        assert tick["bottom"] <= boxes["plot"]["top"] + 1
+        assert tick["top"] >= boxes["title"]["bottom"]
+    page.locator(HEATMAP).screenshot(path=str(ARTIFACTS / "dashboard-tall-heatmap.png"))

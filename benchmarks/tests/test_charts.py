@@ -167,6 +167,30 @@ def test_trend_lines_draw_one_line_per_capability_over_ordered_cycles():
     assert fig.data[0].mode == "lines+markers"
 
 
+def test_a_tall_heatmap_labels_its_capabilities_above_the_rows():
+    teams = 30
+    frame = pd.DataFrame(
+        {
+            "label": [f"Team {i}" for i in range(teams)],
+            "url": [f"/assessments/{i}/report/" for i in range(teams)],
+            "A": [50.0] * teams,
+            "A target": [math.nan] * teams,
+        }
+    )
+    fig = charts.team_heatmap(frame, capabilities=["A"])
+    # read before the first row, under the title, which keeps its own room
+    assert fig.layout.xaxis.side == "top"
+    assert fig.layout.margin.t >= 100
+    assert fig.layout.title.yref == "container"
+    # on a phone the upright names go below the narrow columns
+    narrow = fig.layout.meta["narrow"]["layout"]
+    assert narrow["xaxis"]["side"] == "bottom"
+    assert narrow["margin"]["t"] == 50
+    # a short one keeps them below its few rows
+    short = charts.team_heatmap(frame.head(3), capabilities=["A"])
+    assert short.layout.xaxis.side == "bottom"
+
+
 def test_heatmap_rows_keep_frame_order_and_carry_report_urls_and_gaps():
     frame = pd.DataFrame(
         {

@@ -7,6 +7,7 @@ from openpyxl import load_workbook
 from assessment.models import Team
 from assessment.targets import target_set
 from benchmarks import exports
+from benchmarks.models import NodeStat
 from benchmarks.tests.snapshots import build_snapshot
 from finops_portal import cells
 
@@ -126,6 +127,7 @@ def test_rollup_lists_every_node_with_statistics_and_level_counts(cycle, org):
         "p75",
         "min",
         "max",
+        "mean total (of 20)",
         "level Not started",
         "level Crawl",
         "level Walk",
@@ -138,7 +140,11 @@ def test_rollup_lists_every_node_with_statistics_and_level_counts(cycle, org):
         "Capability 1",
     ]
     assert organisation[1][2:5] == [7, 50.0, 50.0]
-    assert organisation[1][9:] == [1, 2, 3, 1]
+    # the plain sum of the group's lens means, as the Foundation totals one team
+    stat = NodeStat.objects.get(cycle=cycle, node=None, capability__name="Capability 0")
+    assert stat.lens_means
+    assert organisation[1][9] == round(sum(stat.lens_means.values()), 2)
+    assert organisation[1][10:] == [1, 2, 3, 1]
     assert {row[0] for row in rows} == {"Org One (organisation)", "Retail"}
 
 
@@ -167,5 +173,6 @@ def test_export_filename_has_org_slug_and_cycle_name(cycle):
 def test_exports_issue_a_fixed_number_of_queries(cycle, django_assert_max_num_queries):
     with django_assert_max_num_queries(3):
         exports.team_scores_table(cycle=cycle)
-    with django_assert_max_num_queries(2):
+    # levels, lenses (for the total of 20) and the statistics
+    with django_assert_max_num_queries(3):
         exports.rollup_table(cycle=cycle)
