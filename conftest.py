@@ -138,11 +138,24 @@ def framework(db):
 
 @pytest.fixture
 def shipped_framework(db):
-    """The shipped content (capabilities/content/*.yaml), imported and published."""
+    """The shipped v1 content (capabilities/content/finops-practice-v1.yaml),
+    imported and published, and current (the 2026 edition is not loaded)."""
+    from capabilities.services import SHIPPED_SLUG, framework_load_shipped
+
+    results = framework_load_shipped(versions=[1])
+    return next(fw for fw, _imported in results if fw.slug == SHIPPED_SLUG)
+
+
+@pytest.fixture
+def shipped_framework_v2(db):
+    """Every shipped edition, as ``load_shipped_content`` loads them: v1, then the
+    2026 edition (v2), which supersedes it and is current for new cycles."""
     from capabilities.services import SHIPPED_SLUG, framework_load_shipped
 
     results = framework_load_shipped()
-    return next(fw for fw, _imported in results if fw.slug == SHIPPED_SLUG)
+    return next(
+        fw for fw, _imported in results if fw.slug == SHIPPED_SLUG and fw.version == 2
+    )
 
 
 # --- tasks ----------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from .models import (
     Settlement,
     counts_as_answered,
 )
-from .selectors import questions_in_scope
+from .selectors import questions_for_assessment
 from .services import (
     COMMENT_MAX_LENGTH,
     _check_writable,
@@ -391,7 +391,7 @@ def own_missing(*, assessment: Assessment, user) -> list[dict]:
         if a.is_answered
     }
     missing: list[dict] = []
-    for question in questions_in_scope(cycle=assessment.cycle).select_related(
+    for question in questions_for_assessment(assessment=assessment).select_related(
         "capability", "lens"
     ):
         if question.pk in answered:
@@ -440,8 +440,8 @@ def own_progress(*, assessment: Assessment, user) -> dict:
         ).values_list("question_id", "option_id", "not_applicable")
     }
     rows: dict[int, dict] = {}
-    for pk, cap_id, key, name, allow_na in questions_in_scope(
-        cycle=assessment.cycle
+    for pk, cap_id, key, name, allow_na in questions_for_assessment(
+        assessment=assessment
     ).values_list(
         "id", "capability_id", "capability__key", "capability__name", "allow_na"
     ):
@@ -641,7 +641,7 @@ def facilitation_board(
     people = respondents(assessment=assessment)
     by_user = {p["user"].pk: p for p in people}
     questions = list(
-        questions_in_scope(cycle=assessment.cycle)
+        questions_for_assessment(assessment=assessment)
         .select_related("capability", "lens")
         .prefetch_related("options")
     )
@@ -741,7 +741,7 @@ def disagreement_summary(*, assessment: Assessment, top: int = 5) -> dict:
     questions of widest range (ties in questionnaire order) and each capability's
     figure (mean of its question ranges). Two queries."""
     questions = list(
-        questions_in_scope(cycle=assessment.cycle).values_list(
+        questions_for_assessment(assessment=assessment).values_list(
             "id", "prompt", "capability_id", "capability__name"
         )
     )

@@ -12,6 +12,7 @@ edited through the questionnaire.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from finops_portal.bulk_sql import bulk_insert
 
 from .cycles import cycle_scores_changed
 from .demo_consensus import CONSENSUS_RESPONDENTS, consensus_team_seed
+from .editions import carry_forward
 from .models import (
     Answer,
     Assessment,
@@ -113,6 +115,19 @@ DEMO_RESPONDENTS: dict[str, tuple[str, str, str]] = {
     "diego": ("Diego", "Santos", "Finance Systems"),
     "emma": ("Emma", "Larsen", "Observability"),
 }
+# The central FinOps team, set as the organisation's central team: it answers the
+# questions of the central audience (new in the 2026 edition) for everyone.
+CENTRAL_TEAM = "Cloud FinOps Office"
+CENTRAL_UNIT = "Corporate"
+CENTRAL_RESPONDENT = ("farah", "Farah", "Nasser")
+# Teams of the open cycle left with their carried-forward answers unconfirmed (the
+# demo respondent's), and teams kept from submitting (answered in other ways later).
+CARRIED_UNTOUCHED_TEAMS = ("Payments API",)
+NOT_SUBMITTED_TEAMS = ("Payments API", "Data Platform")
+# Of the carried answers a team in progress has reviewed: share confirmed as they
+# are, and of those the share changed by a level.
+CONFIRMED_SHARE = 0.55
+CHANGED_SHARE = 0.2
 DEMO_LEAD = "lead"
 DEMO_ADMIN = "admin"
 # Targets (percent) per capability key; teams without an override use these.
@@ -422,6 +437,20 @@ ANSWER_COLUMNS = (
     "answered_by",
     "updated_at",
     "version",
+)
+# Answers of the open cycle on the current edition, as respondents reviewed them.
+REVIEWED_COLUMNS = (
+    "assessment",
+    "question",
+    "option",
+    "not_applicable",
+    "na_reason",
+    "comment",
+    "evidence_url",
+    "answered_by",
+    "updated_at",
+    "version",
+    "carried_forward",
 )
 
 
@@ -775,7 +804,250 @@ def _make_targets(
 
 
 def demo_users(plan: Plan) -> list[str]:
-    return [plan.lead_username, *plan.respondents, *CONSENSUS_RESPONDENTS]
+    return [
+        plan.lead_username,
+        *plan.respondents,
+        *CONSENSUS_RESPONDENTS,
+        CENTRAL_RESPONDENT[0],
+    ]
+
+
+def demo_editions(slug: str = SHIPPED_FRAMEWORK_SLUG) -> tuple[Framework, Framework]:
+    """(past, current): the version new cycles use, and the one it was derived from
+    (the demo's past cycles pin it). Both are the same when there is one edition."""
+    current = published_framework(slug)
+    if current is None:
+        raise LookupError(NO_FRAMEWORK_MSG)
+    source = current.derived_from or {}
+    past = (
+        Framework.objects.filter(
+            slug=source.get("slug"),
+            version=source.get("version"),
+            status=Framework.Status.PUBLISHED,
+        ).first()
+        if source
+        else None
+    )
+    return past or current, current
+
+
+def _central_team(plan: Plan, org: Organization, password: str) -> Team:
+    """The central FinOps team under the Corporate unit, set on the organisation,
+    with its respondent."""
+    unit = Team.objects.filter(
+        organization=org, kind=Team.Kind.BUSINESS_UNIT, name=CENTRAL_UNIT
+    ).first()
+    team = Team.objects.create(organization=org, parent=unit, name=CENTRAL_TEAM)
+    org.central_team = team
+    org.save(update_fields=["central_team"])
+    username, first, last = CENTRAL_RESPONDENT
+    user = get_user_model().objects.create(
+        username=username,
+        first_name=first,
+        last_name=last,
+        email=f"{username}@{plan.slug}.example",
+        # the demo's one password, hashed once (as for the other sign-ins)
+        password=get_user_model()
+        .objects.filter(username=plan.lead_username)
+        .values_list("password", flat=True)
+        .first()
+        or make_password(password),
+    )
+    Membership.objects.create(
+        user=user, organization=org, team=team, role=Membership.Role.RESPONDENT
+    )
+    return team
+
+
+def open_on_current_edition(
+    plan: Plan,
+    result: BuildResult,
+    *,
+    framework: Framework,
+    password: str,
+) -> Cycle:
+    """The plan's open cycle on ``framework`` (the current edition): every team's
+    answers carried forward from its last submitted assessment (the one code path
+    of ``cycle_open(carry_forward=True)``), then reviewed as teams do: about half
+    confirmed everything (a few changed) and submitted, others confirmed part, the
+    demo respondent's team left to confirm. The central team answers its own
+    questions (and the team ones) and submits."""
+    started = time.perf_counter()
+    cycle_plan = plan.cycles[-1]
+    org = result.organization
+    rng = np.random.default_rng(plan.seed + 2026)
+    with transaction.atomic():
+        central = _central_team(plan, org, password)
+        teams = list(
+            Team.objects.filter(organization=org, kind=Team.Kind.TEAM).order_by("id")
+        )
+        cycle = Cycle.objects.create(
+            organization=org,
+            framework=framework,
+            name=cycle_plan.name,
+            opens_on=cycle_plan.opens_on,
+            closes_on=cycle_plan.closes_on,
+            status=Cycle.Status.OPEN,
+            opened_at=_at(cycle_plan.opens_on, 0),
+        )
+        through = Cycle.teams.through
+        through.objects.bulk_create(
+            [through(cycle_id=cycle.id, team_id=t.id) for t in teams],
+            batch_size=BATCH_SIZE,
+        )
+        Assessment.objects.bulk_create(
+            [Assessment(cycle=cycle, team=t) for t in teams], batch_size=BATCH_SIZE
+        )
+        carried = carry_forward(cycle=cycle)
+        assessments = {a.team_id: a for a in Assessment.objects.filter(cycle=cycle)}
+        answerer = dict(
+            Membership.objects.filter(organization=org, team__isnull=False)
+            .order_by("-id")
+            .values_list("team_id", "user_id")
+        )
+        lead_id = (
+            Membership.objects.filter(organization=org, role=Membership.Role.LEAD)
+            .values_list("user_id", flat=True)
+            .first()
+        )
+        questions = _questions(framework)
+        index = {int(q): i for i, q in enumerate(questions.ids)}
+        audience = dict(
+            Question.objects.filter(capability__framework=framework).values_list(
+                "id", "audience"
+            )
+        )
+        catalogue = [r["key"] for r in framework.na_reason_catalogue]
+        reasons = {
+            qid: (list(keys) if keys else catalogue)
+            for qid, keys in Question.objects.filter(
+                capability__framework=framework
+            ).values_list("id", "na_reasons")
+        }
+        by_assessment: dict[int, list[Answer]] = {}
+        for answer in Answer.objects.filter(assessment__cycle=cycle).select_related(
+            "option"
+        ):
+            by_assessment.setdefault(answer.assessment_id, []).append(answer)
+        status = assessment_statuses(rng, len(teams), cycle_plan, None)
+        submit_day = cycle_plan.closes_on - dt.timedelta(days=3)
+        reviewed: list[int] = []  # carried answers confirmed or changed
+        rows: list[tuple] = []  # their new rows and the new answers (ANSWER_ROW)
+        submitted: list[int] = []
+        for i, team in enumerate(teams):
+            assessment = assessments[team.id]
+            answers = by_assessment.get(assessment.pk, [])
+            who = answerer.get(team.id, lead_id)
+            at = _at(submit_day, int(rng.integers(0, 3 * 24 * 60)))
+            state = 2 if team.id == central.id else int(status[i])
+            if team.name in NOT_SUBMITTED_TEAMS:
+                state = min(state, 1)
+            if team.name in CARRIED_UNTOUCHED_TEAMS or (state == 0 and answers):
+                continue
+            scores = [a.option.score for a in answers if a.option is not None]
+            level = float(np.mean(scores)) if scores else 2.0
+            for answer in answers:
+                if state == 1 and rng.random() >= CONFIRMED_SHARE:
+                    continue
+                reviewed.append(answer.pk)
+                option_id = answer.option_id
+                if answer.option is not None and rng.random() < CHANGED_SHARE:
+                    score = answer.option.score + int(rng.choice([-1, 1]))
+                    option_id = int(
+                        questions.options[
+                            index[answer.question_id], int(np.clip(score, 0, 4))
+                        ]
+                    )
+                na_reason = answer.na_reason
+                if answer.not_applicable and not na_reason:
+                    na_reason = reasons[answer.question_id][0]
+                rows.append(
+                    (
+                        assessment.pk,
+                        answer.question_id,
+                        option_id,
+                        answer.not_applicable,
+                        na_reason,
+                        answer.comment,
+                        answer.evidence_url,
+                        who,
+                        at,
+                        2,
+                        False,
+                    )
+                )
+            have = {a.question_id for a in answers}
+            for qid in questions.ids.tolist():
+                if qid in have or (
+                    audience[qid] == "central" and team.id != central.id
+                ):
+                    continue
+                if state == 1 and rng.random() < 0.5:
+                    continue
+                score = int(np.clip(np.rint(level + rng.normal(0, 0.7)), 0, 4))
+                option_id = int(questions.options[index[qid], score])
+                rows.append(
+                    (
+                        assessment.pk,
+                        qid,
+                        option_id,
+                        False,
+                        "",
+                        "",
+                        "",
+                        who,
+                        at,
+                        1,
+                        False,
+                    )
+                )
+            if state == 2:
+                submitted.append(assessment.pk)
+                Assessment.objects.filter(pk=assessment.pk).update(
+                    status=Assessment.Status.SUBMITTED,
+                    submitted_at=at,
+                    submitted_by_id=who,
+                    last_activity_at=at,
+                )
+            else:
+                Assessment.objects.filter(pk=assessment.pk).update(
+                    status=Assessment.Status.IN_PROGRESS, last_activity_at=at
+                )
+        for start in range(0, len(reviewed), BATCH_SIZE):
+            Answer.objects.filter(pk__in=reviewed[start : start + BATCH_SIZE]).delete()
+        bulk_insert(Answer, REVIEWED_COLUMNS, rows)
+        _extra_targets(org, framework)
+    result.teams += 1
+    result.users += 1
+    result.assessments += len(teams)
+    result.answers += carried["answers"] + len(rows) - len(reviewed)
+    result.add_phase("answers", time.perf_counter() - started)
+    phase = time.perf_counter()
+    _store_scores(cycle.id, submitted, result)
+    result.add_phase("scores", time.perf_counter() - phase)
+    _analyze_after_bulk_load()
+    return cycle
+
+
+def _extra_targets(org: Organization, framework: Framework) -> None:
+    """Organisation default targets for the capabilities an edition added."""
+    have = set(
+        Target.objects.filter(organization=org, team=None).values_list(
+            "capability_key", flat=True
+        )
+    )
+    Target.objects.bulk_create(
+        [
+            Target(
+                organization=org,
+                capability_key=key,
+                percent=DEMO_TARGETS.get(key, DEMO_TARGET_DEFAULT),
+            )
+            for key in Capability.objects.filter(framework=framework)
+            .exclude(key__in=have)
+            .values_list("key", flat=True)
+        ]
+    )
 
 
 def demo_seed(
@@ -791,9 +1063,7 @@ def demo_seed(
     existing = Organization.objects.filter(slug=plan.slug).first()
     if existing and not reset:
         return None
-    framework = published_framework()
-    if framework is None:
-        raise LookupError(NO_FRAMEWORK_MSG)
+    past, current = demo_editions()
     User = get_user_model()
     if existing:
         organization_delete(organization=existing)
@@ -804,7 +1074,14 @@ def demo_seed(
     admin.is_staff = admin.is_superuser = True
     admin.set_password(password)
     admin.save()
-    result = build(plan, framework=framework, password=password, progress=progress)
+    if past == current:
+        result = build(plan, framework=current, password=password, progress=progress)
+    else:
+        # Past cycles on the edition they were answered on; the open one on the
+        # current edition, with answers carried forward (see open_on_current_edition).
+        past_plan = dataclasses.replace(plan, cycles=plan.cycles[:-1])
+        result = build(past_plan, framework=past, password=password, progress=progress)
+        open_on_current_edition(plan, result, framework=current, password=password)
     consensus_team_seed(organization=result.organization, password=password, seed=seed)
     result.users += 1 + len(CONSENSUS_RESPONDENTS)
     return result

@@ -24,7 +24,7 @@ from .models import (
     Team,
 )
 from .scores import scores_store
-from .selectors import questions_in_scope
+from .selectors import questions_for_assessment
 
 CONSENSUS_TEAM = "Data Platform"
 # username -> (first name, last name, role in the team)
@@ -88,7 +88,8 @@ def consensus_team_seed(
         )
         users.append(user)
     questions = list(
-        questions_in_scope(cycle=assessment.cycle).prefetch_related("options")
+        # the questions the team answers (central ones are the central team's)
+        questions_for_assessment(assessment=assessment).prefetch_related("options")
     )
     answers, changes = [], []
     now = timezone.now()

@@ -204,6 +204,19 @@ def carry_forward(*, cycle: Cycle) -> dict:
             "id", "allow_na"
         )
     )
+    # The audience rule: where the organisation has a central team, a central
+    # question is carried to it alone (every other team sees its answer and could
+    # not confirm one of its own); without one, it is carried for the record.
+    central_questions = set(
+        Question.objects.filter(
+            capability__framework=new_framework, audience="central"
+        ).values_list("id", flat=True)
+    )
+    central_team_id = (
+        Organization.objects.filter(pk=cycle.organization_id)
+        .values_list("central_team_id", flat=True)
+        .first()
+    )
     scope = set(cycle.capabilities.values_list("id", flat=True))
     in_scope = (
         set(
@@ -237,6 +250,12 @@ def carry_forward(*, cycle: Cycle) -> dict:
         )
         for question_id, answer in carried.items():
             if question_id not in in_scope or (assessment.pk, question_id) in already:
+                continue
+            if (
+                central_team_id is not None
+                and question_id in central_questions
+                and assessment.team_id != central_team_id
+            ):
                 continue
             option_id = (
                 options.get((question_id, answer.score))

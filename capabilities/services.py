@@ -4,6 +4,7 @@ Publish validation works on the exported document (``importer.framework_export``
 a framework in the database and a framework file are checked by the same rules.
 """
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -340,15 +341,23 @@ def framework_import(
 
 
 def framework_load_shipped(
-    *, directory: Path = CONTENT_DIR
+    *, directory: Path = CONTENT_DIR, versions: Iterable[int] | None = None
 ) -> list[tuple[Framework, bool]]:
-    """Import and publish every shipped file whose (slug, version) is not present yet.
+    """Import and publish every shipped file whose (slug, version) is not present yet,
+    in version order (each newer edition supersedes the one before it). ``versions``
+    limits the load to those version numbers (tests that work on v1 alone).
 
     Returns (framework, imported) per file; running it again changes nothing.
     """
+    wanted = None if versions is None else set(versions)
+    documents = [
+        framework_parse(path.read_bytes()) for path in directory.glob("*.yaml")
+    ]
+    documents.sort(key=lambda d: (str(d.get("slug")), d.get("version") or 0))
     results = []
-    for path in sorted(directory.glob("*.yaml")):
-        document = framework_parse(path.read_bytes())
+    for document in documents:
+        if wanted is not None and document.get("version") not in wanted:
+            continue
         existing = Framework.objects.filter(
             slug=str(document.get("slug")), version=document.get("version") or 0
         ).first()

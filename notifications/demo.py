@@ -1,7 +1,8 @@
 """The demo's notifications (``seed_demo_notifications``): schedules on its cycles,
 a planned cycle to open by hand (its invitations print in ``make run``'s log), a
 respondent without an email address, and a reopened submission whose notice, with
-its reason, waits in the demo respondent's in-app list."""
+its reason, waits in a respondent's in-app list (Checkout Web's: the demo
+respondent's team still has answers carried forward to confirm)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from django.db import transaction
 from assessment.cycles import cycle_create
 from assessment.demo import DEMO_ORG_SLUG, published_framework
 from assessment.models import Answer, Assessment, Cycle, Organization
-from assessment.selectors import questions_in_scope
+from assessment.selectors import questions_for_assessment
 from assessment.services import answer_record, assessment_reopen, assessment_submit
 
 from .models import CycleSchedule, Delivery, Notification
@@ -22,7 +23,8 @@ from .services import schedule_defaults
 
 PLANNED_CYCLE = "2027 Q1"
 PLANNED_OPENS, PLANNED_DUE = date(2027, 1, 11), date(2027, 2, 12)
-REOPENED_TEAM = "Payments API"
+REOPENED_TEAM = "Checkout Web"
+REOPENED_RESPONDENT = "ben"
 REOPEN_REASON = (
     "Thanks for submitting! Please add evidence for the chargeback answers "
     "(the invoice reconciliation report) before we close the cycle."
@@ -80,11 +82,11 @@ def _reset(org: Organization) -> None:
 
 
 def _reopen(org: Organization) -> bool:
-    """The demo respondent's team, in the open cycle: answered in full, submitted,
+    """A respondent's team, in the open cycle: answered in full, submitted,
     then reopened by the lead with a reason (through the services, so the notice
     and its mail come from the event, as in use)."""
     User = get_user_model()
-    respondent = User.objects.filter(username="respondent").first()
+    respondent = User.objects.filter(username=REOPENED_RESPONDENT).first()
     lead = User.objects.filter(username="lead").first()
     assessment = (
         Assessment.objects.filter(
@@ -103,9 +105,9 @@ def _reopen(org: Organization) -> bool:
         )
     )
     with transaction.atomic():
-        for question in questions_in_scope(cycle=assessment.cycle).prefetch_related(
-            "options"
-        ):
+        for question in questions_for_assessment(
+            assessment=assessment
+        ).prefetch_related("options"):
             if question.pk in answered:
                 continue
             options = sorted(question.options.all(), key=lambda o: o.score)
@@ -117,7 +119,7 @@ def _reopen(org: Organization) -> bool:
                 expected_version=0,
             )
     if not assessment.is_submitted:
-        assessment_submit(assessment=assessment, user=respondent)
+        assessment_submit(assessment=assessment, user=respondent, confirm_carried=True)
     assessment.refresh_from_db()
     assessment_reopen(assessment=assessment, user=lead, reason=REOPEN_REASON)
     return True

@@ -48,12 +48,12 @@ def counts() -> dict[str, int]:
 
 
 @pytest.fixture
-def seeded(shipped_framework):
+def seeded(shipped_framework_v2):
     seed()
     return Organization.objects.get(slug=demo.DEMO_ORG_SLUG)
 
 
-def test_seed_demo_builds_one_org_with_four_units_and_thirty_teams(seeded):
+def test_seed_demo_builds_one_org_with_four_units_and_thirty_one_teams(seeded):
     assert Organization.objects.count() == 1
     assert seeded.name == "Northwind Traders"
     assert seeded.anonymity_threshold == 5
@@ -65,8 +65,11 @@ def test_seed_demo_builds_one_org_with_four_units_and_thirty_teams(seeded):
         "Supply Chain",
     ]
     teams = Team.objects.filter(organization=seeded, kind=Team.Kind.TEAM)
-    assert teams.count() == 30
+    # thirty product teams and the central FinOps team, set on the organisation
+    assert teams.count() == 31
     assert not teams.filter(parent=None).exists()
+    assert seeded.central_team.name == demo.CENTRAL_TEAM
+    assert seeded.central_team.parent.name == "Corporate"
 
 
 def test_seed_demo_opens_the_third_cycle_with_about_half_submitted(seeded):
@@ -80,7 +83,7 @@ def test_seed_demo_opens_the_third_cycle_with_about_half_submitted(seeded):
         statuses = set(closed.assessments.values_list("status", flat=True))
         assert statuses == {Assessment.Status.SUBMITTED}
     open_cycle = cycles[2].assessments
-    assert open_cycle.count() == 30
+    assert open_cycle.count() == 31
     assert 12 <= open_cycle.filter(status="submitted").count() <= 18
     assert open_cycle.filter(status="in_progress").count() >= 5
     assert not Answer.objects.filter(
@@ -102,7 +105,15 @@ def test_seed_demo_leaves_the_respondents_assessment_in_progress(seeded):
     assert team.name == "Payments API"
     current = Assessment.objects.get(team=team, cycle__status="open")
     assert current.status == Assessment.Status.IN_PROGRESS
-    assert 0 < current.answers.count() < 52
+    # every answer carried forward from Q2, none confirmed yet; the questions new
+    # in the 2026 edition are left to answer
+    answers = current.answers.all()
+    assert answers.count() > 0
+    assert not answers.filter(carried_forward=False).exists()
+    team_questions = current.cycle.framework.capabilities.filter(
+        questions__audience="team"
+    ).values_list("questions", flat=True)
+    assert answers.count() < len(team_questions)
 
 
 def test_seed_demo_stores_scores_and_marks_the_cycles_for_rollup(seeded):
@@ -116,9 +127,12 @@ def test_seed_demo_answers_look_real(seeded):
     assert answers.filter(not_applicable=True).exists()
     assert answers.exclude(comment="").count() > 50
     assert answers.exclude(evidence_url="").exists()
-    assert not answers.filter(answered_by=None).exists()
+    # carried-forward answers have no answerer in this cycle until confirmed
+    assert not answers.filter(answered_by=None, carried_forward=False).exists()
     targets = Target.objects.filter(organization=seeded)
-    assert targets.filter(team=None).count() == 8
+    # the eight capabilities of v1 and the one the 2026 edition added
+    assert targets.filter(team=None).count() == 9
+    assert targets.filter(team=None, capability_key="executive-strategy").exists()
     assert targets.exclude(team=None).count() == 3
 
 
@@ -143,9 +157,144 @@ def test_seed_demo_reset_rebuilds_the_same_shape(seeded):
     before = counts()
     first_org_id = seeded.pk
     out = seed("--reset")
-    assert "Demo organisation Northwind Traders: 30 teams, 90 assessments" in out
+    assert "Demo organisation Northwind Traders: 31 teams, 91 assessments" in out
     assert counts() == before
     assert Organization.objects.get(slug="northwind").pk != first_org_id
+
+
+# --- the open cycle on the 2026 edition ------------------------------------------------
+
+
+def test_the_open_cycle_is_on_the_2026_edition_and_past_ones_on_v1(seeded):
+    cycles = {c.name: c for c in Cycle.objects.filter(organization=seeded)}
+    assert {name: c.framework.version for name, c in cycles.items()} == {
+        "2026 Q1": 1,
+        "2026 Q2": 1,
+        "2026 Q3": 2,
+    }
+    v1, v2 = cycles["2026 Q1"].framework, cycles["2026 Q3"].framework
+    assert v1.is_superseded
+    assert not v2.is_superseded
+    assert v2.derived_from == {"slug": v1.slug, "version": 1}
+
+
+def test_the_open_cycle_carries_answers_forward_through_the_mapping(seeded):
+    from assessment.editions import question_sources
+
+    open_cycle = Cycle.objects.get(organization=seeded, status="open")
+    q2 = Cycle.objects.get(organization=seeded, name="2026 Q2")
+    sources = question_sources(new=open_cycle.framework, old=q2.framework)
+    carried = Answer.objects.filter(
+        assessment__cycle=open_cycle, carried_forward=True
+    ).select_related("assessment", "option")
+    assert carried.count() > 200
+    before = {
+        (a.assessment.team_id, a.question_id): a
+        for a in Answer.objects.filter(assessment__cycle=q2).select_related(
+            "assessment", "option"
+        )
+    }
+    checked = 0
+    for answer in carried:
+        # a carried answer comes from a v1 question the mapping names
+        olds = [
+            before[(answer.assessment.team_id, q)]
+            for q in sources[answer.question_id]
+            if (answer.assessment.team_id, q) in before
+        ]
+        assert olds, answer.question_id
+        if len(olds) == 1 and answer.option is not None:
+            assert answer.option.score == olds[0].option.score
+            checked += 1
+    assert checked > 100
+    # unmapped (new) questions are never carried
+    new_questions = {q for q, src in sources.items() if not src}
+    assert new_questions
+    assert not carried.filter(question_id__in=new_questions).exists()
+
+
+def test_teams_confirmed_and_changed_part_of_their_carried_answers(seeded):
+    open_cycle = Cycle.objects.get(organization=seeded, status="open")
+    assessments = Assessment.objects.filter(cycle=open_cycle).select_related("team")
+    submitted = [a for a in assessments if a.status == "submitted"]
+    assert 12 <= len(submitted) <= 18
+    for assessment in submitted:
+        assert not assessment.answers.filter(carried_forward=True).exists()
+    partly = [
+        a
+        for a in assessments
+        if a.status == "in_progress"
+        and a.answers.filter(carried_forward=True).exists()
+        and a.answers.filter(carried_forward=False).exists()
+    ]
+    assert len(partly) >= 3
+    # the Data Platform team (answered in another way later) has not submitted
+    data = next(a for a in assessments if a.team.name == "Data Platform")
+    assert data.status != "submitted"
+    # of the carried answers the teams reviewed, most were kept and some changed
+    from assessment.editions import question_sources
+
+    q2 = Cycle.objects.get(organization=seeded, name="2026 Q2")
+    sources = question_sources(new=open_cycle.framework, old=q2.framework)
+    before = {
+        (team, question): score
+        for team, question, score in Answer.objects.filter(
+            assessment__cycle=q2, option__isnull=False
+        ).values_list("assessment__team_id", "question_id", "option__score")
+    }
+    kept = changed = 0
+    for team, question, score in Answer.objects.filter(
+        assessment__cycle=open_cycle, carried_forward=False, version=2
+    ).values_list("assessment__team_id", "question_id", "option__score"):
+        olds = sources.get(question, [])
+        if len(olds) == 1 and (team, olds[0]) in before and score is not None:
+            if before[(team, olds[0])] == score:
+                kept += 1
+            else:
+                changed += 1
+    assert changed > 20
+    assert kept > 3 * changed
+
+
+def test_the_central_team_answers_the_central_questions(seeded):
+    open_cycle = Cycle.objects.get(organization=seeded, status="open")
+    central = Assessment.objects.get(cycle=open_cycle, team=seeded.central_team)
+    assert central.status == "submitted"
+    central_questions = set(
+        open_cycle.framework.capabilities.filter(
+            questions__audience="central"
+        ).values_list("questions", flat=True)
+    )
+    assert central_questions
+    answered = set(central.answers.values_list("question_id", flat=True))
+    assert central_questions <= answered
+    # no other team answers a central question
+    assert (
+        not Answer.objects.filter(
+            assessment__cycle=open_cycle, question_id__in=central_questions
+        )
+        .exclude(assessment=central)
+        .exists()
+    )
+    # nor does a member of the consensus-mode team, answering on their own
+    from assessment.models import RespondentAnswer
+
+    assert RespondentAnswer.objects.filter(assessment__cycle=open_cycle).exists()
+    assert not RespondentAnswer.objects.filter(
+        assessment__cycle=open_cycle, question_id__in=central_questions
+    ).exists()
+    assert Membership.objects.get(user__username="farah").team == seeded.central_team
+    assert authenticate(username="farah", password=PASSWORD) is not None
+
+
+def test_seed_demo_with_v1_alone_builds_every_cycle_on_it(shipped_framework):
+    seed()
+    org = Organization.objects.get(slug=demo.DEMO_ORG_SLUG)
+    assert set(
+        Cycle.objects.filter(organization=org).values_list("framework", flat=True)
+    ) == {shipped_framework.pk}
+    assert org.central_team is None
+    assert not Answer.objects.filter(carried_forward=True).exists()
 
 
 def test_seed_demo_without_a_framework_says_what_to_run(db):

@@ -378,3 +378,32 @@ def test_commands_import_as_next_version_and_publish(
     assert "superseded" in out
     shipped_framework.refresh_from_db()
     assert shipped_framework.is_superseded
+
+
+def test_with_a_central_team_central_questions_are_carried_to_it_alone(
+    org, closed_v1, v2, team_a, team_b
+):
+    """Team B becomes the central team: team A never gets a carried answer to a
+    central question (it could not confirm one), team B gets them all."""
+    v2 = framework_publish(framework=v2)
+    org.central_team = team_b
+    org.save(update_fields=["central_team"])
+    cycle = cycles.cycle_create(organization=org, framework=v2, name="Q2")
+    cycles.cycle_open(cycle=cycle, carry_forward=True)
+    central = set(
+        Question.objects.filter(
+            capability__framework=v2, audience="central"
+        ).values_list("key", flat=True)
+    )
+    assert "assessment-process-1" in central
+
+    def carried(team):
+        return set(
+            Answer.objects.filter(
+                assessment__cycle=cycle, assessment__team=team, carried_forward=True
+            ).values_list("question__key", flat=True)
+        )
+
+    assert carried(team_a)
+    assert not carried(team_a) & central
+    assert "assessment-process-1" in carried(team_b)

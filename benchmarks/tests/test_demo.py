@@ -20,7 +20,7 @@ from benchmarks.models import NodeStat, RollupState
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_rollups_are_computed_for_every_cycle(shipped_framework):
+def test_the_demo_rollups_are_computed_for_every_cycle(shipped_framework_v2):
     call_command("seed_demo", "--password", "demo-pass-1", stdout=StringIO())
     out = StringIO()
     call_command("seed_demo_rollups", stdout=out)
@@ -33,7 +33,7 @@ def test_the_demo_rollups_are_computed_for_every_cycle(shipped_framework):
     assert out.getvalue() == "Demo roll-ups: 3 computed.\n"
 
 
-def test_the_demo_rollups_twice_compute_nothing_more(shipped_framework):
+def test_the_demo_rollups_twice_compute_nothing_more(shipped_framework_v2):
     call_command("seed_demo", "--password", "demo-pass-1", stdout=StringIO())
     call_command("seed_demo_rollups", stdout=StringIO())
     out = StringIO()
@@ -41,12 +41,51 @@ def test_the_demo_rollups_twice_compute_nothing_more(shipped_framework):
     assert out.getvalue() == "Demo roll-ups: 0 computed.\n"
 
 
-def test_setup_portal_runs_every_apps_demo_step(shipped_framework):
+def test_setup_portal_runs_every_apps_demo_step(shipped_framework_v2):
     out = StringIO()
     call_command("setup_portal", stdout=out)
     assert "Setting up the demo rollups..." in out.getvalue()
     organization = Organization.objects.get(slug=DEMO_ORG_SLUG)
     assert RollupState.objects.filter(cycle__organization=organization).count() == 3
+
+
+def test_the_demo_trend_crosses_editions_on_the_report_and_dashboard(
+    shipped_framework_v2, client
+):
+    from django.contrib.auth import get_user_model
+
+    from assessment.models import Assessment
+
+    call_command("seed_demo", "--password", "demo-pass-1", stdout=StringIO())
+    call_command("seed_demo_rollups", stdout=StringIO())
+    organization = Organization.objects.get(slug=DEMO_ORG_SLUG)
+    q3 = Cycle.objects.get(organization=organization, status="open")
+    crossing = (
+        "Between 2026 Q2 and 2026 Q3 the lines cross from v1 (Microsoft Learn 2024 "
+        "seed) to v2 (FinOps Foundation 2026)"
+    )
+    added = "is new in this edition: its line starts at 2026 Q3."
+    submitted = (
+        Assessment.objects.filter(cycle=q3, status="submitted")
+        .exclude(team=organization.central_team)
+        .select_related("team")
+        .first()
+    )
+    member = Membership.objects.filter(team=submitted.team).first()
+    user = member.user if member else get_user_model().objects.get(username="lead")
+    client.force_login(user)
+    page = client.get(f"/assessments/{submitted.pk}/report/")
+    assert page.status_code == 200
+    html = page.content.decode().replace("&#x27;", "'")
+    assert crossing in html
+    assert added in html
+
+    client.force_login(get_user_model().objects.get(username="lead"))
+    page = client.get(f"/org/{organization.slug}/dashboard/?cycle={q3.pk}")
+    assert page.status_code == 200
+    html = page.content.decode().replace("&#x27;", "'")
+    assert crossing in html
+    assert added in html
 
 
 def test_generate_load_creates_the_right_counts(shipped_framework):

@@ -102,11 +102,19 @@ def test_exported_file_imports_as_a_new_version(tmp_path):
 
 def test_load_shipped_content_is_idempotent():
     out, _err = run("load_shipped_content")
-    assert out == "Imported and published Manage the FinOps practice v1.\n"
+    assert out == (
+        "Imported and published Manage the FinOps practice v1.\n"
+        "Imported and published Manage the FinOps practice v2.\n"
+    )
     out, _err = run("load_shipped_content")
-    assert out == "Manage the FinOps practice v1 is already present; nothing to do.\n"
-    framework = Framework.objects.get()
+    assert out == (
+        "Manage the FinOps practice v1 is already present; nothing to do.\n"
+        "Manage the FinOps practice v2 is already present; nothing to do.\n"
+    )
+    framework = Framework.objects.get(version=1)
     assert framework.status == Framework.Status.PUBLISHED
+    assert framework.is_superseded
     assert framework.capabilities.count() == 8
     assert framework.lenses.count() == 5
-    assert Question.objects.count() == 52
+    assert Question.objects.filter(capability__framework=framework).count() == 52
+    assert not Framework.objects.get(version=2).is_superseded

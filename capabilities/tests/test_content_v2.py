@@ -22,7 +22,7 @@ from capabilities.measures import MEASURE_KEYS, measure_problems
 CONTENT = Path(__file__).resolve().parent.parent / "content"
 SCHEMA_PATH = CONTENT / "framework.schema.json"
 V1_PATH = CONTENT / "finops-practice-v1.yaml"
-V2_PATH = CONTENT / "drafts" / "finops-practice-v2.yaml"
+V2_PATH = CONTENT / "finops-practice-v2.yaml"
 
 AUDIENCES = {"team", "central"}
 MAP_KINDS = {"same", "renamed", "split", "merged", "new"}

@@ -255,10 +255,25 @@ def test_framework_delete_draft_refuses_a_published_framework(framework):
 def test_load_shipped_is_idempotent():
     first = framework_load_shipped()
     second = framework_load_shipped()
-    assert [imported for _fw, imported in first] == [True]
-    assert [imported for _fw, imported in second] == [False]
-    assert Framework.objects.count() == 1
-    assert Question.objects.count() == 52
+    assert [imported for _fw, imported in first] == [True, True]
+    assert [imported for _fw, imported in second] == [False, False]
+    assert Framework.objects.count() == 2
+    v1, v2 = (fw for fw, _imported in first)
+    assert (v1.version, v2.version) == (1, 2)
+    v1.refresh_from_db()
+    v2.refresh_from_db()
+    # v1 stays published, pinned by its cycles, but v2 is current for new cycles.
+    assert v1.status == v2.status == Framework.Status.PUBLISHED
+    assert v1.is_superseded
+    assert not v2.is_superseded
+    assert Question.objects.filter(capability__framework=v1).count() == 52
+
+
+@db
+def test_load_shipped_can_load_v1_alone():
+    loaded = framework_load_shipped(versions=[1])
+    assert [(fw.version, imported) for fw, imported in loaded] == [(1, True)]
+    assert not loaded[0][0].is_superseded
 
 
 @db

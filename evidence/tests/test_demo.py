@@ -15,7 +15,7 @@ TODAY = dt.date(2026, 12, 1)
 
 
 @pytest.fixture
-def northwind(shipped_framework):
+def northwind(shipped_framework_v2):
     from assessment.demo import demo_seed
 
     return demo_seed(password="pw").organization

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def northwind(shipped_framework):
+def northwind(shipped_framework_v2):
     from assessment.demo import demo_seed
     from assessment.models import Cycle
 

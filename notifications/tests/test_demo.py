@@ -8,7 +8,12 @@ from django.core import mail
 from django.core.management import call_command
 
 from assessment.models import Assessment, AssessmentReopen, Cycle, Organization
-from notifications.demo import PLANNED_CYCLE, REOPEN_REASON
+from notifications.demo import (
+    PLANNED_CYCLE,
+    REOPEN_REASON,
+    REOPENED_RESPONDENT,
+    REOPENED_TEAM,
+)
 from notifications.models import CycleSchedule, Notification
 
 pytestmark = pytest.mark.django_db
@@ -21,20 +26,20 @@ def step(*args) -> str:
 
 
 @pytest.fixture
-def demo(shipped_framework, eager_tasks, django_capture_on_commit_callbacks):
+def demo(shipped_framework_v2, eager_tasks, django_capture_on_commit_callbacks):
     call_command("seed_demo", "--password", "demo-pass-1", stdout=StringIO())
     with django_capture_on_commit_callbacks(execute=True):
         out = step()
     return out
 
 
-def test_the_demo_respondent_finds_the_reopen_notice_with_its_reason(demo):
-    respondent = get_user_model().objects.get(username="respondent")
+def test_a_respondent_finds_the_reopen_notice_with_its_reason(demo):
+    respondent = get_user_model().objects.get(username=REOPENED_RESPONDENT)
     notice = Notification.objects.get(user=respondent, category="reopen")
     assert notice.body == f"Reason: {REOPEN_REASON}"
     assessment = Assessment.objects.get(
         cycle__status="open",
-        team__name="Payments API",
+        team__name=REOPENED_TEAM,
         cycle__organization__slug="northwind",
     )
     assert assessment.status == "in_progress"

@@ -20,7 +20,7 @@ DEMO_CONFIG = json.loads((ROOT / "devidp" / "demo.json").read_text())
 
 
 @pytest.fixture
-def demo_idp(live_server, tmp_path, settings, shipped_framework):
+def demo_idp(live_server, tmp_path, settings, shipped_framework_v2):
     call_command("seed_demo", stdout=StringIO())
     out = StringIO()
     call_command("seed_demo_sso", stdout=out)
