@@ -8,6 +8,7 @@ Reads (cycle lists, the completion board) are in ``selectors``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import partial
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Subquery
 from django.utils import timezone
 
 from capabilities.models import Capability, Framework
@@ -469,15 +470,29 @@ def cycle_due_state(cycle: Cycle, today: date) -> str:
     return DUE_TODAY if today == cycle.closes_on else DUE_OVERDUE
 
 
-def cycle_scores_changed(*, cycle_id: int) -> None:
+def cycle_scores_changed(
+    *, cycle_id: int, assessment_ids: Sequence[int] | None = None
+) -> None:
     """Record, in the caller's transaction, that the cycle's stored team scores
     changed (a submit, a reopen, an import): its ``scores_generation`` goes up and,
     after commit, its roll-up is enqueued by task name. A broker outage only
     delays it: the roll-up's beat sweeper recomputes every cycle whose generation
-    is ahead of its snapshot."""
+    is ahead of its snapshot.
+
+    The changed assessments (all of the cycle's when ``assessment_ids`` is None)
+    take the new generation, so the roll-up can update only what they move. The
+    cycle row's lock, held to commit, orders concurrent changes of one cycle."""
     Cycle.objects.filter(pk=cycle_id).update(
         scores_generation=F("scores_generation") + 1,
         scores_changed_at=timezone.now(),
+    )
+    changed = Assessment.objects.filter(cycle_id=cycle_id)
+    if assessment_ids is not None:
+        changed = changed.filter(pk__in=list(assessment_ids))
+    changed.update(
+        scores_generation=Subquery(
+            Cycle.objects.filter(pk=cycle_id).values("scores_generation")[:1]
+        )
     )
     transaction.on_commit(
         partial(

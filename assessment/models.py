@@ -310,6 +310,10 @@ class Assessment(models.Model):
         blank=True,
         related_name="+",
     )
+    # The cycle's ``scores_generation`` when this assessment's stored scores last
+    # changed (submit, reopen): the roll-up updates only the teams changed since the
+    # generation it last computed (see ``cycles.cycle_scores_changed``).
+    scores_generation = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["cycle", "team__name"]

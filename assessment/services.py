@@ -469,7 +469,7 @@ def _scores_changed(assessment: Assessment) -> None:
     Team.objects.filter(pk=assessment.team_id).update(
         history_version=F("history_version") + 1
     )
-    cycle_scores_changed(cycle_id=assessment.cycle_id)
+    cycle_scores_changed(cycle_id=assessment.cycle_id, assessment_ids=[assessment.pk])
 
 
 def _publish(topic: str, assessment: Assessment, user, **payload) -> None:

@@ -82,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     attempt(
         "evidence",
         lambda: evidence.run(rows=1_000_000 if args.quick else evidence.ROWS),
+    )
+    attempt(
         "notifications",
         lambda: notifications.run(teams=1000 if args.quick else notifications.TEAMS),
     )

@@ -23,6 +23,13 @@ class RollupState(models.Model):
     teams_scored = models.PositiveIntegerField(default=0)
     runs = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # How the last run computed: the whole snapshot, or only what changed teams move.
+    mode = models.CharField(max_length=16, blank=True)
+    teams_changed = models.PositiveIntegerField(default=0)
+    # The last whole recompute: the reference that incremental runs build on.
+    full_generation = models.PositiveIntegerField(default=0)
+    full_at = models.DateTimeField(null=True, blank=True)
+    incremental_runs = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"roll-up of {self.cycle}"

@@ -63,6 +63,9 @@ class Rollup:
     disagreement_stats: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=DISAGREEMENT_STAT_COLUMNS)
     )
+    # The nodes (ORG and team ids) a partial snapshot's statistics cover; None for
+    # the whole snapshot.
+    nodes: frozenset[int] | None = None
 
 
 def ancestors(tree: Iterable[tuple[int, int | None]]) -> dict[int, list[int]]:
@@ -72,15 +75,19 @@ def ancestors(tree: Iterable[tuple[int, int | None]]) -> dict[int, list[int]]:
 
 
 def node_membership(
-    team_ids: Iterable[int], tree: Iterable[tuple[int, int | None]]
+    team_ids: Iterable[int],
+    tree: Iterable[tuple[int, int | None]],
+    only: frozenset[int] | None = None,
 ) -> pd.DataFrame:
-    """(TEAM, NODE) pairs: each team belongs to ORG and to every ancestor."""
+    """(TEAM, NODE) pairs: each team belongs to ORG and to every ancestor (with
+    ``only``, to those of them in ``only``)."""
     up = ancestors(tree)
     teams, nodes = [], []
     for team in team_ids:
         for node in [ORG, *up.get(team, [])]:
-            teams.append(team)
-            nodes.append(node)
+            if only is None or node in only:
+                teams.append(team)
+                nodes.append(node)
     return pd.DataFrame(
         {TEAM: np.array(teams, dtype="int64"), NODE: np.array(nodes, dtype="int64")}
     )
@@ -163,7 +170,9 @@ def team_ranks(scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def disagreement_stats(
-    scores: pd.DataFrame, tree: Sequence[tuple[int, int | None]]
+    scores: pd.DataFrame,
+    tree: Sequence[tuple[int, int | None]],
+    only: frozenset[int] | None = None,
 ) -> pd.DataFrame:
     """Per (NODE, CAPABILITY) the number of teams with a DISAGREEMENT figure, their
     mean and maximum; OVERALL per team is the mean of its capability figures.
@@ -179,8 +188,10 @@ def disagreement_stats(
     overall = rows.groupby([ASSESSMENT, TEAM], sort=True)[DISAGREEMENT].mean()
     overall = overall.reset_index().assign(**{CAPABILITY: OVERALL})
     full = pd.concat([rows, overall[rows.columns]], ignore_index=True)
-    membership = node_membership(full[TEAM].unique().tolist(), tree)
+    membership = node_membership(full[TEAM].unique().tolist(), tree, only)
     expanded = full.merge(membership, on=TEAM, how="inner")
+    if expanded.empty:
+        return pd.DataFrame(columns=DISAGREEMENT_STAT_COLUMNS)
     grouped = expanded.groupby([NODE, CAPABILITY], sort=True)[DISAGREEMENT]
     stats = pd.DataFrame(
         {"teams": grouped.count(), "mean": grouped.mean(), "max": grouped.max()}
@@ -189,31 +200,47 @@ def disagreement_stats(
     return _with_nulls(stats[DISAGREEMENT_STAT_COLUMNS], [NODE, CAPABILITY])
 
 
+def affected_nodes(
+    team_ids: Iterable[int], tree: Iterable[tuple[int, int | None]]
+) -> frozenset[int]:
+    """The nodes whose statistics a change of these teams' scores can move: the
+    organisation (ORG) and every ancestor of each team."""
+    up = ancestors(tree)
+    return frozenset([ORG, *(node for team in team_ids for node in up.get(team, []))])
+
+
 def rollup(
     scores: pd.DataFrame,
     tree: Sequence[tuple[int, int | None]],
     levels: Sequence[scoring.Level],
     lens_keys: Sequence[str],
+    nodes: frozenset[int] | None = None,
 ) -> Rollup:
-    """The whole snapshot of a cycle.
+    """The whole snapshot of a cycle, or with ``nodes`` its part for those nodes.
 
     ``scores``: ASSESSMENT, TEAM, CAPABILITY, PERCENT (NaN allowed), LEVEL and
     ``lens_<key>`` columns for ``lens_keys``; ``tree``: (id, parent_id) of every
     team of the organisation. No scores gives empty frames.
+
+    With ``nodes`` (ORG and ids of teams, see ``affected_nodes``) the node and
+    disagreement statistics cover only those nodes, each computed from every team
+    below it exactly as the whole snapshot computes it; team ranks always cover
+    every team (one team more or less moves every other team's rank).
     """
     lens_cols = [scoring.lens_column(k) for k in lens_keys]
     columns = [ASSESSMENT, TEAM, CAPABILITY, PERCENT, LEVEL, *lens_cols]
-    spread = disagreement_stats(scores, tree)
+    spread = disagreement_stats(scores, tree, nodes)
     scores = scores.reindex(columns=columns)
     if scores.empty:
         return Rollup(
             node_stats=pd.DataFrame(columns=NODE_STAT_COLUMNS),
             team_ranks=pd.DataFrame(columns=TEAM_RANK_COLUMNS),
             teams=0,
+            nodes=nodes,
         )
     scores = scores.astype({PERCENT: "float64", **dict.fromkeys(lens_cols, "float64")})
     full = with_overall(scores, levels)
-    membership = node_membership(full[TEAM].unique().tolist(), tree)
+    membership = node_membership(full[TEAM].unique().tolist(), tree, nodes)
     expanded = full.merge(membership, on=TEAM, how="inner")
     stats = node_stats(expanded, lens_keys)
     ranks = team_ranks(full)
@@ -222,6 +249,7 @@ def rollup(
         team_ranks=_with_nulls(ranks, [CAPABILITY]),
         teams=int(full[ASSESSMENT].nunique()),
         disagreement_stats=spread,
+        nodes=nodes,
     )
 
 

@@ -8,6 +8,15 @@ row, reads the stored team scores once, computes the snapshot with
 ``benchmarks.rollups`` and replaces the old one in the same transaction as the
 state update, so readers never see half a snapshot. ``rollup_sweep`` (beat,
 every minute) enqueues whatever a lost message left stale.
+
+A run after a few submissions is incremental: the assessments changed since the
+generation last computed (``Assessment.scores_generation``) name the teams, and
+only the statistics of the nodes above them (the organisation and their business
+units) are recomputed and replaced, with every team's percentile rank (one team
+more or less moves them all). Each node's figures come from every team below it,
+exactly as the whole snapshot computes them. The whole recompute stays the
+reference: a forced run, a run after many changes, the first one, and the sweeper's
+periodic one (``FULL_REFERENCE_S`` after the last, once incremental runs followed it).
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from datetime import timedelta
 from functools import partial
 
 import numpy as np
@@ -66,6 +76,16 @@ STATUS_DONE = "done"
 STATUS_MORE = "more"
 STATUS_DUPLICATE = "duplicate"
 
+MODE_FULL = "full"
+MODE_INCREMENTAL = "incremental"
+# Beyond this many changed teams a run recomputes the whole snapshot: the nodes
+# above them are most of the tree by then.
+INCREMENTAL_MAX_TEAMS = 200
+# A cycle updated incrementally is recomputed whole by the sweeper once its last
+# whole recompute is this old: the reference every incremental run must equal (and
+# what picks up a team moved to another business unit meanwhile).
+FULL_REFERENCE_S = 3600
+
 SCORE_FIELDS = (
     "assessment_id",
     "assessment__team_id",
@@ -79,11 +99,15 @@ ROLLUP_TASK = "benchmarks.tasks.rollup_cycle"
 PREBUILD_TASK = "benchmarks.tasks.prebuild_team_reports"
 
 
-def rollup_enqueue(cycle_id: int, countdown: float | None = None) -> bool:
-    """Send ``rollup_cycle(cycle_id)``; False (logged) if the broker refused it."""
+def rollup_enqueue(
+    cycle_id: int, countdown: float | None = None, *, full: bool = False
+) -> bool:
+    """Send ``rollup_cycle(cycle_id)`` (a whole recompute with ``full``); False
+    (logged) if the broker refused it."""
     return enqueue(
         ROLLUP_TASK,
         cycle_id,
+        *([True] if full else []),
         countdown=countdown,
         what=f"the roll-up of cycle {cycle_id}",
     )
@@ -103,9 +127,28 @@ def rollup_stale_cycle_ids() -> list[int]:
     )
 
 
+def rollup_reference_cycle_ids(now=None) -> list[int]:
+    """Cycles updated incrementally since their last whole recompute, when that is
+    older than ``FULL_REFERENCE_S``, the longest-waiting first."""
+    now = now or timezone.now()
+    return list(
+        RollupState.objects.filter(
+            computed_generation__gt=F("full_generation"),
+            full_at__lt=now - timedelta(seconds=FULL_REFERENCE_S),
+        )
+        .order_by("full_at", "cycle_id")
+        .values_list("cycle_id", flat=True)
+    )
+
+
 def rollup_sweep() -> int:
-    """Enqueue a recompute for every stale cycle; returns how many were enqueued."""
-    return sum(rollup_enqueue(cycle_id) for cycle_id in rollup_stale_cycle_ids())
+    """Enqueue a recompute for every stale cycle, and a whole one for every cycle
+    due its reference run; returns how many were enqueued."""
+    stale = rollup_stale_cycle_ids()
+    reference = [c for c in rollup_reference_cycle_ids() if c not in set(stale)]
+    return sum(rollup_enqueue(cycle_id) for cycle_id in stale) + sum(
+        rollup_enqueue(cycle_id, full=True) for cycle_id in reference
+    )
 
 
 def _lock_state(cycle_id: int) -> RollupState | None:
@@ -156,8 +199,11 @@ def rollup_scores_frame(*, cycle_id: int, lens_keys: list[str]) -> pd.DataFrame:
     )
 
 
-def rollup_compute(*, cycle: Cycle) -> rollups.Rollup:
-    """Read the cycle's scores and tree and compute its snapshot (no writes)."""
+def rollup_compute(
+    *, cycle: Cycle, changed_team_ids: list[int] | None = None
+) -> rollups.Rollup:
+    """Read the cycle's scores and tree and compute its snapshot (no writes); with
+    ``changed_team_ids``, only the part those teams move (``Rollup.nodes``)."""
     lens_keys = [
         lens["key"] for lens in framework_lenses(framework_id=cycle.framework_id)
     ]
@@ -168,7 +214,35 @@ def rollup_compute(*, cycle: Cycle) -> rollups.Rollup:
         .values_list("id", "parent_id")
     )
     scores = rollup_scores_frame(cycle_id=cycle.pk, lens_keys=lens_keys)
-    return rollups.rollup(scores, tree, levels, lens_keys)
+    nodes = (
+        None
+        if changed_team_ids is None
+        else rollups.affected_nodes(changed_team_ids, tree)
+    )
+    return rollups.rollup(scores, tree, levels, lens_keys, nodes)
+
+
+def _changed_team_ids(*, cycle_id: int, since: int) -> list[int] | None:
+    """Teams whose assessment's scores changed after generation ``since``; None
+    when more than ``INCREMENTAL_MAX_TEAMS`` did (recompute the whole snapshot)."""
+    teams = list(
+        Assessment.objects.filter(cycle_id=cycle_id, scores_generation__gt=since)
+        .order_by()
+        .values_list("team_id", flat=True)[: INCREMENTAL_MAX_TEAMS + 1]
+    )
+    return None if len(teams) > INCREMENTAL_MAX_TEAMS else teams
+
+
+def _of_nodes(queryset, nodes: frozenset[int] | None):
+    """``queryset`` (rows with a nullable ``node``) limited to ``nodes`` (ORG for
+    the organisation's row); all of it when ``nodes`` is None."""
+    if nodes is None:
+        return queryset
+    ids = [node for node in nodes if node != rollups.ORG]
+    where = Q(node_id__in=ids)
+    if rollups.ORG in nodes:
+        where |= Q(node__isnull=True)
+    return queryset.filter(where)
 
 
 def _none_if_nan(values: np.ndarray) -> list:
@@ -176,8 +250,9 @@ def _none_if_nan(values: np.ndarray) -> list:
 
 
 def rollup_write(*, cycle_id: int, snapshot: rollups.Rollup) -> tuple[int, int]:
-    """Replace the cycle's NodeStat and TeamRank rows (call inside a transaction)."""
-    NodeStat.objects.filter(cycle_id=cycle_id).delete()
+    """Replace the cycle's NodeStat and TeamRank rows (call inside a transaction);
+    of a partial snapshot, the statistics of its nodes only."""
+    _of_nodes(NodeStat.objects.filter(cycle_id=cycle_id), snapshot.nodes).delete()
     stats = snapshot.node_stats
     stat_rows = list(
         zip(
@@ -218,7 +293,9 @@ def rollup_write(*, cycle_id: int, snapshot: rollups.Rollup) -> tuple[int, int]:
         keys=["assessment_id", "capability_id"],
         values=["percent", "percentile"],
     )
-    DisagreementStat.objects.filter(cycle_id=cycle_id).delete()
+    _of_nodes(
+        DisagreementStat.objects.filter(cycle_id=cycle_id), snapshot.nodes
+    ).delete()
     spread = snapshot.disagreement_stats
     if not spread.empty:
         DisagreementStat.objects.bulk_create(
@@ -244,9 +321,17 @@ def _wait_before_next_run(state: RollupState, min_interval_s: float) -> float:
 
 
 def rollup_recompute(
-    *, cycle_id: int, force: bool = False, min_interval_s: float = 0.0
+    *,
+    cycle_id: int,
+    force: bool = False,
+    min_interval_s: float = 0.0,
+    full: bool = False,
 ) -> dict:
     """Recompute the cycle's snapshot if it is stale (always with ``force``).
+
+    Incremental when a few teams changed since the last run (see the module's
+    docstring); whole with ``force``, or with ``full`` unless the last whole
+    recompute already covered the latest changes.
 
     Returns {"status": computed | locked | fresh | deferred | missing, ...}.
     Holding the cycle's state row lock, it reads, computes and writes in one
@@ -274,7 +359,13 @@ def rollup_recompute(
                 # it commits, so nothing is lost by leaving now.
                 return {"status": STATUS_LOCKED, "cycle_id": cycle_id}
             is_fresh = state.computed_generation >= generation
-            if is_fresh and state.computed_at is not None and not force:
+            wants_reference = full and state.full_generation < state.computed_generation
+            if (
+                is_fresh
+                and state.computed_at is not None
+                and not force
+                and not wants_reference
+            ):
                 return {"status": STATUS_FRESH, "cycle_id": cycle_id}
             wait = _wait_before_next_run(state, min_interval_s)
             if wait and not force:
@@ -288,10 +379,18 @@ def rollup_recompute(
             delay = float(os.environ.get(TEST_DELAY_ENV) or 0)
             if delay:
                 time.sleep(delay)
-            snapshot = rollup_compute(cycle=cycle)
+            changed = (
+                None
+                if force or full or state.computed_at is None
+                else _changed_team_ids(
+                    cycle_id=cycle_id, since=state.computed_generation
+                )
+            )
+            snapshot = rollup_compute(cycle=cycle, changed_team_ids=changed)
             stats, ranks = rollup_write(cycle_id=cycle_id, snapshot=snapshot)
             duration_ms = int((time.perf_counter() - started) * 1000)
             computed_at = timezone.now()
+            mode = MODE_FULL if changed is None else MODE_INCREMENTAL
             RollupState.objects.filter(pk=state.pk).update(
                 computed_generation=generation,
                 computed_at=computed_at,
@@ -300,6 +399,13 @@ def rollup_recompute(
                 teams_scored=snapshot.teams,
                 runs=F("runs") + 1,
                 last_error="",
+                mode=mode,
+                teams_changed=0 if changed is None else len(changed),
+                **(
+                    {"full_generation": generation, "full_at": computed_at}
+                    if changed is None
+                    else {"incremental_runs": F("incremental_runs") + 1}
+                ),
             )
             event_publish(
                 topic="rollup.computed",
@@ -322,6 +428,8 @@ def rollup_recompute(
         "status": STATUS_COMPUTED,
         "cycle_id": cycle_id,
         "generation": generation,
+        "mode": mode,
+        "teams_changed": 0 if changed is None else len(changed),
         "teams": snapshot.teams,
         "node_stats": stats,
         "team_ranks": ranks,

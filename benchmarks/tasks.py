@@ -21,12 +21,14 @@ MIN_INTERVAL_S = 1.0
 
 
 @shared_task(name="benchmarks.tasks.rollup_cycle", bind=True, **TASK_OPTIONS)
-def rollup_cycle(self, cycle_id: int) -> dict:
-    """Recompute the cycle's roll-up if it is stale (see ``rollup_recompute``)."""
+def rollup_cycle(self, cycle_id: int, full: bool = False) -> dict:
+    """Bring the cycle's roll-up up to date if it is stale, incrementally when few
+    teams changed; with ``full``, the sweeper's periodic whole recompute (see
+    ``rollup_recompute``)."""
     from benchmarks.services import rollup_recompute
 
     interval = 0.0 if self.request.is_eager else MIN_INTERVAL_S
-    return rollup_recompute(cycle_id=cycle_id, min_interval_s=interval)
+    return rollup_recompute(cycle_id=cycle_id, min_interval_s=interval, full=full)
 
 
 @shared_task(

@@ -211,7 +211,12 @@ def sync_frame(
         b = matched[v + "_old"].astype("float64").to_numpy()
         changed |= ~((a == b) | (np.isnan(a) & np.isnan(b)))
     updates = matched.loc[changed]
-    inserts = both.loc[new_mask, list(frame.columns)]
+    # the outer merge turned integer columns to float where rows were gone: back to
+    # the frame's own types
+    others = [c for c in frame.columns if c not in keys]
+    inserts = both.loc[new_mask, list(frame.columns)].astype(
+        {c: frame[c].dtype for c in others}
+    )
     for k in keys:  # back from the sentinel
         inserts[k] = inserts[k].where(inserts[k] != sentinel, None)
     quote = connection.ops.quote_name

@@ -118,3 +118,30 @@ def test_sync_frame_writes_only_the_difference(assessment, framework):
         assert second == {"inserted": 0, "updated": 1, "deleted": 0}
     else:  # other databases replace the rows whole
         assert second == {"inserted": 2, "updated": 0, "deleted": 2}
+
+
+def test_sync_frame_inserts_and_deletes_in_one_call(assessment, framework):
+    """A row gone and a row new at once: the merge leaves the new row's integer
+    columns as floats, which the insert must turn back."""
+    from benchmarks.models import TeamRank
+
+    first, second = list(framework.capabilities.order_by("order"))
+    existing = TeamRank.objects.filter(cycle=assessment.cycle)
+
+    def table(capability):
+        return pd.DataFrame(
+            {
+                "cycle_id": assessment.cycle_id,
+                "assessment_id": assessment.pk,
+                "capability_id": pd.array([capability.pk], dtype="Int64"),
+                "percent": [50.0],
+                "percentile": [40.0],
+            }
+        )
+
+    keys, values = ["assessment_id", "capability_id"], ["percent", "percentile"]
+    bulk_sql.sync_frame(TeamRank, table(first), existing, keys, values)
+    bulk_sql.sync_frame(TeamRank, table(second), existing, keys, values)
+    assert list(existing.values_list("cycle_id", "capability_id")) == [
+        (assessment.cycle_id, second.pk)
+    ]
