@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 from django.db import connection
+from pandas.api.types import is_numeric_dtype
 
 # Rows per INSERT; bounded so that a 10,000-team cycle never builds one huge query.
 BATCH_SIZE = 5000
@@ -175,6 +176,37 @@ def insert_frame(
         )
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
+
+
+def _differs(new: pd.Series, old: pd.Series) -> np.ndarray:
+    """Where two aligned columns hold different values (a missing value equals
+    another missing value)."""
+    missing = (new.isna() & old.isna()).to_numpy()
+    if is_numeric_dtype(new) and is_numeric_dtype(old):
+        a = new.astype("float64").to_numpy()
+        b = old.astype("float64").to_numpy()
+        return ~((a == b) | missing)
+    return ~((new.astype(object) == old.astype(object)).to_numpy() | missing)
+
+
+def changed_rows(
+    frame: pd.DataFrame, old: pd.DataFrame, keys: Sequence[str], values: Sequence[str]
+) -> pd.DataFrame:
+    """The rows of ``frame`` that ``old`` lacks (matched on ``keys``, unique in
+    ``old``) or holds with another value in one of ``values``: what an upsert of
+    ``frame`` over ``old`` has to write."""
+    keys, values = list(keys), list(values)
+    both = frame[[*keys, *values]].merge(
+        old[[*keys, *values]],
+        on=keys,
+        how="left",
+        suffixes=("", "_old"),
+        indicator=True,
+    )
+    changed = np.array(both["_merge"] == "left_only", dtype=bool)
+    for value in values:
+        changed |= _differs(both[value], both[value + "_old"])
+    return frame.iloc[np.flatnonzero(changed)]
 
 
 def sync_frame(

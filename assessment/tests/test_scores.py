@@ -198,6 +198,29 @@ def test_scores_store_cycle_matches_scores_store(cycle, assessment, team_b):
     assert (stored(assessment), stored(other)) == one_by_one
 
 
+def test_scores_store_cycle_writes_only_the_scores_that_changed(
+    cycle, assessment, team_b
+):
+    other = Assessment.objects.create(cycle=cycle, team=team_b)
+    answer_all(assessment, lambda q: q.order % 5)
+    answer_all(other, lambda q: 3)
+    assert scores_store_cycle(cycle=cycle) == 4  # 2 assessments x 2 capabilities
+    assert scores_store_cycle(cycle=cycle) == 0
+    before = stored(other)
+    # one answer of one capability of ``other`` moves
+    answer = Answer.objects.filter(assessment=other).order_by("question__order")[0]
+    answer.option = answer.question.options.get(score=0)
+    answer.save()
+    assert scores_store_cycle(cycle=cycle) == 1
+    after = stored(other)
+    assert [key for key in after if after[key] != before[key]] == [
+        answer.question.capability.key
+    ]
+    one_by_one = stored(other)
+    scores_store(assessment=other)
+    assert stored(other) == one_by_one
+
+
 def test_answers_frame_reads_answers_in_one_query(
     assessment, django_assert_num_queries
 ):
