@@ -140,9 +140,11 @@ def _cell(value) -> str:
     return str(value)
 
 
-def format_table(rows: list[dict]) -> str:
-    """Rows as an aligned plain-text table."""
-    columns = ["name", "value", "unit", "baseline", "ratio", "note"]
+ROW_COLUMNS = ["name", "value", "unit", "baseline", "ratio", "note"]
+
+
+def format_table(rows: list[dict], columns: list[str] = ROW_COLUMNS) -> str:
+    """Rows as an aligned plain-text table of ``columns``."""
     cells = [columns] + [[_cell(r.get(c)) for c in columns] for r in rows]
     widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
     lines = [

@@ -21,6 +21,12 @@ if str(ROOT) not in sys.path:
 
 from bench import common  # noqa: E402
 from bench.common import format_table  # noqa: E402
+from bench.targets import check, format_targets  # noqa: E402
+
+
+def sized(teams: int, rows: list[dict]) -> list[dict]:
+    """Rows of a benchmark run at ``teams`` teams, named so ("1000 teams: ...")."""
+    return [{**r, "name": f"{teams} teams: {r['name']}"} for r in rows]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,17 +34,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="Roll-up at 100 and 1,000 teams only; evidence from 1,000,000 rows.",
+        help="Roll-up at 100 and 1,000 teams only, the web pages at 1,000 teams "
+        "only, evidence from 1,000,000 rows.",
     )
     parser.add_argument("--only", nargs="*", help="Run only these benchmarks.")
     args = parser.parse_args(argv)
     common.setup_django()
-    from bench import autosave, dashboard, evidence, notifications, submit_delay
-
-    try:
-        from bench import rollup
-    except ImportError:
-        rollup = None
+    from bench import autosave, dashboard, evidence, notifications, rollup, submit_delay
 
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
@@ -56,29 +58,33 @@ def main(argv: list[str] | None = None) -> int:
         ]
     )
 
-    def attempt(name: str, call) -> None:
+    def attempt(name: str, call, teams: int | None = None, **kwargs) -> None:
+        """Run one benchmark, its rows named by size when ``teams`` is given."""
         if name not in wanted:
             return
-        print(f"--- {name}", flush=True)
+        print(f"--- {name}" + (f" at {teams} teams" if teams else ""), flush=True)
         try:
-            rows.extend(call())
+            if teams is None:
+                rows.extend(call(**kwargs))
+            else:
+                rows.extend(sized(teams, call(teams=teams, **kwargs)))
         except Exception as error:  # noqa: BLE001 - report and go on with the rest
             failures.append(f"{name}: {type(error).__name__}: {error}")
             print(f"{name} failed: {error}", file=sys.stderr, flush=True)
 
-    if rollup is not None:
-        sizes = [100, 1000] if args.quick else [100, 1000, 10000]
-        attempt("rollup", lambda: [r for n in sizes for r in rollup.run(teams=n)])
-    else:
-        failures.append("rollup: bench/rollup.py is not available")
-    if wanted & {"dashboard", "autosave", "submit_delay"}:
-        # Fresh data each run, so earlier autosaves and submissions don't pile up.
-        common.bench_org(1000, fresh=True)
-    if wanted & {"dashboard", "autosave"}:
-        with common.Portal() as portal:
-            attempt("dashboard", lambda: dashboard.run(portal=portal))
-            attempt("autosave", lambda: autosave.run(portal=portal))
-    attempt("submit_delay", submit_delay.run)
+    sizes = [100, 1000] if args.quick else [100, 1000, 10000]
+    attempt("rollup", lambda: [r for n in sizes for r in rollup.run(teams=n)])
+    web_sizes = [1000] if args.quick else [1000, 10000]
+    for teams in web_sizes:
+        if wanted & {"dashboard", "autosave", "submit_delay"}:
+            # Fresh data each run, so earlier autosaves and submissions don't pile up.
+            common.bench_org(teams, fresh=True)
+        if wanted & {"dashboard", "autosave"}:
+            with common.Portal() as portal:
+                attempt("dashboard", dashboard.run, teams, portal=portal)
+                if teams == web_sizes[0]:
+                    attempt("autosave", autosave.run, teams, portal=portal)
+        attempt("submit_delay", submit_delay.run, teams)
     attempt(
         "evidence",
         lambda: evidence.run(rows=1_000_000 if args.quick else evidence.ROWS),
@@ -98,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Total time: {time.perf_counter() - started:,.0f} s")
     print()
     print(format_table(rows))
+    print()
+    print("Against the targets of the design:")
+    print(format_targets(check(rows)))
     for failure in failures:
         print(f"FAILED {failure}")
     return 1 if failures else 0
