@@ -13,7 +13,11 @@ from assessment.models import Answer, Assessment, Cycle, RespondentAnswer, Team
 from assessment.services import assessment_reopen, assessment_submit
 from benchmarks import services
 from benchmarks.models import DisagreementStat, NodeStat, RollupState
-from benchmarks.services import rollup_recompute, rollup_reference_cycle_ids
+from benchmarks.services import (
+    rollup_recompute,
+    rollup_reference_cycle_ids,
+    rollup_sweep,
+)
 from benchmarks.tests import test_services
 from capabilities.models import AnswerOption, Question
 
@@ -233,7 +237,7 @@ def test_many_changes_or_force_recompute_the_whole_snapshot(
 
 
 def test_the_sweeper_recomputes_whole_a_cycle_updated_incrementally(
-    org, framework, lead, members
+    org, framework, lead, members, eager_tasks
 ):
     world = World(org, framework, lead, members, random.Random(3))
     world.apply("submit", "S 1")
@@ -245,15 +249,18 @@ def test_the_sweeper_recomputes_whole_a_cycle_updated_incrementally(
     assert state.full_generation < state.computed_generation
     # not due while the last whole recompute is recent
     assert rollup_reference_cycle_ids() == []
-    later = state.full_at + services.timedelta(seconds=services.FULL_REFERENCE_S + 1)
-    assert rollup_reference_cycle_ids(now=later) == [world.cycle.pk]
+    assert rollup_sweep() == 0
     # a fresh cycle is not recomputed again unless the reference is asked for
     assert rollup_recompute(cycle_id=world.cycle.pk)["status"] == "fresh"
-    result = rollup_recompute(cycle_id=world.cycle.pk, full=True)
-    assert (result["status"], result["mode"]) == ("computed", "full")
+    # an hour later the sweeper sends the whole recompute (run in-process here)
+    RollupState.objects.filter(pk=state.pk).update(
+        full_at=state.full_at - services.timedelta(seconds=services.FULL_REFERENCE_S)
+    )
+    assert rollup_reference_cycle_ids() == [world.cycle.pk]
+    assert rollup_sweep() == 1
     state.refresh_from_db()
-    assert state.full_generation == state.computed_generation
-    assert rollup_reference_cycle_ids(now=later) == []
+    assert (state.mode, state.full_generation) == ("full", state.computed_generation)
+    assert rollup_reference_cycle_ids() == []
     assert rollup_recompute(cycle_id=world.cycle.pk, full=True)["status"] == "fresh"
 
 
