@@ -529,7 +529,8 @@ def team_heatmap(
             z=z,
             x=capabilities,
             y=list(frame["label"]),
-            customdata=targets,
+            # none without a target at all (business units): charts.js shows scores
+            customdata=targets if any(t is not None for t in targets.flat) else None,
             meta={"hover": "score-target", "row_urls": list(frame["url"])},
             colorscale=SEQUENTIAL,
             zmin=0,

@@ -35,11 +35,14 @@ DISTRIBUTION_HEADINGS = ["Capability", "Teams", "Min", "P25", "Median", "P75", "
 # unit's dashboard; its own teams are listed TEAMS_PER_PAGE at a time.
 HEATMAP_TEAM_LIMIT = 50
 TEAMS_PER_PAGE = 50
+# The business units of an aggregated heatmap come as many at a time (?units_page=N).
+UNITS_PER_PAGE = 50
 # The business units chart compares at most this many units (those directly below
 # the scope when its whole subtree holds more); beyond, the heatmap compares them.
 UNIT_CHART_LIMIT = 12
 # The unit filter lists every business unit up to this many; beyond, the units on
-# the way to the scope and those directly below it (the breadcrumb goes back up).
+# the way to the scope and, as long as they are no more than that, those directly
+# below it (the heatmap links every one, the breadcrumb goes back up).
 UNIT_SELECT_LIMIT = 100
 
 
@@ -359,26 +362,33 @@ def pick_cycle(cycles: list[dict], cycle_id):
 
 
 def org_dashboard_data(
-    *, organization, cycle: dict, unit_id, sort: str, page: int = 1
+    *,
+    organization,
+    cycle: dict,
+    unit_id,
+    sort: str,
+    page: int = 1,
+    units_page: int = 1,
 ) -> dict:
     """Figures and tables of the dashboard for one cycle, business unit and page of
-    teams, built once per snapshot (and per targets change) and cached. A page past
-    the last shows the last (and is cached as that one)."""
+    teams (and of business units), built once per snapshot (and per targets
+    change) and cached. A page past the last shows the last (and is cached as
+    that one)."""
     computed = cycle["computed_at"]
 
-    def key_for(page_number: int) -> str:
+    def key_for(page_number: int, units_page_number: int) -> str:
         return report_cache.DASHBOARD_CACHE_KEY.format(
             cycle=cycle["id"],
             unit=unit_id or "all",
             sort=sort,
-            page=page_number,
+            page=f"{page_number}.{units_page_number}",
             generation=cycle["computed_generation"],
             computed=computed.timestamp() if computed is not None else 0,
             targets=organization.targets_version,
         )
 
-    page = max(1, page)
-    data = cache.get(key_for(page))
+    page, units_page = max(1, page), max(1, units_page)
+    data = cache.get(key_for(page, units_page))
     if data is None:
         data = _build_dashboard(
             organization=organization,
@@ -386,6 +396,7 @@ def org_dashboard_data(
             unit_id=unit_id,
             sort=sort,
             page=page,
+            units_page=units_page,
         )
         # The figures and their tables are rendered once here: at a thousand teams
         # rendering them per request would cost more than everything else.
@@ -396,22 +407,29 @@ def org_dashboard_data(
                 "unit_id": unit_id,
                 "trend_notes": data.get("trend_notes", []),
                 "pager": data["pager"],
+                "units_pager": data["units_pager"],
                 "scope_name": data["scope_name"],
                 "aggregated": data["aggregated"],
             },
         )
         data |= {"charts_html": str(charts_html)}
-        cache.set(
-            key_for(data["pager"]["page"]), data, report_cache.DASHBOARD_CACHE_SECONDS
+        shown = key_for(
+            data["pager"]["page"],
+            data["units_pager"]["page"] if data["units_pager"] else 1,
         )
+        cache.set(shown, data, report_cache.DASHBOARD_CACHE_SECONDS)
     return data | {"charts_html": mark_safe(data["charts_html"])}
 
 
-def _dashboard_url(organization, *, cycle_id, unit_id, sort, page=None) -> str:
+def _dashboard_url(
+    organization, *, cycle_id, unit_id, sort, page=None, units_page=None
+) -> str:
     query = {"cycle": cycle_id}
     if unit_id is not None:
         query["unit"] = unit_id
     query["sort"] = sort
+    if units_page is not None and units_page > 1:
+        query["units_page"] = units_page
     if page is not None and page > 1:
         query["page"] = page
     return (
@@ -421,19 +439,24 @@ def _dashboard_url(organization, *, cycle_id, unit_id, sort, page=None) -> str:
     )
 
 
-def _pager(organization, bounds: dict, **where) -> dict:
-    """The bounds of the page of teams shown, with the links to its neighbours."""
+def _pager(
+    organization, bounds: dict, *, param: str, noun: str, pages: dict, **where
+) -> dict:
+    """The bounds of the page shown of a list (``param`` its page's parameter,
+    ``noun`` what it lists), with the links to its neighbours; ``pages`` the
+    pages of every list, kept in the links."""
     page = bounds["page"]
+
+    def url(number: int) -> str:
+        return _dashboard_url(organization, **where, **(pages | {param: number}))
+
     return bounds | {
-        "range_text": f"Teams {bounds['first']:,}–{bounds['last']:,} of "
-        f"{bounds['total']:,}",
+        "noun": noun,
+        "range_text": f"{noun.capitalize()} {bounds['first']:,}–{bounds['last']:,} "
+        f"of {bounds['total']:,}",
         "page_text": f"{page:,} of {bounds['pages']:,}",
-        "previous_url": _dashboard_url(organization, **where, page=page - 1)
-        if page > 1
-        else None,
-        "next_url": _dashboard_url(organization, **where, page=page + 1)
-        if page < bounds["pages"]
-        else None,
+        "previous_url": url(page - 1) if page > 1 else None,
+        "next_url": url(page + 1) if page < bounds["pages"] else None,
     }
 
 
@@ -464,7 +487,13 @@ def _heatmap_table(rows: pd.DataFrame, names: list[str], *, units: bool) -> dict
 
 
 def _build_dashboard(
-    *, organization, cycle: dict, unit_id, sort: str, page: int = 1
+    *,
+    organization,
+    cycle: dict,
+    unit_id,
+    sort: str,
+    page: int = 1,
+    units_page: int = 1,
 ) -> dict:
     cycle_obj = cycle["id"]
     teams = selectors.teams_frame(organization=organization)
@@ -533,6 +562,23 @@ def _build_dashboard(
         if aggregated and not scores.empty
         else None
     )
+    units_pager = None
+    if unit_rows is not None:
+        unit_bounds = frames.page_bounds(len(unit_rows), units_page, UNITS_PER_PAGE)
+        unit_rows = unit_rows.iloc[
+            unit_bounds["first"] - 1 : unit_bounds["last"]
+        ].reset_index(drop=True)
+        units_page = unit_bounds["page"]
+    pages = {"page": bounds["page"], "units_page": units_page}
+    if unit_rows is not None:
+        units_pager = _pager(
+            organization,
+            unit_bounds,
+            param="units_page",
+            noun="business units",
+            pages=pages,
+            **where,
+        )
 
     history = selectors.node_history_frame(organization=organization, node_id=unit_id)
     # earlier cycles may use another framework version: matched through its mapping
@@ -632,7 +678,10 @@ def _build_dashboard(
         ],
         "scope_name": scope_name,
         "aggregated": aggregated,
-        "pager": _pager(organization, bounds, **where),
+        "pager": _pager(
+            organization, bounds, param="page", noun="teams", pages=pages, **where
+        ),
+        "units_pager": units_pager,
         "disagreement": selectors.cycle_disagreement(
             cycle_id=cycle_obj, unit_id=unit_id, in_scope=in_scope
         ),
@@ -652,4 +701,5 @@ def _unit_choices(teams: pd.DataFrame, scope: dict) -> list[dict]:
     ]
     if len(every) <= UNIT_SELECT_LIMIT:
         return every
-    return [{"id": node, "name": name} for node, name in scope["path"] + scope["units"]]
+    below = scope["units"] if len(scope["units"]) <= UNIT_SELECT_LIMIT else []
+    return [{"id": node, "name": name} for node, name in scope["path"] + below]

@@ -135,6 +135,7 @@ def org_dashboard(request, slug: str):
         unit_id=unit_id,
         sort=sort,
         page=_int_or_none(request.GET.get("page")) or 1,
+        units_page=_int_or_none(request.GET.get("units_page")) or 1,
     )
     if sort not in {key for key, _label in data["sort_options"]}:
         sort = "name"

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from assessment.models import Team
-from benchmarks.reports import HEATMAP_TEAM_LIMIT, TEAMS_PER_PAGE
+from benchmarks.reports import HEATMAP_TEAM_LIMIT, TEAMS_PER_PAGE, UNITS_PER_PAGE
 from benchmarks.services import rollup_recompute
 from benchmarks.tests.snapshots import build_snapshot, make_teams
 from benchmarks.tests.test_views import chart_payload
@@ -139,6 +139,37 @@ def test_teams_come_a_page_at_a_time(client, lead, org, framework):
     assert last.context["data"]["pager"]["next_url"] is None
 
 
+def test_units_and_the_teams_beside_them_page_apart(client, lead, org, framework):
+    units = tuple(f"Unit {u:02d}" for u in range(60))
+    teams = make_teams(org, 120, unit_names=units)
+    teams += Team.objects.bulk_create(
+        Team(organization=org, name=f"Lone {i:03d}") for i in range(55)
+    )
+    cycle = build_snapshot(organization=org, framework=framework, teams=teams)
+    client.force_login(lead)
+    response = client.get(dashboard_url(org), {"units_page": 2, "page": 2})
+    labels, _urls = heatmap(response)
+    assert labels == [f"Unit {u:02d} (2 teams)" for u in range(50, 60)]
+    teams_shown, _urls = heatmap(response, "chart-teams")
+    assert teams_shown == [f"No business unit · Lone {i:03d}" for i in range(50, 55)]
+    data = response.context["data"]
+    # each pager keeps the other list's page
+    assert query_of(data["units_pager"]["previous_url"]) == {
+        "cycle": str(cycle.pk),
+        "sort": "name",
+        "page": "2",
+    }
+    assert query_of(data["pager"]["previous_url"]) == {
+        "cycle": str(cycle.pk),
+        "sort": "name",
+        "units_page": "2",
+    }
+    html = response.content.decode()
+    assert 'aria-label="Pages of business units"' in html
+    assert "Business units 51–60 of 60" in html
+    assert "Teams 51–55 of 55" in html
+
+
 @pytest.mark.parametrize(
     ("page", "shown"), [("99", 3), ("0", 1), ("-4", 1), ("two", 1), ("", 1)]
 )
@@ -213,8 +244,15 @@ def test_ten_thousand_teams_cost_the_queries_of_ten_and_stay_small(
     assert big_queries == small_queries
     assert len(big.content) < PAGE_LIMIT_BYTES
     labels, _urls = heatmap(big)
-    assert len(labels) == 400
-    assert labels[0] == "Business unit 000 (25 teams)"
+    # the units too come a page at a time
+    assert labels == [
+        f"Business unit {u:03d} (25 teams)" for u in range(UNITS_PER_PAGE)
+    ]
+    assert "Business units 1–50 of 400" in big.content.decode()
+    _next, next_queries = _page(client, dashboard_url(other_org), {"units_page": 8})
+    assert next_queries == small_queries
+    labels, _urls = heatmap(_next)
+    assert labels == [f"Business unit {u:03d} (25 teams)" for u in range(350, 400)]
 
     unit = big_teams[0].parent_id
     small_unit, small_unit_queries = _page(
