@@ -509,7 +509,12 @@ def _build_dashboard(
         zip(capabilities["key"], capabilities["name"], strict=True)
     )
 
-    scores = selectors.cycle_scores_frame(cycle=cycle_obj, with_lenses=False)
+    # a unit's dashboard reads its own teams' scores only
+    scores = selectors.cycle_scores_frame(
+        cycle=cycle_obj,
+        with_lenses=False,
+        team_ids=None if unit_id is None else sorted(in_scope),
+    )
     scores = scores[scores["team_id"].isin(in_scope)].reset_index(drop=True)
     scores["percent"] = scores["percent"].astype(float)
     scores["target"] = resolve_targets(scores, targets_frame(organization=organization))
