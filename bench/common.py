@@ -171,9 +171,11 @@ def progress(done: int, total: int, label: str = "", stream=None) -> None:
 
 # --- the bench's services, database and environment ------------------------------
 
-BENCH_DB = "finops_bench"
+# BENCH_DB_NAME and BENCH_REDIS_DB let two benchmarks run side by side without
+# sharing data (defaults: finops_bench and Redis DB 10).
+BENCH_DB = os.environ.get("BENCH_DB_NAME") or "finops_bench"
 BENCH_DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}"
-BENCH_BROKER_URL = "redis://127.0.0.1:6379/10"
+BENCH_BROKER_URL = f"redis://127.0.0.1:6379/{os.environ.get('BENCH_REDIS_DB') or 10}"
 BENCH_PASSWORD = "bench-pass-1"
 BENCH_ENV = {
     "DATABASE_URL": BENCH_DATABASE_URL,

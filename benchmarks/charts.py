@@ -492,8 +492,18 @@ def trend_lines(
     )
 
 
-def team_heatmap(frame: pd.DataFrame, *, capabilities: list[str]) -> go.Figure:
-    """Teams (rows, in frame order) x capabilities, coloured by score.
+HEATMAP_TITLE = "Teams by capability (click a cell to open the team's report)"
+
+
+def team_heatmap(
+    frame: pd.DataFrame,
+    *,
+    capabilities: list[str],
+    title: str = HEATMAP_TITLE,
+    rows_title: str = "Team",
+) -> go.Figure:
+    """Teams (rows, in frame order) x capabilities, coloured by score; business
+    units (mean scores) the same way, with their ``title`` and ``rows_title``.
 
     ``frame``: one row per team with columns label, url and, per capability name,
     ``<name>`` (percent) and ``<name> target`` (percent or NaN). Each cell's
@@ -519,7 +529,8 @@ def team_heatmap(frame: pd.DataFrame, *, capabilities: list[str]) -> go.Figure:
             z=z,
             x=capabilities,
             y=list(frame["label"]),
-            customdata=targets,
+            # none without a target at all (business units): charts.js shows scores
+            customdata=targets if any(t is not None for t in targets.flat) else None,
             meta={"hover": "score-target", "row_urls": list(frame["url"])},
             colorscale=SEQUENTIAL,
             zmin=0,
@@ -547,7 +558,7 @@ def team_heatmap(frame: pd.DataFrame, *, capabilities: list[str]) -> go.Figure:
     tall = len(frame) > 12
     return _layout(
         fig,
-        "Teams by capability (click a cell to open the team's report)",
+        title,
         margin={**CHART_MARGIN, "t": 100 if tall else 50, "b": 40},
         xaxis={
             "title": {"text": "" if tall else "Capability"},
@@ -555,7 +566,11 @@ def team_heatmap(frame: pd.DataFrame, *, capabilities: list[str]) -> go.Figure:
             **_category_ticks(capabilities),
             "automargin": True,
         },
-        yaxis={"title": {"text": "Team"}, "autorange": "reversed", "automargin": True},
+        yaxis={
+            "title": {"text": rows_title},
+            "autorange": "reversed",
+            "automargin": True,
+        },
         height=max(320, 190 + 24 * len(frame)),
         # on a phone: one-line names upright under the narrow columns, team names on
         # two lines, the colour scale below the chart

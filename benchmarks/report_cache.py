@@ -19,9 +19,7 @@ from . import selectors
 from .report_frames import recommendations_by_level
 
 # Bump the version when the charts' code changes, so cached figures are rebuilt.
-DASHBOARD_CACHE_KEY = (
-    "benchmarks:dashboard:v8:{cycle}:{unit}:{sort}:{generation}:{computed}:{targets}"
-)
+DASHBOARD_CACHE_KEY = "benchmarks:dashboard:v9:{cycle}:{unit}:{sort}:{page}:{generation}:{computed}:{targets}"
 
 
 DASHBOARD_CACHE_SECONDS = 24 * 3600

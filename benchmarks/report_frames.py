@@ -220,6 +220,32 @@ def subtree_ids(teams: pd.DataFrame, root_id) -> set:
     return Tree(links).subtree(None if root_id is None else int(root_id))
 
 
+def dashboard_scope(teams: pd.DataFrame, unit_id) -> dict:
+    """Where the dashboard stands in the tree (``teams``: id, name, parent_id, kind;
+    ``unit_id`` None for the whole organisation): ``ids``, the scope's node and
+    every node under it; ``path``, the (id, name) of the business units from the
+    top down to the scope (empty for the organisation); ``units`` and ``teams``,
+    the (id, name) of the business units and of the teams directly below it, by
+    name; ``team_count``, the teams under it at any depth."""
+    tree = Tree(
+        (int(node_id), None if missing(parent_id) else int(parent_id))
+        for node_id, parent_id in zip(teams["id"], teams["parent_id"], strict=True)
+    )
+    names = dict(zip(teams["id"].astype(int), teams["name"], strict=True))
+    kinds = dict(zip(teams["id"].astype(int), teams["kind"], strict=True))
+    root = None if unit_id is None else int(unit_id)
+    ids = tree.subtree(root)
+    below = sorted(tree.children(root), key=lambda n: (names[n], n))
+    path = [] if root is None else [*reversed(tree.ancestors(root)), root]
+    return {
+        "ids": ids,
+        "path": [(n, names[n]) for n in path],
+        "units": [(n, names[n]) for n in below if kinds[n] == "business_unit"],
+        "teams": [(n, names[n]) for n in below if kinds[n] != "business_unit"],
+        "team_count": sum(1 for n in ids if kinds[n] != "business_unit"),
+    }
+
+
 def heatmap_rows(
     scores: pd.DataFrame,
     teams: pd.DataFrame,
@@ -277,6 +303,80 @@ def heatmap_rows(
         kind="stable",
     )
     return wide.reset_index(drop=True)
+
+
+def unit_heatmap_rows(
+    stats: pd.DataFrame,
+    units: list[tuple[int, str]],
+    capability_names: list[str],
+    *,
+    sort: str,
+    sort_names: dict,
+    url_template: str,
+) -> pd.DataFrame:
+    """One row per business unit of ``units`` ((id, name), in name order), in the
+    shape of ``heatmap_rows``: a capability's cell is the mean team score under the
+    unit (``stats``: the snapshot's node_id, capability, n, mean), overall the mean
+    of those; ``teams`` is how many teams the means are of; no targets. Sorted by
+    name, overall or one capability (best first); ``url_template`` takes the id."""
+    columns = ["label", "team", "group", "url", "unit_id", "teams", "overall"]
+    if not units:
+        return pd.DataFrame(columns=[*columns, *capability_names])
+    ids = [unit_id for unit_id, _name in units]
+    mine = stats[stats["node_id"].isin(ids)]
+    means = (
+        mine.pivot_table(
+            index="node_id",
+            columns="capability",
+            values="mean",
+            aggfunc="first",
+            dropna=False,
+        )
+        .reindex(index=ids, columns=capability_names)
+        .astype(float)
+    )
+    counts = mine.groupby("node_id")["n"].max().reindex(ids).fillna(0).astype(int)
+    wide = pd.DataFrame(
+        {
+            "team": [name for _id, name in units],
+            "group": "",
+            "url": [url_template.format(unit_id) for unit_id in ids],
+            "unit_id": ids,
+            "teams": counts.tolist(),
+        }
+    )
+    for name in capability_names:
+        wide[name] = means[name].tolist()
+        wide[f"{name} target"] = math.nan
+    wide["overall"] = wide[capability_names].mean(axis=1, skipna=True)
+    wide["label"] = [
+        f"{name} ({count:,} team{'' if count == 1 else 's'})"
+        for name, count in zip(wide["team"], wide["teams"], strict=True)
+    ]
+    if sort in sort_names:
+        wide = wide.sort_values(
+            [sort_names[sort], "team"],
+            ascending=[False, True],
+            na_position="last",
+            kind="stable",
+        )
+    return wide.reset_index(drop=True)
+
+
+def page_bounds(total: int, page: int, per_page: int) -> dict:
+    """Which rows of ``total`` one page shows: the page (clamped to 1..pages), the
+    number of pages (at least 1), and the first and last row, 1-based (0 and 0
+    when there is none)."""
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, page), pages)
+    first = (page - 1) * per_page + 1 if total else 0
+    return {
+        "page": page,
+        "pages": pages,
+        "first": first,
+        "last": min(total, page * per_page),
+        "total": total,
+    }
 
 
 def alt_rows(frame: pd.DataFrame, columns: list[str]) -> list[list]:

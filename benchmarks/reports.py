@@ -9,6 +9,7 @@ come from the stored ``NodeStat``/``TeamRank`` snapshot, and the anonymity rule 
 """
 
 import math
+from urllib.parse import urlencode
 
 import pandas as pd
 from django.core.cache import cache
@@ -28,6 +29,21 @@ from . import report_html as html
 from .anonymity import anonymity_split, hidden_message
 
 DISTRIBUTION_HEADINGS = ["Capability", "Teams", "Min", "P25", "Median", "P75", "Max"]
+
+# A scope (the organisation or the business unit chosen) of more teams than this
+# shows one heatmap row per business unit directly below it, each opening that
+# unit's dashboard; its own teams are listed TEAMS_PER_PAGE at a time.
+HEATMAP_TEAM_LIMIT = 50
+TEAMS_PER_PAGE = 50
+# The business units of an aggregated heatmap come as many at a time (?units_page=N).
+UNITS_PER_PAGE = 50
+# The business units chart compares at most this many units (those directly below
+# the scope when its whole subtree holds more); beyond, the heatmap compares them.
+UNIT_CHART_LIMIT = 12
+# The unit filter lists every business unit up to this many; beyond, the units on
+# the way to the scope and, as long as they are no more than that, those directly
+# below it (the heatmap links every one, the breadcrumb goes back up).
+UNIT_SELECT_LIMIT = 100
 
 
 HEADINGS = {
@@ -345,22 +361,42 @@ def pick_cycle(cycles: list[dict], cycle_id):
     return (computed or cycles)[0]
 
 
-def org_dashboard_data(*, organization, cycle: dict, unit_id, sort: str) -> dict:
-    """Figures and tables of the dashboard for one cycle and business unit, built once
-    per snapshot (and per targets change) and cached."""
+def org_dashboard_data(
+    *,
+    organization,
+    cycle: dict,
+    unit_id,
+    sort: str,
+    page: int = 1,
+    units_page: int = 1,
+) -> dict:
+    """Figures and tables of the dashboard for one cycle, business unit and page of
+    teams (and of business units), built once per snapshot (and per targets
+    change) and cached. A page past the last shows the last (and is cached as
+    that one)."""
     computed = cycle["computed_at"]
-    key = report_cache.DASHBOARD_CACHE_KEY.format(
-        cycle=cycle["id"],
-        unit=unit_id or "all",
-        sort=sort,
-        generation=cycle["computed_generation"],
-        computed=computed.timestamp() if computed is not None else 0,
-        targets=organization.targets_version,
-    )
-    data = cache.get(key)
+
+    def key_for(page_number: int, units_page_number: int) -> str:
+        return report_cache.DASHBOARD_CACHE_KEY.format(
+            cycle=cycle["id"],
+            unit=unit_id or "all",
+            sort=sort,
+            page=f"{page_number}.{units_page_number}",
+            generation=cycle["computed_generation"],
+            computed=computed.timestamp() if computed is not None else 0,
+            targets=organization.targets_version,
+        )
+
+    page, units_page = max(1, page), max(1, units_page)
+    data = cache.get(key_for(page, units_page))
     if data is None:
         data = _build_dashboard(
-            organization=organization, cycle=cycle, unit_id=unit_id, sort=sort
+            organization=organization,
+            cycle=cycle,
+            unit_id=unit_id,
+            sort=sort,
+            page=page,
+            units_page=units_page,
         )
         # The figures and their tables are rendered once here: at a thousand teams
         # rendering them per request would cost more than everything else.
@@ -370,17 +406,102 @@ def org_dashboard_data(*, organization, cycle: dict, unit_id, sort: str) -> dict
                 "charts": data.pop("charts"),
                 "unit_id": unit_id,
                 "trend_notes": data.get("trend_notes", []),
+                "pager": data["pager"],
+                "units_pager": data["units_pager"],
+                "scope_name": data["scope_name"],
+                "aggregated": data["aggregated"],
             },
         )
         data |= {"charts_html": str(charts_html)}
-        cache.set(key, data, report_cache.DASHBOARD_CACHE_SECONDS)
+        shown = key_for(
+            data["pager"]["page"],
+            data["units_pager"]["page"] if data["units_pager"] else 1,
+        )
+        cache.set(shown, data, report_cache.DASHBOARD_CACHE_SECONDS)
     return data | {"charts_html": mark_safe(data["charts_html"])}
 
 
-def _build_dashboard(*, organization, cycle: dict, unit_id, sort: str) -> dict:
+def _dashboard_url(
+    organization, *, cycle_id, unit_id, sort, page=None, units_page=None
+) -> str:
+    query = {"cycle": cycle_id}
+    if unit_id is not None:
+        query["unit"] = unit_id
+    query["sort"] = sort
+    if units_page is not None and units_page > 1:
+        query["units_page"] = units_page
+    if page is not None and page > 1:
+        query["page"] = page
+    return (
+        reverse("benchmarks:org_dashboard", args=[organization.slug])
+        + "?"
+        + urlencode(query)
+    )
+
+
+def _pager(
+    organization, bounds: dict, *, param: str, noun: str, pages: dict, **where
+) -> dict:
+    """The bounds of the page shown of a list (``param`` its page's parameter,
+    ``noun`` what it lists), with the links to its neighbours; ``pages`` the
+    pages of every list, kept in the links."""
+    page = bounds["page"]
+
+    def url(number: int) -> str:
+        return _dashboard_url(organization, **where, **(pages | {param: number}))
+
+    return bounds | {
+        "noun": noun,
+        "range_text": f"{noun.capitalize()} {bounds['first']:,}–{bounds['last']:,} "
+        f"of {bounds['total']:,}",
+        "page_text": f"{page:,} of {bounds['pages']:,}",
+        "previous_url": url(page - 1) if page > 1 else None,
+        "next_url": url(page + 1) if page < bounds["pages"] else None,
+    }
+
+
+def _heatmap_table(rows: pd.DataFrame, names: list[str], *, units: bool) -> dict:
+    """The heatmap's table alternative: per row its cells and the link of the
+    column that names the row (the unit, or the team)."""
+    if units:
+        columns = ["Business unit", "Teams", *names, "Overall"]
+        first = ["team", "teams"]
+    else:
+        columns = ["Business unit", "Team", *names, "Overall"]
+        first = ["group", "team"]
+    return {
+        "columns": columns,
+        "link_column": 1 if units else 2,
+        "rows": [
+            {
+                "url": row["url"],
+                "cells": [
+                    *(row[c] for c in first),
+                    *[frames.rounded(row[n]) for n in names],
+                    frames.rounded(row["overall"]),
+                ],
+            }
+            for row in rows.to_dict("records")
+        ],
+    }
+
+
+def _build_dashboard(
+    *,
+    organization,
+    cycle: dict,
+    unit_id,
+    sort: str,
+    page: int = 1,
+    units_page: int = 1,
+) -> dict:
     cycle_obj = cycle["id"]
     teams = selectors.teams_frame(organization=organization)
-    in_scope = frames.subtree_ids(teams, unit_id)
+    scope = frames.dashboard_scope(teams, unit_id)
+    in_scope = scope["ids"]
+    # Above the limit, the business units directly below stand for their teams;
+    # only the teams directly in the scope are listed.
+    aggregated = scope["team_count"] > HEATMAP_TEAM_LIMIT and bool(scope["units"])
     capabilities = selectors.capabilities_frame(framework_id=cycle["framework_id"])
     levels = selectors.levels_frame(framework_id=cycle["framework_id"])
     names = list(capabilities["name"])
@@ -388,19 +509,32 @@ def _build_dashboard(*, organization, cycle: dict, unit_id, sort: str) -> dict:
         zip(capabilities["key"], capabilities["name"], strict=True)
     )
 
-    scores = selectors.cycle_scores_frame(cycle=cycle_obj, with_lenses=False)
+    # a unit's dashboard reads its own teams' scores only
+    scores = selectors.cycle_scores_frame(
+        cycle=cycle_obj,
+        with_lenses=False,
+        team_ids=None if unit_id is None else sorted(in_scope),
+    )
     scores = scores[scores["team_id"].isin(in_scope)].reset_index(drop=True)
     scores["percent"] = scores["percent"].astype(float)
     scores["target"] = resolve_targets(scores, targets_frame(organization=organization))
     url_template = reverse("benchmarks:team_report", args=[0]).replace("/0/", "/{}/")
+    listed = scores
+    if aggregated:
+        direct = {team_id for team_id, _name in scope["teams"]}
+        listed = scores[scores["team_id"].isin(direct)]
     rows = frames.heatmap_rows(
-        scores,
+        listed,
         teams,
         names,
         sort=sort,
         sort_names=sort_names,
         url_template=url_template,
     )
+    bounds = frames.page_bounds(len(rows), page, TEAMS_PER_PAGE)
+    rows = rows.iloc[bounds["first"] - 1 : bounds["last"]].reset_index(drop=True)
+    where = {"cycle_id": cycle_obj, "unit_id": unit_id, "sort": sort}
+    scope_name = scope["path"][-1][1] if scope["path"] else organization.name
 
     stats = selectors.node_stats_frame(cycle=cycle_obj)
     node_stats = (
@@ -414,6 +548,42 @@ def _build_dashboard(*, organization, cycle: dict, unit_id, sort: str) -> dict:
         & stats["node_id"].isin(in_scope)
         & (stats["node_id"].map(lambda n: unit_kinds.get(n)) == "business_unit")
     ].rename(columns={"node": "business_unit"})
+    if units["node_id"].nunique() > UNIT_CHART_LIMIT:
+        below = [unit for unit, _name in scope["units"]]
+        units = units[
+            units["node_id"].isin(below if len(below) <= UNIT_CHART_LIMIT else [])
+        ]
+    unit_rows = (
+        frames.unit_heatmap_rows(
+            stats,
+            scope["units"],
+            names,
+            sort=sort,
+            sort_names=sort_names,
+            url_template=_dashboard_url(
+                organization, cycle_id=cycle_obj, unit_id=0, sort=sort
+            ).replace("unit=0", "unit={}"),
+        )
+        if aggregated and not scores.empty
+        else None
+    )
+    units_pager = None
+    if unit_rows is not None:
+        unit_bounds = frames.page_bounds(len(unit_rows), units_page, UNITS_PER_PAGE)
+        unit_rows = unit_rows.iloc[
+            unit_bounds["first"] - 1 : unit_bounds["last"]
+        ].reset_index(drop=True)
+        units_page = unit_bounds["page"]
+    pages = {"page": bounds["page"], "units_page": units_page}
+    if unit_rows is not None:
+        units_pager = _pager(
+            organization,
+            unit_bounds,
+            param="units_page",
+            noun="business units",
+            pages=pages,
+            **where,
+        )
 
     history = selectors.node_history_frame(organization=organization, node_id=unit_id)
     # earlier cycles may use another framework version: matched through its mapping
@@ -429,23 +599,27 @@ def _build_dashboard(*, organization, cycle: dict, unit_id, sort: str) -> dict:
     )
 
     figures, alts = {}, {}
+    teams_chart = "heatmap"
+    if unit_rows is not None:
+        figures["heatmap"] = charts.team_heatmap(
+            unit_rows,
+            capabilities=names,
+            title="Business units by capability: mean team score (click a row "
+            "to open the unit)",
+            rows_title="Business unit",
+        )
+        alts["heatmap"] = _heatmap_table(unit_rows, names, units=True)
+        teams_chart = "teams"
     if not rows.empty:
-        figures["heatmap"] = charts.team_heatmap(rows, capabilities=names)
-        alts["heatmap"] = {
-            "columns": ["Business unit", "Team", *names, "Overall"],
-            "rows": [
-                {
-                    "url": row["url"],
-                    "cells": [
-                        row["group"],
-                        row["team"],
-                        *[frames.rounded(row[n]) for n in names],
-                        frames.rounded(row["overall"]),
-                    ],
-                }
-                for row in rows.to_dict("records")
-            ],
-        }
+        figures[teams_chart] = charts.team_heatmap(
+            rows,
+            capabilities=names,
+            title=f"Teams directly in {scope_name} by capability (click a cell to "
+            "open the team's report)"
+            if aggregated
+            else charts.HEATMAP_TITLE,
+        )
+        alts[teams_chart] = _heatmap_table(rows, names, units=False)
     if not node_stats.empty:
         figures["boxes"] = charts.capability_boxes(
             node_stats, title="Distribution of team scores per capability"
@@ -493,13 +667,26 @@ def _build_dashboard(*, organization, cycle: dict, unit_id, sort: str) -> dict:
         "has_charts": bool(figures),
         "headlines": headlines,
         "level_names": list(levels["name"]),
-        "units": [
-            {"id": int(i), "name": n}
-            for i, n, kind in zip(
-                teams["id"], teams["name"], teams["kind"], strict=True
-            )
-            if kind == "business_unit"
+        "units": _unit_choices(teams, scope),
+        "breadcrumb": [
+            {
+                "name": organization.name,
+                "url": _dashboard_url(organization, **(where | {"unit_id": None})),
+            },
+            *(
+                {
+                    "name": name,
+                    "url": _dashboard_url(organization, **(where | {"unit_id": node})),
+                }
+                for node, name in scope["path"]
+            ),
         ],
+        "scope_name": scope_name,
+        "aggregated": aggregated,
+        "pager": _pager(
+            organization, bounds, param="page", noun="teams", pages=pages, **where
+        ),
+        "units_pager": units_pager,
         "disagreement": selectors.cycle_disagreement(
             cycle_id=cycle_obj, unit_id=unit_id, in_scope=in_scope
         ),
@@ -508,3 +695,16 @@ def _build_dashboard(*, organization, cycle: dict, unit_id, sort: str) -> dict:
         + list(zip(capabilities["key"], capabilities["name"], strict=True)),
         "teams_shown": len(rows),
     }
+
+
+def _unit_choices(teams: pd.DataFrame, scope: dict) -> list[dict]:
+    """The business units of the unit filter (see ``UNIT_SELECT_LIMIT``)."""
+    every = [
+        {"id": int(i), "name": n}
+        for i, n, kind in zip(teams["id"], teams["name"], teams["kind"], strict=True)
+        if kind == "business_unit"
+    ]
+    if len(every) <= UNIT_SELECT_LIMIT:
+        return every
+    below = scope["units"] if len(scope["units"]) <= UNIT_SELECT_LIMIT else []
+    return [{"id": node, "name": name} for node, name in scope["path"] + below]

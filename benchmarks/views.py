@@ -108,7 +108,10 @@ def dashboard_home(request):
 
 @login_required
 def org_dashboard(request, slug: str):
-    """The lead's view of a cycle: every team, distributions, levels, units, trend."""
+    """The lead's view of a cycle: the teams (the business units of a large scope,
+    each opening its own; the teams a page at a time), distributions, levels,
+    units, trend. A unit of another organisation is ignored; a page past the last
+    shows the last."""
     organization = get_organization_for_lead(request.user, slug)
     cycles = selectors.cycles_list(organization=organization)
     cycle = reports.pick_cycle(cycles, _int_or_none(request.GET.get("cycle")))
@@ -127,7 +130,12 @@ def org_dashboard(request, slug: str):
     if not SORT_KEY.fullmatch(sort):
         sort = "name"
     data = reports.org_dashboard_data(
-        organization=organization, cycle=cycle, unit_id=unit_id, sort=sort
+        organization=organization,
+        cycle=cycle,
+        unit_id=unit_id,
+        sort=sort,
+        page=_int_or_none(request.GET.get("page")) or 1,
+        units_page=_int_or_none(request.GET.get("units_page")) or 1,
     )
     if sort not in {key for key, _label in data["sort_options"]}:
         sort = "name"

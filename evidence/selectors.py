@@ -10,10 +10,10 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from assessment.models import Answer, Assessment, Organization, Team
+from assessment.models import Answer, Assessment, Cycle, Organization, Team
 from capabilities.measures import MEASURE_KEYS, band_score
 from capabilities.models import Framework, Question
 
@@ -263,6 +263,43 @@ def capability_gaps(rows: list[dict]) -> list[dict]:
         )
         result.append(entry)
     return result
+
+
+DASHBOARD_SECTION_KEY = "evidence:dashboard-section:v1:{cycle}:{unit}:{state}"
+
+
+def dashboard_section_key(
+    *, organization: Organization, cycle_id: int, unit_id=None
+) -> str | None:
+    """The cache key of the dashboard's claimed vs measured for a cycle and unit,
+    from what changes it (the cycle's submissions, the organisation's measures and
+    evidence settings, the day that decides freshness); None when the cycle's
+    framework has no measured question. One query."""
+    settings = "organization__evidence_settings__"
+    row = (
+        Cycle.objects.filter(pk=cycle_id, organization=organization)
+        .annotate(
+            measured=Exists(
+                Question.objects.filter(
+                    capability__framework_id=OuterRef("framework_id")
+                ).exclude(measure_key="")
+            )
+        )
+        .values_list(
+            "measured",
+            "scores_generation",
+            f"{settings}computed_generation",
+            f"{settings}computed_at",
+            f"{settings}updated_at",
+        )
+        .first()
+    )
+    if row is None or not row[0]:
+        return None
+    state = ":".join(str(part) for part in (*row[1:], timezone.now().date()))
+    return DASHBOARD_SECTION_KEY.format(
+        cycle=cycle_id, unit=unit_id or "all", state=state.replace(" ", "_")
+    )
 
 
 def org_claimed_vs_measured(

@@ -111,7 +111,9 @@ def test_the_lead_dashboard_draws_every_chart_and_opens_a_report_on_click(
     assert all(label.startswith("Retail · ") for label in labels)
     assert len(labels) == 5
 
-    # A real click in the middle of the first row's first cell.
+    # A real click in the middle of the first row's first cell (in view: the
+    # breadcrumb above the filters moves the heatmap down).
+    page.locator(HEATMAP).scroll_into_view_if_needed()
     x, y = page.eval_on_selector(
         HEATMAP,
         """el => {
@@ -256,3 +258,49 @@ def test_a_tall_heatmap_shows_capability_labels_above_its_rows(
         assert tick["bottom"] <= boxes["plot"]["top"] + 1
         assert tick["top"] >= boxes["title"]["bottom"]
     page.locator(HEATMAP).screenshot(path=str(ARTIFACTS / "dashboard-tall-heatmap.png"))
+
+
+def test_a_large_organisation_drills_down_by_unit_and_pages_its_teams(
+    page, lead, org, framework, team_a
+):
+    """Units stand for their teams above the limit; a click on a unit's row opens
+    its dashboard, whose teams come a page at a time. Both pass axe."""
+    from benchmarks.tests.snapshots import build_snapshot, make_teams
+    from conftest import axe_violations
+
+    cache.clear()
+    teams = [*make_teams(org, 120, unit_names=("Retail", "Wholesale"))]
+    # a team directly in the organisation, listed apart
+    team_a.parent = None
+    team_a.save()
+    teams.append(team_a)
+    build_snapshot(organization=org, framework=framework, teams=teams)
+    browser_login(page, "lena")
+    page.goto(page.base_url + "/org/org-one/dashboard/")
+    assert wait_for_charts(page)[:2] == ["chart-heatmap", "chart-teams"]
+    assert heatmap_labels(page) == ["Retail (60 teams)", "Wholesale (60 teams)"]
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 844})
+        assert axe_violations(page) == [], width
+    page.set_viewport_size({"width": 1280, "height": 844})
+    # a click on the first row opens the unit
+    page.eval_on_selector(
+        HEATMAP,
+        "el => el.emit('plotly_click', {points: [{data: el.data[0], pointIndex: [0, 0]}]})",
+    )
+    page.wait_for_url("**unit=*")
+    wait_for_charts(page)
+    assert len(heatmap_labels(page)) == 50
+    assert page.get_by_text("Teams 1–50 of 60").is_visible()
+    assert page.locator('nav[aria-label="Breadcrumb"] a').inner_text() == "Org One"
+    # the pager is reached and followed by keyboard
+    following = page.locator('nav[aria-label="Pages of teams"] a[rel="next"]')
+    following.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**page=2*")
+    wait_for_charts(page)
+    assert len(heatmap_labels(page)) == 10
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 844})
+        assert axe_violations(page) == [], width
+    assert page.console_errors == []

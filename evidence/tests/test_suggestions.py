@@ -283,6 +283,31 @@ def test_claimed_vs_measured_shows_where_the_team_claims_more(
     assert "Team A" in dashboard
 
 
+def test_the_dashboard_keeps_claimed_vs_measured_until_a_submission(
+    measured, evidence, team_a, respondent_a, lead, django_assert_num_queries
+):
+    from django.core.cache import cache
+
+    cache.clear()
+    assessment = assessment_of(measured, team_a)
+    q = question(measured, "cap-0-metrics-0")
+    suggested = selectors.question_suggestion(assessment=assessment, question=q).score
+    request = RequestFactory().get("/")
+    request.user = lead
+    where = {"organization": measured.organization, "cycle_id": measured.pk}
+    assert integration.dashboard_section(request, **where, unit_id=None) is None
+    answer(assessment, q, min(4, suggested + 2), respondent_a)
+    # kept: one query says nothing it depends on has changed
+    with django_assert_num_queries(1):
+        assert integration.dashboard_section(request, **where, unit_id=None) is None
+    # a submission moves the cycle's scores generation on: built anew
+    Cycle.objects.filter(pk=measured.pk).update(scores_generation=5)
+    html = integration.dashboard_section(request, **where, unit_id=None)
+    assert "Claimed vs measured" in html
+    assert "Team A" in html
+    cache.clear()
+
+
 def test_claimed_vs_measured_says_when_the_framework_has_no_measures(
     org, team_a, framework
 ):
