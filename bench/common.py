@@ -169,9 +169,9 @@ def progress(done: int, total: int, label: str = "", stream=None) -> None:
 
 # --- the bench's services, database and environment ------------------------------
 
-BENCH_DB = "finops_bench"
+BENCH_DB = os.environ.get("BENCH_DB_NAME", "finops_bench")
 BENCH_DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}"
-BENCH_BROKER_URL = "redis://127.0.0.1:6379/10"
+BENCH_BROKER_URL = f"redis://127.0.0.1:6379/{os.environ.get('BENCH_REDIS_DB', '10')}"
 BENCH_PASSWORD = "bench-pass-1"
 BENCH_ENV = {
     "DATABASE_URL": BENCH_DATABASE_URL,
