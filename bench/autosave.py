@@ -41,7 +41,10 @@ def _work(org, clients: int):
         raise RuntimeError("not enough open assessments for the autosave benchmark")
     options: dict[int, list[int]] = {}
     for question_id, option_id in (
-        AnswerOption.objects.filter(question__capability__framework=cycle.framework)
+        # The team questions only: a central one is the central team's to answer.
+        AnswerOption.objects.filter(
+            question__capability__framework=cycle.framework, question__audience="team"
+        )
         .order_by("question_id", "score")
         .values_list("question_id", "id")
     ):
