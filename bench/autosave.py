@@ -53,6 +53,8 @@ def _work(org, clients: int):
     for a, q, v, option_id in Answer.objects.filter(
         assessment_id__in=open_ids
     ).values_list("assessment_id", "question_id", "version", "option_id"):
+        if q not in options:
+            continue
         position = options[q].index(option_id) if option_id in options[q] else -1
         state[(a, q)] = (v, position)
     return open_ids, sorted(options), options, state
