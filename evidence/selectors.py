@@ -201,14 +201,30 @@ def question_suggestion(
 # --- claimed vs measured ---------------------------------------------------------------
 
 
+# Published content never changes: its measured questions are kept per process,
+# keyed by the framework and the moment it was published.
+_measured: dict[tuple, list[Question]] = {}
+MEASURED_KEPT = 16
+
+
 def measured_questions(framework: Framework) -> list[Question]:
-    """The framework's questions with a ``measure`` block, in questionnaire order."""
-    return list(
-        Question.objects.filter(capability__framework_id=framework.pk)
-        .exclude(measure_key="")
-        .select_related("capability", "lens")
-        .order_by("capability__order", "order", "id")
-    )
+    """The framework's questions with a ``measure`` block, in questionnaire order
+    (one query, then none once the framework is published: the team report asks
+    on every visit)."""
+    key = (framework.pk, framework.published_at)
+    found = _measured.get(key) if framework.published_at else None
+    if found is None:
+        found = list(
+            Question.objects.filter(capability__framework_id=framework.pk)
+            .exclude(measure_key="")
+            .select_related("capability", "lens")
+            .order_by("capability__order", "order", "id")
+        )
+        if framework.status != Framework.Status.DRAFT and framework.published_at:
+            if len(_measured) >= MEASURED_KEPT:
+                _measured.clear()
+            _measured[key] = found
+    return list(found)
 
 
 def claimed_vs_measured(*, assessment: Assessment) -> list[dict]:
