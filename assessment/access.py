@@ -7,7 +7,8 @@ leaks about other teams or organisations. Staff see everything.
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Exists, OuterRef
+from django.db.models import BooleanField, Exists, OuterRef, Value
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 
 from .models import Assessment, Cycle, Membership, Organization, Team
@@ -73,6 +74,32 @@ def access_for(user) -> Access:
     )
     user._finops_access = access
     return access
+
+
+def can_answer_sql(user) -> RawSQL | Value:
+    """SQL condition on assessment rows: ``Access.can_answer`` for ``user``, so the
+    query that reads (and locks) an assessment checks the access too, without a
+    query of memberships of its own. The same rule: a lead of the cycle's
+    organisation, or a member of the assessment's team or of any team above it."""
+    if not user.is_authenticated:
+        return Value(False, output_field=BooleanField())
+    if user.is_staff:
+        return Value(True, output_field=BooleanField())
+    qn = connection.ops.quote_name
+    team, membership = qn(Team._meta.db_table), qn(Membership._meta.db_table)
+    cycle, assessment = qn(Cycle._meta.db_table), qn(Assessment._meta.db_table)
+    # The team and every team above it (UNION stops on a cycle in the parent links).
+    sql = (
+        f"EXISTS (WITH RECURSIVE up(id) AS ("
+        f" SELECT {assessment}.team_id"
+        f" UNION SELECT t.parent_id FROM {team} t JOIN up ON t.id = up.id"
+        f" WHERE t.parent_id IS NOT NULL"
+        f") SELECT 1 FROM {membership} m WHERE m.user_id = %s AND ("
+        f"m.team_id IN (SELECT id FROM up)"
+        f" OR (m.role = %s AND m.organization_id = (SELECT c.organization_id"
+        f" FROM {cycle} c WHERE c.id = {assessment}.cycle_id))))"
+    )
+    return RawSQL(sql, (user.pk, Membership.Role.LEAD), output_field=BooleanField())
 
 
 def _descendants(team_ids: set[int]) -> set[int]:

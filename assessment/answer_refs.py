@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Q
 
-from capabilities.models import AnswerOption, Question
+from capabilities.models import AnswerOption, Capability, Question
 
 MAX_ID = 2**63 - 1
 NO_SUCH_QUESTION_MSG = "No such question in this assessment's framework."
@@ -45,6 +46,49 @@ def _questions(framework_id: int | None):
     return questions
 
 
+def _from_db(model, values):
+    """An instance of ``model`` from its concrete columns read by hand, each
+    converted as the ORM would (a JSON field is parsed)."""
+    fields = model._meta.concrete_fields
+    return model.from_db(
+        connection.alias,
+        [f.attname for f in fields],
+        [
+            f.from_db_value(v, None, connection) if hasattr(f, "from_db_value") else v
+            for f, v in zip(fields, values, strict=True)
+        ],
+    )
+
+
+def _option_with_question(pk: int) -> AnswerOption | None:
+    """The option with its question and the question's capability: the query of
+    ``select_related("question__capability")`` written once by hand, as the
+    autosave runs it on every save and composing it cost more than running it."""
+    qn = connection.ops.quote_name
+    models = (AnswerOption, Question, Capability)
+    columns = [
+        [f"{qn(m._meta.db_table)}.{qn(f.attname)}" for f in m._meta.concrete_fields]
+        for m in models
+    ]
+    option_t, question_t, capability_t = (qn(m._meta.db_table) for m in models)
+    sql = (
+        f"SELECT {', '.join(c for cols in columns for c in cols)}"
+        f" FROM {option_t} JOIN {question_t} ON {question_t}.id = {option_t}.question_id"
+        f" JOIN {capability_t} ON {capability_t}.id = {question_t}.capability_id"
+        f" WHERE {option_t}.id = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    a, b = len(columns[0]), len(columns[0]) + len(columns[1])
+    option = _from_db(AnswerOption, row[:a])
+    option.question = _from_db(Question, row[a:b])
+    option.question.capability = _from_db(Capability, row[b:])
+    return option
+
+
 def resolve_answer(
     *,
     question,
@@ -67,12 +111,7 @@ def resolve_answer(
         return found, option
     pk = as_id(question)
     if option_id is not None and pk is not None:
-        option = (
-            AnswerOption.objects.select_related("question__capability")
-            .filter(pk=as_id(option_id) or 0)
-            .order_by()
-            .first()
-        )
+        option = _option_with_question(as_id(option_id) or 0)
         if (
             option is not None
             and option.question_id == pk

@@ -262,6 +262,7 @@ def own_answer_record(
     evidence_url: str | None = None,
     expected_version: int | None,
     may_answer=None,
+    answerable_by=None,
 ) -> RespondentAnswer:
     """Create or update ``user``'s own answer to ``question`` (consensus mode).
 
@@ -270,8 +271,10 @@ def own_answer_record(
     of the same member raises ``AnswerConflict``), each change is kept in history.
     """
     pk = assessment if isinstance(assessment, int) else assessment.pk
-    locked = _locked_row(pk, question)
+    locked = _locked_row(pk, question, answerable_by)
     if may_answer is not None and not may_answer(locked):
+        raise Assessment.DoesNotExist("No such assessment.")
+    if answerable_by is not None and not locked.user_may_answer:  # type: ignore[attr-defined]
         raise Assessment.DoesNotExist("No such assessment.")
     _check_respondent(locked, user)
     if comment is not None:

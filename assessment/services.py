@@ -9,14 +9,16 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import BooleanField, ExpressionWrapper, F, OuterRef
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from capabilities.models import AnswerOption, Question
 from finops_portal.audit import audit_record
 from finops_portal.events import event_publish
 
+from .access import can_answer_sql
 from .answer_refs import resolve_answers
 from .cycles import cycle_scores_changed
 from .exceptions import AnswerConflict, ConsensusTeamAnswer, IncompleteAssessment
@@ -25,6 +27,7 @@ from .models import (
     AnswerChange,
     Assessment,
     AssessmentReopen,
+    Cycle,
     Team,
 )
 from .scores import scores_store
@@ -100,11 +103,19 @@ def answer_values(answer: Answer | None) -> dict:
     }
 
 
-def _locked_row(pk: int, question: Question | None = None) -> Assessment:
+def _locked_row(
+    pk: int, question: Question | None = None, answerable_by=None
+) -> Assessment:
     """The assessment row with its cycle, locked (``FOR NO KEY UPDATE``) until the
     transaction ends: one query. With ``question``, the same query tells whether its
-    capability is in the cycle's scope (``question_in_scope``)."""
+    capability is in the cycle's scope (``question_in_scope``); with
+    ``answerable_by`` (a user), whether that user may answer it (``user_may_answer``,
+    the rule of ``Access.can_answer``)."""
+    if question is not None and connection.vendor == "postgresql":
+        return _locked_row_sql(pk, question, answerable_by)
     rows = Assessment.objects.select_for_update(no_key=True, of=("self",))
+    if answerable_by is not None:
+        rows = rows.annotate(user_may_answer=can_answer_sql(answerable_by))
     if question is not None:
         rows = rows.annotate(
             question_in_scope=ExpressionWrapper(
@@ -115,6 +126,67 @@ def _locked_row(pk: int, question: Question | None = None) -> Assessment:
             )
         )
     return rows.select_related("cycle").get(pk=pk)
+
+
+def _from_db(model, values) -> list:
+    """A row read by hand, converted as the ORM would (a JSON field is parsed)."""
+    return [
+        field.from_db_value(value, None, connection)
+        if hasattr(field, "from_db_value")
+        else value
+        for field, value in zip(model._meta.concrete_fields, values, strict=True)
+    ]
+
+
+def _locked_row_sql(pk: int, question: Question, answerable_by=None) -> Assessment:
+    """``_locked_row`` with a question, on PostgreSQL: the same query written once
+    in SQL, since composing it through the ORM cost more than running it (the
+    autosave runs it on every save). The same conditions: ``scope_sql`` is
+    ``in_scope_q``, ``can_answer_sql`` is ``Access.can_answer``."""
+    qn = connection.ops.quote_name
+    assessment_table, cycle_table = (
+        qn(Assessment._meta.db_table),
+        qn(Cycle._meta.db_table),
+    )
+    a_fields = [f.attname for f in Assessment._meta.concrete_fields]
+    c_fields = [f.attname for f in Cycle._meta.concrete_fields]
+    scope = qn(Cycle.capabilities.through._meta.db_table)
+    may_answer, may_params = "NULL", ()
+    if answerable_by is not None:
+        expression = can_answer_sql(answerable_by)
+        if isinstance(expression, RawSQL):
+            may_answer, may_params = expression.sql, tuple(expression.params)
+        else:
+            may_answer = "TRUE" if expression.value else "FALSE"
+    sql = (
+        "SELECT "
+        + ", ".join(f"{assessment_table}.{qn(f)}" for f in a_fields)
+        + ", "
+        + ", ".join(f"{cycle_table}.{qn(f)}" for f in c_fields)
+        + f", (EXISTS (SELECT 1 FROM {scope} s WHERE s.cycle_id ="
+        f" {assessment_table}.cycle_id AND s.capability_id = %s) OR NOT EXISTS"
+        f" (SELECT 1 FROM {scope} s WHERE s.cycle_id = {assessment_table}.cycle_id))"
+        f", {may_answer}"
+        f" FROM {assessment_table} JOIN {cycle_table}"
+        f" ON {cycle_table}.id = {assessment_table}.cycle_id"
+        f" WHERE {assessment_table}.id = %s FOR NO KEY UPDATE OF {assessment_table}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (question.capability_id, *may_params, pk))
+        row = cursor.fetchone()
+    if row is None:
+        raise Assessment.DoesNotExist("Assessment matching query does not exist.")
+    n, m = len(a_fields), len(c_fields)
+    assessment = Assessment.from_db(
+        connection.alias, a_fields, _from_db(Assessment, row[:n])
+    )
+    assessment.cycle = Cycle.from_db(
+        connection.alias, c_fields, _from_db(Cycle, row[n : n + m])
+    )
+    assessment.question_in_scope = row[n + m]  # type: ignore[attr-defined]
+    if answerable_by is not None:
+        assessment.user_may_answer = row[n + m + 1]  # type: ignore[attr-defined]
+    return assessment
 
 
 def _refresh_from_locked(assessment: Assessment, locked: Assessment) -> None:
@@ -224,6 +296,140 @@ def _locked_answer(assessment: Assessment, question: Question) -> Answer | None:
     return answer
 
 
+def _answer_table_sql() -> str:
+    qn = connection.ops.quote_name
+    answer, change = qn(Answer._meta.db_table), qn(AnswerChange._meta.db_table)
+    option = qn(AnswerOption._meta.db_table)
+
+    def values_json(row: str, option_score: str) -> str:
+        # ``answer_values`` in SQL: the same keys, na_reason only when given.
+        return (
+            f"(jsonb_build_object('option_score', {option_score},"
+            f" 'option_id', {row}.option_id, 'not_applicable', {row}.not_applicable,"
+            f" 'comment', {row}.comment, 'evidence_url', {row}.evidence_url)"
+            f" || CASE WHEN {row}.na_reason <> '' THEN"
+            f" jsonb_build_object('na_reason', {row}.na_reason)"
+            f" ELSE '{{}}'::jsonb END)"
+        )
+
+    return (
+        f"WITH old AS ("
+        f" SELECT a.id, a.version, a.option_id, o.score AS option_score,"
+        f" a.not_applicable, a.na_reason, a.carried_forward, a.comment,"
+        f" a.evidence_url, a.answered_by_id, a.updated_at"
+        f" FROM {answer} a LEFT JOIN {option} o ON o.id = a.option_id"
+        f" WHERE a.assessment_id = %(assessment)s AND a.question_id = %(question)s"
+        f" FOR UPDATE OF a"
+        f"), new AS ("
+        f" SELECT old.id, %(option)s::bigint AS option_id,"
+        f" %(not_applicable)s AS not_applicable, %(na_reason)s::text AS na_reason,"
+        f" COALESCE(%(comment)s::text, old.comment) AS comment,"
+        f" COALESCE(%(evidence_url)s::text, old.evidence_url) AS evidence_url"
+        f" FROM old WHERE old.version = %(expected)s"
+        f"), diff AS ("
+        f" SELECT new.*, (old.option_id IS NOT DISTINCT FROM new.option_id"
+        f" AND old.not_applicable = new.not_applicable"
+        f" AND old.na_reason = new.na_reason AND old.comment = new.comment"
+        f" AND old.evidence_url = new.evidence_url) AS same"
+        f" FROM old JOIN new ON new.id = old.id"
+        f"), upd AS ("
+        f" UPDATE {answer} t SET option_id = diff.option_id,"
+        f" not_applicable = diff.not_applicable, na_reason = diff.na_reason,"
+        f" comment = diff.comment, evidence_url = diff.evidence_url,"
+        f" carried_forward = false, answered_by_id = %(user)s,"
+        f" updated_at = %(now)s, version = t.version + 1"
+        f" FROM diff, old WHERE t.id = diff.id AND (NOT diff.same OR old.carried_forward)"
+        f" RETURNING t.id, t.version, t.comment, t.evidence_url"
+        f"), history AS ("
+        f" INSERT INTO {change} (answer_id, changed_by_id, changed_at, version, old, new)"
+        f" SELECT upd.id, %(user)s, %(now)s, upd.version,"
+        f" {values_json('old', 'old.option_score')}"
+        f" || CASE WHEN diff.same THEN '{{\"carried_forward\": true}}'::jsonb"
+        f" ELSE '{{}}'::jsonb END,"
+        f" {values_json('diff', '%(option_score)s::int')}"
+        f" FROM upd, old, diff"
+        f") SELECT old.id, old.version, old.option_id, old.not_applicable,"
+        f" old.na_reason, old.comment, old.evidence_url, old.answered_by_id,"
+        f" old.updated_at, upd.version, upd.comment, upd.evidence_url"
+        f" FROM old LEFT JOIN upd ON true"
+    )
+
+
+def _record_in_one_statement(
+    *,
+    assessment: Assessment,
+    question: Question,
+    user,
+    option: AnswerOption | None,
+    not_applicable: bool,
+    na_reason: str,
+    comment: str | None,
+    evidence_url: str | None,
+    expected: int,
+) -> tuple[Answer | None, bool]:
+    """The version check, the update and its history row of an existing answer in
+    one statement (PostgreSQL): the row is locked, compared with ``expected`` and
+    the stored values, updated and its change recorded, as ``_record_one`` does in
+    four. Returns (None, False) when there is no answer yet; raises
+    ``AnswerConflict`` when the stored version is not ``expected``."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _answer_table_sql(),
+            {
+                "assessment": assessment.pk,
+                "question": question.pk,
+                "option": option.pk if option is not None else None,
+                "option_score": option.score if option is not None else None,
+                "not_applicable": bool(not_applicable),
+                "na_reason": na_reason,
+                "comment": comment,
+                "evidence_url": evidence_url,
+                "expected": expected,
+                "user": user.pk,
+                "now": now,
+            },
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None, False
+    (pk, version, option_id, old_na, old_reason, old_comment, old_url, by, at) = row[:9]
+    new_version, new_comment, new_url = row[9:]
+    if new_version is None and version != expected:
+        raise AnswerConflict(current=_locked_answer(assessment, question))
+    if new_version is None:
+        # The stored values already: nothing changed.
+        answer = Answer(
+            pk=pk,
+            assessment=assessment,
+            question=question,
+            option_id=option_id,
+            not_applicable=old_na,
+            na_reason=old_reason,
+            comment=old_comment,
+            evidence_url=old_url,
+            answered_by_id=by,
+            updated_at=at,
+            version=version,
+        )
+        return answer, False
+    answer = Answer(
+        pk=pk,
+        assessment=assessment,
+        question=question,
+        option=option,
+        not_applicable=bool(not_applicable),
+        na_reason=na_reason,
+        carried_forward=False,
+        comment=new_comment,
+        evidence_url=new_url,
+        answered_by=user,
+        updated_at=now,
+        version=new_version,
+    )
+    return answer, True
+
+
 def _record_one(
     *,
     assessment: Assessment,
@@ -236,10 +442,13 @@ def _record_one(
     evidence_url: str | None,
     expected_version: int | None,
     na_reason: str | None = None,
+    one_statement: bool = False,
 ) -> tuple[Answer, bool]:
     """Validate and upsert one answer inside the caller's transaction.
 
-    Returns the answer and whether anything changed.
+    Returns the answer and whether anything changed. With ``one_statement``, on
+    PostgreSQL an existing answer is checked, updated and its change recorded in a
+    single statement (``_record_in_one_statement``).
     """
     if comment is not None:
         comment = comment.replace("\r\n", "\n")
@@ -257,7 +466,24 @@ def _record_one(
     )
     na_reason = (na_reason or "") if not_applicable else ""
     expected = expected_version or 0
-    answer = _locked_answer(assessment, question)
+    if one_statement and connection.vendor == "postgresql":
+        found, changed = _record_in_one_statement(
+            assessment=assessment,
+            question=question,
+            user=user,
+            option=option,
+            not_applicable=not_applicable,
+            na_reason=na_reason,
+            comment=comment,
+            evidence_url=evidence_url,
+            expected=expected,
+        )
+        if found is not None:
+            return found, changed
+        # No answer yet: the row is created below (a conflict if expected is not 0).
+        answer = None
+    else:
+        answer = _locked_answer(assessment, question)
     current_version = answer.version if answer else 0
     if current_version != expected:
         raise AnswerConflict(current=answer)
@@ -351,6 +577,7 @@ def answer_record(
     evidence_url: str | None = None,
     expected_version: int | None,
     may_answer: Callable[[Assessment], bool] | None = None,
+    answerable_by=None,
     na_reason: str | None = None,
 ) -> Answer:
     """Create or update the one answer of ``assessment`` to ``question``.
@@ -364,11 +591,15 @@ def answer_record(
     ``assessment`` may be a pk, so that reading and locking the row is one query:
     the returned answer's ``assessment`` is then the locked row, and
     ``may_answer(row)`` false raises ``Assessment.DoesNotExist``, as a missing pk
-    does, before anything is validated or written.
+    does, before anything is validated or written. ``answerable_by`` (a user) does
+    the same check as ``may_answer=access_for(user).can_answer`` in the query that
+    locks the row, without a query of the user's memberships.
     """
     if isinstance(assessment, int):
-        locked = assessment = _locked_row(assessment, question)
+        locked = assessment = _locked_row(assessment, question, answerable_by)
         if may_answer is not None and not may_answer(locked):
+            raise Assessment.DoesNotExist("No such assessment.")
+        if answerable_by is not None and not locked.user_may_answer:  # type: ignore[attr-defined]
             raise Assessment.DoesNotExist("No such assessment.")
     else:
         locked = _locked_row(assessment.pk, question)
@@ -387,6 +618,7 @@ def answer_record(
         evidence_url=evidence_url,
         expected_version=expected_version,
         na_reason=na_reason,
+        one_statement=True,
     )
     if changed:
         _touch(assessment)

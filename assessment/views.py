@@ -413,7 +413,8 @@ def answer_save(request, pk, question_id):
         return JsonResponse(error.message_dict, status=400)
     values = {
         "assessment": pk,
-        "may_answer": access_for(request.user).can_answer,
+        # The access check runs in the query that locks the assessment.
+        "answerable_by": request.user,
         "question": question,
         "user": request.user,
         "option": option,

@@ -41,7 +41,10 @@ def _work(org, clients: int):
         raise RuntimeError("not enough open assessments for the autosave benchmark")
     options: dict[int, list[int]] = {}
     for question_id, option_id in (
-        AnswerOption.objects.filter(question__capability__framework=cycle.framework)
+        # The team questions only: a central one is the central team's to answer.
+        AnswerOption.objects.filter(
+            question__capability__framework=cycle.framework, question__audience="team"
+        )
         .order_by("question_id", "score")
         .values_list("question_id", "id")
     ):
@@ -50,6 +53,8 @@ def _work(org, clients: int):
     for a, q, v, option_id in Answer.objects.filter(
         assessment_id__in=open_ids
     ).values_list("assessment_id", "question_id", "version", "option_id"):
+        if q not in options:
+            continue
         position = options[q].index(option_id) if option_id in options[q] else -1
         state[(a, q)] = (v, position)
     return open_ids, sorted(options), options, state

@@ -18,7 +18,7 @@ import math
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.colors import sample_colorscale
+from plotly.colors import get_colorscale, sample_colorscale
 
 # Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
 OKABE_ITO = [
@@ -191,12 +191,19 @@ def contrast_ratio(luminance_a: float, luminance_b: float) -> float:
     return (lighter + 0.05) / (darker + 0.05)
 
 
+@functools.lru_cache(maxsize=1)
+def _sequential_scale() -> list:
+    """The sequential scale's colours, looked up by name once: naming the scale
+    on every sample validated the name each time (most of a sample's cost)."""
+    return get_colorscale(SEQUENTIAL)
+
+
 @functools.lru_cache(maxsize=4096)
 def _score_colour(percent: float) -> tuple[str, str]:
     # sampling the scale looks the named scale up each time: the same few scores
     # recur on every page, so each is worked out once
     fraction = percent / 100
-    background = sample_colorscale(SEQUENTIAL, [fraction])[0]
+    background = sample_colorscale(_sequential_scale(), [fraction])[0]
     red, green, blue = (
         int(part) for part in background[4:-1].replace(" ", "").split(",")
     )

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from assessment.models import Answer, Assessment, Cycle, Organization, Team
 from capabilities.measures import MEASURE_KEYS, band_score
-from capabilities.models import Framework, Question
+from capabilities.models import AnswerOption, Framework, Question
 
 from .measures import MEASURES_BY_KEY, ORGANIZATION
 from .models import (
@@ -140,6 +140,19 @@ def _pick(question, team_id, latest) -> tuple[MeasureValue | None, str]:
     return latest.get((team_id, question.measure_key)), "team"
 
 
+def _options_by_score(questions) -> dict[tuple[int, int], int]:
+    """{(question id, score): option id}: from the questions' prefetched options,
+    or else one query for all of them (not one per question)."""
+    if all("options" in getattr(q, "_prefetched_objects_cache", {}) for q in questions):
+        return {(q.pk, o.score): o.pk for q in questions for o in q.options.all()}
+    return {
+        (question_id, score): pk
+        for question_id, score, pk in AnswerOption.objects.filter(
+            question_id__in=[q.pk for q in questions]
+        ).values_list("question_id", "score", "id")
+    }
+
+
 def suggestions_for(*, assessment: Assessment, questions) -> dict[int, Suggestion]:
     """question id -> the suggestion from the team's fresh evidence, for the
     questions that carry a measure (a few queries; none without such questions)."""
@@ -154,10 +167,10 @@ def suggestions_for(*, assessment: Assessment, questions) -> dict[int, Suggestio
         measures={q.measure_key for q in measured},
         cutoff=freshness_cutoff(organization_id, today),
     )
-    options = {}
-    for q in measured:
-        for option in q.options.all():
-            options[(q.pk, option.score)] = option.pk
+    if not latest:
+        # No fresh evidence for this team: nothing to suggest, nothing more to read.
+        return {}
+    options = _options_by_score(measured)
     found = {}
     for question in measured:
         value, scope = _pick(question, assessment.team_id, latest)
@@ -188,14 +201,30 @@ def question_suggestion(
 # --- claimed vs measured ---------------------------------------------------------------
 
 
+# Published content never changes: its measured questions are kept per process,
+# keyed by the framework and the moment it was published.
+_measured: dict[tuple, list[Question]] = {}
+MEASURED_KEPT = 16
+
+
 def measured_questions(framework: Framework) -> list[Question]:
-    """The framework's questions with a ``measure`` block, in questionnaire order."""
-    return list(
-        Question.objects.filter(capability__framework_id=framework.pk)
-        .exclude(measure_key="")
-        .select_related("capability", "lens")
-        .order_by("capability__order", "order", "id")
-    )
+    """The framework's questions with a ``measure`` block, in questionnaire order
+    (one query, then none once the framework is published: the team report asks
+    on every visit)."""
+    key = (framework.pk, framework.published_at)
+    found = _measured.get(key) if framework.published_at else None
+    if found is None:
+        found = list(
+            Question.objects.filter(capability__framework_id=framework.pk)
+            .exclude(measure_key="")
+            .select_related("capability", "lens")
+            .order_by("capability__order", "order", "id")
+        )
+        if framework.status != Framework.Status.DRAFT and framework.published_at:
+            if len(_measured) >= MEASURED_KEPT:
+                _measured.clear()
+            _measured[key] = found
+    return list(found)
 
 
 def claimed_vs_measured(*, assessment: Assessment) -> list[dict]:
@@ -205,6 +234,8 @@ def claimed_vs_measured(*, assessment: Assessment) -> list[dict]:
     if not questions:
         return []
     suggestions = suggestions_for(assessment=assessment, questions=questions)
+    if not suggestions:
+        return []
     answers = {
         a.question_id: a
         for a in Answer.objects.filter(

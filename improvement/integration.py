@@ -10,6 +10,7 @@ from finops_portal.slots import NavLink
 
 from . import selectors, webhooks
 from .models import Initiative
+from .report_section_html import section_html
 
 # Published content never changes: its next steps are kept per process.
 _next_steps: dict[int, list[dict]] = {}
@@ -55,6 +56,12 @@ def _movements_cached(assessment) -> dict:
 def team_report_section(request, *, assessment, is_lead) -> str | None:
     """The team's plan beside each gap, next steps to plan, why scores moved
     (three queries once the movements and next steps are cached)."""
+    rows, previous = section_rows(assessment)
+    return section_html(request, assessment=assessment, rows=rows, previous=previous)
+
+
+def section_rows(assessment) -> tuple[list[dict], object]:
+    """The section's rows, largest gap first, and the previous assessment."""
     gaps = selectors.assessment_gaps(assessment=assessment)
     items = selectors.items_by_capability(
         selectors.plan_items(team_ids=[assessment.team_id])
@@ -84,16 +91,7 @@ def team_report_section(request, *, assessment, is_lead) -> str | None:
         for gap in gaps
     ]
     rows.sort(key=lambda row: -(row["gap"] or -1000))
-    return render_to_string(
-        "improvement/_team_report_section.html",
-        {
-            "assessment": assessment,
-            "rows": rows,
-            "previous": moved["previous"],
-            "is_lead": is_lead,
-        },
-        request=request,
-    )
+    return rows, moved["previous"]
 
 
 def lead_home_section(request, *, organization) -> str | None:

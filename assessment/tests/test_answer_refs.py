@@ -12,7 +12,7 @@ from assessment.answer_refs import (
     resolve_answer,
     resolve_answers,
 )
-from capabilities.models import Question
+from capabilities.models import AnswerOption, Question
 from capabilities.tests.factories import make_framework
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +31,28 @@ def test_an_option_by_id_is_read_with_its_question_in_one_query(
         found, chosen = resolve_answer(question=question.pk, option_id=option.pk)
     assert (found, chosen) == (question, option)
     assert found.capability.framework_id == question.capability.framework_id
+
+
+def _fields(instance) -> dict:
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.fields}
+
+
+def test_the_option_read_by_hand_holds_what_the_orm_reads(question):
+    """Every column of the option, its question and its capability, converted as
+    the ORM converts them (the JSON of N/A reasons included)."""
+    Question.objects.filter(pk=question.pk).update(
+        allow_na=True,
+        na_reasons=["not_in_scope"],
+    )
+    option = question.options.get(score=2)
+    _found, chosen = resolve_answer(question=question.pk, option_id=option.pk)
+    reference = AnswerOption.objects.select_related("question__capability").get(
+        pk=option.pk
+    )
+    assert _fields(chosen) == _fields(reference)
+    assert _fields(chosen.question) == _fields(reference.question)
+    assert _fields(chosen.question.capability) == _fields(reference.question.capability)
+    assert chosen.question.na_reason_choices() == reference.question.na_reason_choices()
 
 
 def test_a_question_by_key_and_an_option_by_score(question, framework):

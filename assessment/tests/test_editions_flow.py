@@ -229,6 +229,26 @@ def test_confirming_or_changing_a_carried_answer_clears_the_mark(
         expected_version=answer.version,
     )
     assert (confirmed.carried_forward, confirmed.version) == (False, 2)
+    stored = Answer.objects.get(pk=answer.pk)
+    assert (stored.carried_forward, stored.version, stored.option_id) == (
+        False,
+        2,
+        answer.option_id,
+    )
+    # Its history keeps that it was carried: the same values, confirmed.
+    change = stored.changes.get(version=2)
+    assert change.old == {**change.new, "carried_forward": True}
+    assert change.new["option_id"] == answer.option_id
+    # Saved again unchanged, it is confirmed already: nothing is written.
+    again = services.answer_record(
+        assessment=assessment,
+        question=answer.question,
+        user=respondent_a,
+        option=answer.option,
+        expected_version=2,
+    )
+    assert again.version == 2
+    assert stored.changes.count() == 1
     other = Answer.objects.select_related("question").get(
         assessment=assessment, question__key="education-process-1"
     )

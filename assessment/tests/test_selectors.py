@@ -217,3 +217,40 @@ def test_answer_history_lists_changes_newest_first(assessment, framework, respon
     history = list(selectors.answer_history(answer=answer))
     assert [c.version for c in history] == [3, 2, 1]
     assert [c.new["option_score"] for c in history] == [3, 2, 1]
+
+
+@pytest.mark.parametrize("scoped", [False, True])
+@pytest.mark.parametrize("central", [False, True])
+def test_assessment_progress_sql_agrees_with_the_orm(
+    team_a, team_b, org, framework, scoped, central
+):
+    """The progress query written in SQL counts what the ORM's does: the scope,
+    the audience rule (central questions for the central team only), N/A where
+    allowed, this assessment's answers only."""
+    questions = list(Question.objects.filter(capability__framework=framework))
+    Question.objects.filter(pk=questions[0].pk).update(audience="central")
+    Question.objects.filter(pk__in=[q.pk for q in questions[1:3]]).update(allow_na=True)
+    if central:
+        org.central_team = team_a
+        org.save(update_fields=["central_team"])
+    capabilities = (
+        [Capability.objects.get(framework=framework, key="cap-0")] if scoped else None
+    )
+    cycle = make_cycle(
+        organization=org,
+        framework=framework,
+        teams=[team_a, team_b],
+        capabilities=capabilities,
+    )
+    mine, theirs = cycle.assessments.order_by("team__name")
+    answer_all(theirs)
+    answer_all(mine, skip=4)
+    Answer.objects.filter(assessment=mine, question__in=questions[1:4]).update(
+        option=None, not_applicable=True
+    )
+    for assessment in (mine, theirs):
+        assessment = Assessment.objects.select_related("cycle").get(pk=assessment.pk)
+        sql = selectors.assessment_progress(assessment=assessment)
+        orm = selectors.assessment_progress_orm(assessment=assessment)
+        assert sql == orm
+        assert sql["total"] > 0

@@ -491,6 +491,19 @@ def test_answer_save_refuses_get(client, respondent_a, assessment, question):
     assert client.get(url).status_code == 405
 
 
+# One save once its answer exists, within a minute of the last: session (the
+# test settings keep it in the database), user, option (with its question), BEGIN,
+# the assessment locked with the scope and access checks, then on PostgreSQL one
+# statement that checks the version, updates the answer and writes its history
+# (elsewhere: the answer, its update, its history), COMMIT, progress.
+SAVE_QUERIES = {"postgresql": 8}
+SAVE_QUERIES_ELSEWHERE = 10
+
+
+def _save_queries() -> int:
+    return SAVE_QUERIES.get(connection.vendor, SAVE_QUERIES_ELSEWHERE)
+
+
 def test_answer_save_uses_a_bounded_number_of_queries(
     client,
     respondent_a,
@@ -505,24 +518,83 @@ def test_answer_save_uses_a_bounded_number_of_queries(
     client.force_login(respondent_a)
     client.get(reverse("assessment:my_assessments"))
     option = question.options.get(score=4).pk
-    # session, user, option (with its question), memberships, then under the lock
-    # (savepoint/BEGIN): assessment (with the scope check), answer; the conflict's
-    # author for the payload.
-    with django_assert_max_num_queries(9):
+    # A conflict: the same, and the current answer read again for the payload.
+    with django_assert_max_num_queries(_save_queries() + 1):
         response = _save(
             client, assessment, question, option=option, expected_version=0
         )
     assert response.status_code == 409
     response = _save(client, assessment, question, option=option, expected_version=1)
     assert response.status_code == 200
-    # Steady state: a save within a minute of the last one. Session, user, option,
-    # memberships, BEGIN, assessment, answer, update, history, COMMIT, progress.
     option = question.options.get(score=3).pk
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(_save_queries()):
         response = _save(
             client, assessment, question, option=option, expected_version=2
         )
     assert response.status_code == 200
+    assert response.json()["version"] == 3
+    # The stored values again: nothing written, the same queries or fewer.
+    with django_assert_max_num_queries(_save_queries()):
+        response = _save(
+            client, assessment, question, option=option, expected_version=3
+        )
+    assert response.json()["version"] == 3
+    answer = Answer.objects.get(assessment=assessment, question=question)
+    assert (answer.version, answer.option_id) == (3, option)
+    changes = list(answer.changes.order_by("version").values("version", "old", "new"))
+    assert [c["version"] for c in changes] == [2, 3]
+    assert changes[-1]["old"]["option_score"] == 4
+    assert changes[-1]["new"] == {
+        "option_score": 3,
+        "option_id": option,
+        "not_applicable": False,
+        "comment": "",
+        "evidence_url": "",
+    }
+
+
+@pytest.mark.parametrize("teams", [3, 40])
+def test_answer_save_queries_do_not_grow_with_teams_or_answers(
+    client, shipped_framework, teams, django_assert_num_queries
+):
+    """An organisation built by the bulk loader (its open cycle partly submitted,
+    earlier cycles answered): the lead's save issues the same queries whatever
+    the number of teams and answers."""
+    from django.contrib.auth import get_user_model
+
+    from assessment import demo
+
+    result = demo.load_generate(
+        teams=teams, cycles=2, org_name=f"Queries {teams}", password="pw-1234567"
+    )
+    org = result.organization
+    cycle = Cycle.objects.get(organization=org, status="open")
+    assessment = (
+        Assessment.objects.filter(cycle=cycle)
+        .exclude(status="submitted")
+        .order_by("id")
+        .first()
+    )
+    question = Question.objects.filter(
+        capability__framework=cycle.framework, audience="team"
+    ).order_by("id")[0]
+    scores = [o.pk for o in question.options.order_by("score")]
+    client.force_login(get_user_model().objects.get(username=f"{org.slug}-lead"))
+    answer = Answer.objects.filter(assessment=assessment, question=question).first()
+    version = answer.version if answer else 0
+    current = answer.option_id if answer else None
+    first = next(o for o in scores if o != current)
+    response = _save(
+        client, assessment, question, option=first, expected_version=version
+    )
+    assert response.status_code == 200
+    second = next(o for o in scores if o != first)
+    with django_assert_num_queries(_save_queries()):
+        response = _save(
+            client, assessment, question, option=second, expected_version=version + 1
+        )
+    assert response.status_code == 200
+    assert response.json()["version"] == version + 2
 
 
 def test_answer_history_shows_each_change(client, respondent_a, assessment, question):

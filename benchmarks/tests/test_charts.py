@@ -317,3 +317,14 @@ def test_percentile_labels_have_room_beside_a_full_bar():
     assert fig.data[0].textposition == "outside"
     assert list(fig.layout.xaxis.range) == [0, 100]
     assert fig.layout.margin.r >= 40
+
+
+def test_score_colours_sample_the_named_sequential_scale():
+    """The scale looked up once samples as the named scale does."""
+    from plotly.colors import sample_colorscale
+
+    from benchmarks import charts as chart_module
+
+    for percent in (0.0, 12.5, 33.3, 50.0, 87.5, 100.0):
+        expected = sample_colorscale(chart_module.SEQUENTIAL, [percent / 100])[0]
+        assert chart_module._score_colour(percent)[0] == expected

@@ -348,3 +348,33 @@ def test_the_suggestions_use_a_fixed_number_of_queries(
     questions = questions_of(measured)
     with django_assert_num_queries(2):
         selectors.suggestions_for(assessment=assessment, questions=questions)
+
+
+@time_machine.travel("2026-12-01T09:00:00Z")
+def test_claimed_vs_measured_reads_the_options_in_one_query(
+    measured, evidence, team_a, django_assert_num_queries
+):
+    """Measured questions, settings, latest values, every option at once (not one
+    query per question), answers, decisions."""
+    assessment = assessment_of(measured, team_a)
+    assert assessment.cycle.framework  # read with the assessment on the report
+    selectors._measured.clear()
+    with django_assert_num_queries(6):
+        rows = selectors.claimed_vs_measured(assessment=assessment)
+    assert rows
+
+
+def test_claimed_vs_measured_without_evidence_stops_after_the_values(
+    measured, team_a, django_assert_num_queries
+):
+    """No fresh evidence (the usual team report): measured questions, settings and
+    latest values, then nothing more to read; the measured questions of a
+    published framework are read once per process."""
+    assessment = assessment_of(measured, team_a)
+    framework = assessment.cycle.framework  # read with the assessment on the report
+    assert framework.published_at is not None
+    selectors._measured.clear()
+    with django_assert_num_queries(3):
+        assert selectors.claimed_vs_measured(assessment=assessment) == []
+    with django_assert_num_queries(2):
+        assert selectors.claimed_vs_measured(assessment=assessment) == []
