@@ -73,7 +73,11 @@ class NodeStat(models.Model):
 
 class TeamRank(models.Model):
     """A team's percentile rank (0-100) within its organisation for one capability
-    (overall when ``capability`` is null)."""
+    (overall when ``capability`` is null).
+
+    Each submission moves every rank of its cycle: on PostgreSQL the table keeps
+    half of each page free, so those updates stay on their page (migration 0005).
+    """
 
     cycle = models.ForeignKey(
         Cycle, on_delete=models.CASCADE, related_name="team_ranks"

@@ -307,3 +307,17 @@ def test_an_incremental_run_costs_the_same_queries_at_10000_teams(
         )
         counts.append(count)
     assert counts[0] == counts[1]
+
+
+def test_rank_rows_leave_room_for_the_updates_every_submission_brings():
+    """On PostgreSQL: half of each page free, so rewritten ranks stay on it."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL storage setting")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reloptions FROM pg_class WHERE relname = 'benchmarks_teamrank'"
+        )
+        (options,) = cursor.fetchone()
+    assert "fillfactor=50" in options
