@@ -253,6 +253,9 @@ def disagreement_by_capability(
 
 def with_disagreement(table: pd.DataFrame, figures: pd.DataFrame) -> pd.DataFrame:
     """``table`` (score rows) with a ``disagreement`` column, NaN where none."""
+    if figures.empty:  # no team of these answered in consensus mode
+        table["disagreement"] = float("nan")
+        return table
     lookup = {
         (int(a), int(c)): float(d)
         for a, c, d in zip(

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -69,7 +70,15 @@ class Rollup:
 
 
 def ancestors(tree: Iterable[tuple[int, int | None]]) -> dict[int, list[int]]:
-    """Every node's proper ancestors (nearest first), from (id, parent_id) rows."""
+    """Every node's proper ancestors (nearest first), from (id, parent_id) rows.
+
+    One snapshot asks several times for the same tree: the last few trees' answers
+    are kept (callers only read them)."""
+    return _ancestors(tuple(tree))
+
+
+@lru_cache(maxsize=4)
+def _ancestors(tree: tuple[tuple[int, int | None], ...]) -> dict[int, list[int]]:
     walker = Tree(tree)
     return {node: walker.ancestors(node) for node in walker.parent}
 
