@@ -88,14 +88,17 @@ def can_answer_sql(user) -> RawSQL | Value:
     qn = connection.ops.quote_name
     team, membership = qn(Team._meta.db_table), qn(Membership._meta.db_table)
     cycle, assessment = qn(Cycle._meta.db_table), qn(Assessment._meta.db_table)
-    # The team and every team above it (UNION stops on a cycle in the parent links).
+    # The team and every team above it (UNION stops on a cycle in the parent links;
+    # the root's parent, NULL, ends the walk). Each step reads the parent by its
+    # primary key: a join of the walk with the team table is planned as a scan of
+    # every team of the database.
     sql = (
         f"EXISTS (WITH RECURSIVE up(id) AS ("
         f" SELECT {assessment}.team_id"
-        f" UNION SELECT t.parent_id FROM {team} t JOIN up ON t.id = up.id"
-        f" WHERE t.parent_id IS NOT NULL"
+        f" UNION SELECT (SELECT t.parent_id FROM {team} t WHERE t.id = up.id)"
+        f" FROM up WHERE up.id IS NOT NULL"
         f") SELECT 1 FROM {membership} m WHERE m.user_id = %s AND ("
-        f"m.team_id IN (SELECT id FROM up)"
+        f"m.team_id IN (SELECT id FROM up WHERE id IS NOT NULL)"
         f" OR (m.role = %s AND m.organization_id = (SELECT c.organization_id"
         f" FROM {cycle} c WHERE c.id = {assessment}.cycle_id))))"
     )

@@ -12,6 +12,7 @@ check; here, a question outside ``framework_id`` is simply not found.
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import cache
 
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -46,24 +47,35 @@ def _questions(framework_id: int | None):
     return questions
 
 
+@cache
+def _converters(model, vendor: str) -> tuple:
+    """The concrete fields' attribute names of ``model`` and, for each, the
+    conversion the ORM applies to its column (None: the value as read)."""
+    fields = model._meta.concrete_fields
+    return (
+        [f.attname for f in fields],
+        [getattr(f, "from_db_value", None) for f in fields],
+    )
+
+
 def _from_db(model, values):
     """An instance of ``model`` from its concrete columns read by hand, each
     converted as the ORM would (a JSON field is parsed)."""
-    fields = model._meta.concrete_fields
+    names, converters = _converters(model, connection.vendor)
     return model.from_db(
         connection.alias,
-        [f.attname for f in fields],
+        names,
         [
-            f.from_db_value(v, None, connection) if hasattr(f, "from_db_value") else v
-            for f, v in zip(fields, values, strict=True)
+            v if convert is None else convert(v, None, connection)
+            for convert, v in zip(converters, values, strict=True)
         ],
     )
 
 
-def _option_with_question(pk: int) -> AnswerOption | None:
-    """The option with its question and the question's capability: the query of
-    ``select_related("question__capability")`` written once by hand, as the
-    autosave runs it on every save and composing it cost more than running it."""
+@cache
+def _option_sql(vendor: str) -> tuple[str, int, int]:
+    """The statement of ``_option_with_question`` (built once: it depends only on
+    the tables) and where the question's and the capability's columns start."""
     qn = connection.ops.quote_name
     models = (AnswerOption, Question, Capability)
     columns = [
@@ -77,12 +89,19 @@ def _option_with_question(pk: int) -> AnswerOption | None:
         f" JOIN {capability_t} ON {capability_t}.id = {question_t}.capability_id"
         f" WHERE {option_t}.id = %s"
     )
+    return sql, len(columns[0]), len(columns[0]) + len(columns[1])
+
+
+def _option_with_question(pk: int) -> AnswerOption | None:
+    """The option with its question and the question's capability: the query of
+    ``select_related("question__capability")`` written once by hand, as the
+    autosave runs it on every save and composing it cost more than running it."""
+    sql, a, b = _option_sql(connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(sql, [pk])
         row = cursor.fetchone()
     if row is None:
         return None
-    a, b = len(columns[0]), len(columns[0]) + len(columns[1])
     option = _from_db(AnswerOption, row[:a])
     option.question = _from_db(Question, row[a:b])
     option.question.capability = _from_db(Capability, row[b:])

@@ -7,6 +7,7 @@ questions, answers or assessments.
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.db import connection
 from django.db.models import (
@@ -194,18 +195,10 @@ def _percent(answered: int, total: int) -> int:
     return int(answered * 100 // total) if total else 0
 
 
-def assessment_progress(*, assessment: Assessment) -> dict:
-    """Answered and total questions, overall and per capability (one query).
-
-    ``{"answered", "total", "percent", "complete", "capabilities": [{"capability_id",
-    "key", "name", "answered", "total", "percent", "complete"}]}``
-
-    The query is ``questions_for_assessment`` (scope and audience) joined to this
-    assessment's answers and counted with ``answered_q``, written once in SQL: the
-    autosave returns it with every save, and composing it through the ORM cost
-    several times more than running it. ``test_selectors`` holds the two to agree.
-    """
-    cycle = assessment.cycle
+@cache
+def _progress_sql(vendor: str) -> str:
+    """The statement of ``assessment_progress``, built once (it depends only on
+    the tables)."""
     qn = connection.ops.quote_name
     question, capability = (
         qn(Question._meta.db_table),
@@ -213,7 +206,7 @@ def assessment_progress(*, assessment: Assessment) -> dict:
     )
     answer, organization = qn(Answer._meta.db_table), qn(Organization._meta.db_table)
     scope = qn(Cycle.capabilities.through._meta.db_table)
-    sql = (
+    return (
         f"SELECT q.capability_id, c.{qn('key')}, c.name, COUNT(q.id),"
         f" SUM(CASE WHEN a.option_id IS NOT NULL OR (q.allow_na AND a.not_applicable)"
         f" THEN 1 ELSE 0 END)"
@@ -228,6 +221,21 @@ def assessment_progress(*, assessment: Assessment) -> dict:
         f" GROUP BY q.capability_id, c.{qn('key')}, c.name, c.{qn('order')}"
         f" ORDER BY c.{qn('order')}, q.capability_id"
     )
+
+
+def assessment_progress(*, assessment: Assessment) -> dict:
+    """Answered and total questions, overall and per capability (one query).
+
+    ``{"answered", "total", "percent", "complete", "capabilities": [{"capability_id",
+    "key", "name", "answered", "total", "percent", "complete"}]}``
+
+    The query is ``questions_for_assessment`` (scope and audience) joined to this
+    assessment's answers and counted with ``answered_q``, written once in SQL: the
+    autosave returns it with every save, and composing it through the ORM cost
+    several times more than running it. ``test_selectors`` holds the two to agree.
+    """
+    cycle = assessment.cycle
+    sql = _progress_sql(connection.vendor)
     params = [
         assessment.pk,
         cycle.framework_id,

@@ -6,6 +6,7 @@ a save never interleave: either the save lands before the submit, or it is refus
 
 from collections.abc import Callable
 from datetime import timedelta
+from functools import cache
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
@@ -128,21 +129,25 @@ def _locked_row(
     return rows.select_related("cycle").get(pk=pk)
 
 
+@cache
+def _converters(model) -> list:
+    """For each concrete field of ``model``, the conversion the ORM applies to its
+    column (None: the value as read)."""
+    return [getattr(f, "from_db_value", None) for f in model._meta.concrete_fields]
+
+
 def _from_db(model, values) -> list:
     """A row read by hand, converted as the ORM would (a JSON field is parsed)."""
     return [
-        field.from_db_value(value, None, connection)
-        if hasattr(field, "from_db_value")
-        else value
-        for field, value in zip(model._meta.concrete_fields, values, strict=True)
+        value if convert is None else convert(value, None, connection)
+        for convert, value in zip(_converters(model), values, strict=True)
     ]
 
 
-def _locked_row_sql(pk: int, question: Question, answerable_by=None) -> Assessment:
-    """``_locked_row`` with a question, on PostgreSQL: the same query written once
-    in SQL, since composing it through the ORM cost more than running it (the
-    autosave runs it on every save). The same conditions: ``scope_sql`` is
-    ``in_scope_q``, ``can_answer_sql`` is ``Access.can_answer``."""
+@cache
+def _locked_row_statement(may_answer: str) -> str:
+    """The statement of ``_locked_row_sql`` with the access condition
+    ``may_answer``, built once (it depends only on the tables)."""
     qn = connection.ops.quote_name
     assessment_table, cycle_table = (
         qn(Assessment._meta.db_table),
@@ -151,14 +156,7 @@ def _locked_row_sql(pk: int, question: Question, answerable_by=None) -> Assessme
     a_fields = [f.attname for f in Assessment._meta.concrete_fields]
     c_fields = [f.attname for f in Cycle._meta.concrete_fields]
     scope = qn(Cycle.capabilities.through._meta.db_table)
-    may_answer, may_params = "NULL", ()
-    if answerable_by is not None:
-        expression = can_answer_sql(answerable_by)
-        if isinstance(expression, RawSQL):
-            may_answer, may_params = expression.sql, tuple(expression.params)
-        else:
-            may_answer = "TRUE" if expression.value else "FALSE"
-    sql = (
+    return (
         "SELECT "
         + ", ".join(f"{assessment_table}.{qn(f)}" for f in a_fields)
         + ", "
@@ -171,8 +169,27 @@ def _locked_row_sql(pk: int, question: Question, answerable_by=None) -> Assessme
         f" ON {cycle_table}.id = {assessment_table}.cycle_id"
         f" WHERE {assessment_table}.id = %s FOR NO KEY UPDATE OF {assessment_table}"
     )
+
+
+def _locked_row_sql(pk: int, question: Question, answerable_by=None) -> Assessment:
+    """``_locked_row`` with a question, on PostgreSQL: the same query written once
+    in SQL, since composing it through the ORM cost more than running it (the
+    autosave runs it on every save). The same conditions: ``scope_sql`` is
+    ``in_scope_q``, ``can_answer_sql`` is ``Access.can_answer``."""
+    a_fields = [f.attname for f in Assessment._meta.concrete_fields]
+    c_fields = [f.attname for f in Cycle._meta.concrete_fields]
+    may_answer, may_params = "NULL", ()
+    if answerable_by is not None:
+        expression = can_answer_sql(answerable_by)
+        if isinstance(expression, RawSQL):
+            may_answer, may_params = expression.sql, tuple(expression.params)
+        else:
+            may_answer = "TRUE" if expression.value else "FALSE"
     with connection.cursor() as cursor:
-        cursor.execute(sql, (question.capability_id, *may_params, pk))
+        cursor.execute(
+            _locked_row_statement(may_answer),
+            (question.capability_id, *may_params, pk),
+        )
         row = cursor.fetchone()
     if row is None:
         raise Assessment.DoesNotExist("Assessment matching query does not exist.")
@@ -296,6 +313,7 @@ def _locked_answer(assessment: Assessment, question: Question) -> Answer | None:
     return answer
 
 
+@cache
 def _answer_table_sql() -> str:
     qn = connection.ops.quote_name
     answer, change = qn(Answer._meta.db_table), qn(AnswerChange._meta.db_table)

@@ -15,6 +15,7 @@ subject.
 from __future__ import annotations
 
 import logging
+from functools import cache
 
 import jwt
 import requests
@@ -22,6 +23,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import SuspiciousOperation
+from django.db import connections, router
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from finops_portal.signin import refuse
@@ -225,11 +227,51 @@ class OidcBackend(OIDCAuthenticationBackend):
         return signed_in.user
 
 
+@cache
+def _user_sql(alias: str) -> tuple[str, list[str]]:
+    """The statement reading one user by primary key, composed once by the ORM,
+    and the attribute names of its columns."""
+    user_model = get_user_model()
+    fields = user_model._meta.concrete_fields
+    compiler = (
+        user_model._default_manager.using(alias)
+        .filter(pk=0)
+        .order_by()
+        .query.get_compiler(alias)
+    )
+    sql, _params = compiler.as_sql()
+    return sql, [f.attname for f in fields]
+
+
+def user_by_pk(user_id):
+    """The user with this primary key, or None: the query of
+    ``User.objects.get(pk=...)`` composed once per process rather than on every
+    request that reads ``request.user`` (on PostgreSQL, whose driver returns every
+    column of the user as the ORM would; elsewhere through the ORM)."""
+    user_model = get_user_model()
+    alias = router.db_for_read(user_model)
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        return user_model._default_manager.using(alias).filter(pk=user_id).first()
+    sql, names = _user_sql(alias)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_model._meta.pk.to_python(user_id)])
+        row = cursor.fetchone()
+    return None if row is None else user_model.from_db(alias, names, row)
+
+
 class PasswordBackend(ModelBackend):
     """Django's password sign-in, refused for members of an organisation whose
     single sign-on connection switches passwords off (administrators excepted,
     so that someone can still get in when the provider is down). The check runs
-    after the password, so it tells nothing to someone who does not know it."""
+    after the password, so it tells nothing to someone who does not know it.
+
+    The user of a session is read on every request, as Django's backend does
+    (a deleted or deactivated user is refused at once), by ``user_by_pk``."""
+
+    def get_user(self, user_id):
+        user = user_by_pk(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         user = super().authenticate(

@@ -30,6 +30,10 @@ def question(framework):
     )
 
 
+# The backend of a password sign-in, which reads the session's user by hand.
+PASSWORD_BACKEND = "sso.backends.PasswordBackend"
+
+
 def _save(client, assessment, question, **payload):
     payload.setdefault("expected_version", 0)
     return client.post(
@@ -485,6 +489,29 @@ def test_answer_save_by_a_member_of_a_business_unit_above_the_team(
     assert Answer.objects.get().assessment_id == deep.pk
 
 
+def test_answer_save_refuses_a_session_whose_user_is_disabled_or_deleted(
+    client, respondent_a, assessment, question
+):
+    """The session's user is read on every request: deactivating or deleting the
+    user ends their open sessions at once."""
+    from django.contrib.auth import get_user_model
+
+    client.force_login(respondent_a, backend=PASSWORD_BACKEND)
+    option = question.options.get(score=1).pk
+    assert _save(client, assessment, question, option=option).status_code == 200
+    respondent_a.is_active = False
+    respondent_a.save(update_fields=["is_active"])
+    response = _save(client, assessment, question, option=option, expected_version=1)
+    assert response.status_code == 302
+    assert Answer.objects.get().version == 1
+    respondent_a.is_active = True
+    respondent_a.save(update_fields=["is_active"])
+    assert _save(client, assessment, question, expected_version=1).status_code == 200
+    get_user_model().objects.filter(pk=respondent_a.pk).delete()
+    response = _save(client, assessment, question, option=option, expected_version=2)
+    assert response.status_code == 302
+
+
 def test_answer_save_refuses_get(client, respondent_a, assessment, question):
     client.force_login(respondent_a)
     url = reverse("assessment:answer_save", args=[assessment.pk, question.pk])
@@ -515,7 +542,7 @@ def test_answer_save_uses_a_bounded_number_of_queries(
     assessment = make_assessment(team=team_a, framework=big)
     answer_all(assessment, skip=1)
     question = Question.objects.filter(capability__framework=big).order_by("id")[0]
-    client.force_login(respondent_a)
+    client.force_login(respondent_a, backend=PASSWORD_BACKEND)
     client.get(reverse("assessment:my_assessments"))
     option = question.options.get(score=4).pk
     # A conflict: the same, and the current answer read again for the payload.
@@ -579,7 +606,10 @@ def test_answer_save_queries_do_not_grow_with_teams_or_answers(
         capability__framework=cycle.framework, audience="team"
     ).order_by("id")[0]
     scores = [o.pk for o in question.options.order_by("score")]
-    client.force_login(get_user_model().objects.get(username=f"{org.slug}-lead"))
+    client.force_login(
+        get_user_model().objects.get(username=f"{org.slug}-lead"),
+        backend=PASSWORD_BACKEND,
+    )
     answer = Answer.objects.filter(assessment=assessment, question=question).first()
     version = answer.version if answer else 0
     current = answer.option_id if answer else None
