@@ -161,11 +161,17 @@ def suggestions_for(*, assessment: Assessment, questions) -> dict[int, Suggestio
         return {}
     organization_id = assessment.cycle.organization_id
     today = timezone.now().date()
+    found_settings = settings_for(organization_id)
+    if found_settings is None or found_settings.computed_at is None:
+        # Measures are written only by a recompute, which stamps the settings it
+        # creates: none computed yet, nothing to read (the team report asks on
+        # every visit).
+        return {}
     latest = _latest_values(
         organization_id=organization_id,
         team_ids=[assessment.team_id],
         measures={q.measure_key for q in measured},
-        cutoff=freshness_cutoff(organization_id, today),
+        cutoff=today - dt.timedelta(days=found_settings.max_age_days),
     )
     if not latest:
         # No fresh evidence for this team: nothing to suggest, nothing more to read.

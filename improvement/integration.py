@@ -37,58 +37,90 @@ def _framework_next_steps(framework) -> list[dict]:
     return found
 
 
-def _movements_cached(assessment) -> dict:
-    """``selectors.movements``, cached until the team's history (a submission or
-    a reopen in any cycle) or the organisation's targets change."""
+def _section_key(assessment) -> str | None:
+    """The cache key of what the section shows besides the team's action items,
+    or None for a draft framework (its content can change). The scores are the
+    submission's (a reopen or a submission in any cycle moves the team's
+    ``history_version``, which also moves the movements), the targets the
+    organisation's (``targets_version``)."""
+    from capabilities.models import Framework
+
+    framework = assessment.cycle.framework
+    if framework.status == Framework.Status.DRAFT:
+        return None
+    submitted = assessment.submitted_at
+    return SECTION_KEY.format(
+        assessment=assessment.pk,
+        status=assessment.status,
+        submitted=submitted.timestamp() if submitted is not None else 0,
+        history=assessment.team.history_version,
+        targets=assessment.cycle.organization.targets_version,
+        framework=framework.pk,
+    )
+
+
+SECTION_KEY = (
+    "improvement:report-section:v1:{assessment}:{status}:{submitted}:{history}:"
+    "{targets}:{framework}"
+)
+
+
+def _section_base(assessment) -> dict:
+    """The gaps (largest first), movements and candidate next steps of the
+    section, cached under ``_section_key``: one cache read on a visit instead of
+    the scores, targets and movements."""
     from django.core.cache import cache
 
-    key = (
-        f"improvement:movements:{assessment.pk}:{assessment.team.history_version}:"
-        f"{assessment.cycle.organization.targets_version}"
-    )
-    found = cache.get(key)
+    key = _section_key(assessment)
+    found = cache.get(key) if key is not None else None
     if found is None:
-        found = selectors.movements(assessment=assessment)
-        cache.set(key, found, MOVEMENTS_TTL_S)
+        found = _section_base_read(assessment)
+        if key is not None:
+            cache.set(key, found, MOVEMENTS_TTL_S)
     return found
+
+
+def _section_base_read(assessment) -> dict:
+    gaps = selectors.assessment_gaps(assessment=assessment)
+    moved = selectors.movements(assessment=assessment)
+    levels = {gap["key"]: gap["level_key"] for gap in gaps}
+    next_steps: dict[str, list] = {}
+    for rec in _framework_next_steps(assessment.cycle.framework):
+        key = rec["capability__key"]
+        if key in levels and rec["level__key"] in (None, levels[key]):
+            next_steps.setdefault(key, []).append(
+                {"pk": rec["id"], "title": rec["title"]}
+            )
+    return {"gaps": gaps, "moved": moved, "next_steps": next_steps}
 
 
 def team_report_section(request, *, assessment, is_lead) -> str | None:
     """The team's plan beside each gap, next steps to plan, why scores moved
-    (three queries once the movements and next steps are cached)."""
+    (one query, its action items, once the rest is cached)."""
     rows, previous = section_rows(assessment)
     return section_html(request, assessment=assessment, rows=rows, previous=previous)
 
 
 def section_rows(assessment) -> tuple[list[dict], object]:
     """The section's rows, largest gap first, and the previous assessment."""
-    gaps = selectors.assessment_gaps(assessment=assessment)
+    base = _section_base(assessment)
     items = selectors.items_by_capability(
         selectors.plan_items(team_ids=[assessment.team_id])
     )
-    moved = _movements_cached(assessment)
+    moved = base["moved"]
     by_key = {row["capability_key"]: row for row in moved["rows"]}
-    levels = {gap["key"]: gap["level_key"] for gap in gaps}
     planned = {item.recommendation_id for group in items.values() for item in group}
-    next_steps: dict[str, list] = {}
-    for rec in _framework_next_steps(assessment.cycle.framework):
-        key = rec["capability__key"]
-        if key in levels and rec["level__key"] in (None, levels[key]):
-            next_steps.setdefault(key, []).append(
-                {
-                    "pk": rec["id"],
-                    "title": rec["title"],
-                    "planned": rec["id"] in planned,
-                }
-            )
     rows = [
         {
             **gap,
             "items": items.get(gap["key"], []),
             "movement": by_key.get(gap["key"]),
-            "next_steps": next_steps.get(gap["key"], [])[:2],
+            "next_steps": [
+                {**rec, "planned": rec["pk"] in planned}
+                for rec in base["next_steps"].get(gap["key"], [])
+            ][:2],
         }
-        for gap in gaps
+        for gap in base["gaps"]
     ]
     rows.sort(key=lambda row: -(row["gap"] or -1000))
     return rows, moved["previous"]

@@ -94,6 +94,25 @@ def test_one_edition_has_no_crossing_and_no_notes():
     assert len(frame) == 3
 
 
+def test_merged_lines_average_to_the_last_digit_of_pandas_and_skip_missing():
+    values = [0.1, 0.2, 0.7, float("nan"), 33.3]
+    rows = [("Q1", V1, f"old-{i}", f"Old {i}", v) for i, v in enumerate(values)]
+    rows += [("Q1", V1, "gone", "Gone", float("nan")), ("Q2", V2, "ai-cost", "x", 5.0)]
+    history = pd.DataFrame(
+        rows, columns=["cycle", "framework_id", "capability_key", "capability", "value"]
+    )
+    lineage = {V1: {f"old-{i}": ["operations"] for i in range(len(values))}}
+    frame, _notes, _crossings = edition_trend(
+        history, current_framework_id=V2, lineage=lineage, names=NAMES, editions={}
+    )
+    expected = pd.Series(values).mean()  # compensated, NaN left out
+    assert list(frame["cycle"]) == ["Q1", "Q1", "Q2"]
+    assert frame["value"].iloc[0] == expected  # exactly
+    assert list(frame["capability"]) == ["Operations", "Gone", "AI cost"]
+    assert pd.isna(frame["value"].iloc[1])
+    assert frame["value"].iloc[2] == 5.0
+
+
 def test_the_chart_marks_where_lines_cross_editions():
     frame, _notes, crossings = edition_trend(
         _history(),

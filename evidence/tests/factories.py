@@ -84,6 +84,7 @@ def evidence_objects(*, org, team, user) -> dict:
 
     from evidence.models import (
         EvidencePeriod,
+        EvidenceSettings,
         FolderSource,
         Ingestion,
         InvoiceTotal,
@@ -116,6 +117,10 @@ def evidence_objects(*, org, team, user) -> dict:
     )
     MeasureValue.objects.create(
         period=period, team=team, measure="tag_coverage", value=50
+    )
+    # as a recompute leaves them: the settings stamped with its time
+    EvidenceSettings.objects.update_or_create(
+        organization=org, defaults={"computed_at": timezone.now()}
     )
     return {
         "upload": upload,

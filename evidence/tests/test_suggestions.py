@@ -370,11 +370,35 @@ def test_claimed_vs_measured_without_evidence_stops_after_the_values(
     """No fresh evidence (the usual team report): measured questions, settings and
     latest values, then nothing more to read; the measured questions of a
     published framework are read once per process."""
+    from django.utils import timezone
+
+    from evidence.models import EvidenceSettings
+
     assessment = assessment_of(measured, team_a)
+    EvidenceSettings.objects.create(
+        organization=assessment.cycle.organization, computed_at=timezone.now()
+    )
     framework = assessment.cycle.framework  # read with the assessment on the report
     assert framework.published_at is not None
     selectors._measured.clear()
     with django_assert_num_queries(3):
         assert selectors.claimed_vs_measured(assessment=assessment) == []
     with django_assert_num_queries(2):
+        assert selectors.claimed_vs_measured(assessment=assessment) == []
+
+
+def test_claimed_vs_measured_before_any_recompute_reads_only_the_settings(
+    measured, team_a, django_assert_num_queries
+):
+    """Measures are written only by a recompute, which stamps the organisation's
+    evidence settings: without that stamp there are no values to read."""
+    from evidence.models import EvidenceSettings
+
+    assessment = assessment_of(measured, team_a)
+    assert assessment.cycle.framework.published_at is not None
+    selectors._measured.clear()
+    with django_assert_num_queries(2):  # measured questions, settings
+        assert selectors.claimed_vs_measured(assessment=assessment) == []
+    EvidenceSettings.objects.create(organization=assessment.cycle.organization)
+    with django_assert_num_queries(1):  # settings, never computed
         assert selectors.claimed_vs_measured(assessment=assessment) == []

@@ -2,6 +2,7 @@
 or a gap, initiatives, the executive summary, webhooks, exports; 404 outside."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -439,3 +440,34 @@ def test_the_report_section_built_in_python_is_the_templates_markup(
             request=request,
         )
     )
+
+
+def test_the_cached_report_section_follows_targets_and_new_items(
+    client, two_cycles, org, team_a, respondent_a, django_capture_on_commit_callbacks
+):
+    from assessment.targets import target_set
+
+    (_c1, _a1), (_c2, second) = two_cycles
+    url = reverse("benchmarks:team_report", args=[second[team_a.pk].pk])
+    _login(client, respondent_a)
+    first = client.get(url).content.decode()
+    assert "Write the runbook" not in first
+    assert "target 100%" not in first
+    # a new target: the gaps beside the plan are read again
+    with django_capture_on_commit_callbacks(execute=True):
+        target_set(organization=org, capability_key="cap-0", percent=100)
+    assert "target 100%" in client.get(url).content.decode()
+    # a new item, and a next step planned: shown at once (items are read per visit)
+    step = re.search(r'data-next-step="(\d+)"', first)
+    assert step is not None
+    rec = Recommendation.objects.select_related("capability").get(pk=step[1])
+    services.action_create(
+        team=team_a,
+        user=respondent_a,
+        capability_key=rec.capability.key,
+        title="Write the runbook",
+        recommendation_id=rec.pk,
+    )
+    body = client.get(url).content.decode()
+    assert "Write the runbook" in body
+    assert f'data-next-step="{rec.pk}"' not in body  # now "in the plan"
