@@ -404,7 +404,7 @@ def _record_in_one_statement(
                 "comment": comment,
                 "evidence_url": evidence_url,
                 "expected": expected,
-                "user": user.pk,
+                "user": getattr(user, "pk", None),
                 "now": now,
             },
         )
