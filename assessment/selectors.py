@@ -195,10 +195,14 @@ def _percent(answered: int, total: int) -> int:
     return int(answered * 100 // total) if total else 0
 
 
-@cache
-def _progress_sql(vendor: str) -> str:
-    """The statement of ``assessment_progress``, built once (it depends only on
-    the tables)."""
+ANSWERED_SQL = "a.option_id IS NOT NULL OR (q.allow_na AND a.not_applicable)"
+
+
+def progress_select_sql(answered: str = ANSWERED_SQL) -> str:
+    """The counts of ``assessment_progress`` as one SELECT with named parameters
+    (``assessment``, ``framework``, ``cycle``, ``organization``, ``team``): per
+    capability its id, key, name, order, questions and answered ones, where
+    ``answered`` tells whether the answer ``a`` of question ``q`` counts."""
     qn = connection.ops.quote_name
     question, capability = (
         qn(Question._meta.db_table),
@@ -207,20 +211,60 @@ def _progress_sql(vendor: str) -> str:
     answer, organization = qn(Answer._meta.db_table), qn(Organization._meta.db_table)
     scope = qn(Cycle.capabilities.through._meta.db_table)
     return (
-        f"SELECT q.capability_id, c.{qn('key')}, c.name, COUNT(q.id),"
-        f" SUM(CASE WHEN a.option_id IS NOT NULL OR (q.allow_na AND a.not_applicable)"
-        f" THEN 1 ELSE 0 END)"
+        f"SELECT q.capability_id, c.{qn('key')} AS key, c.name,"
+        f" c.{qn('order')} AS position, COUNT(q.id) AS total,"
+        f" SUM(CASE WHEN {answered} THEN 1 ELSE 0 END) AS answered"
         f" FROM {question} q JOIN {capability} c ON c.id = q.capability_id"
-        f" LEFT JOIN {answer} a ON a.question_id = q.id AND a.assessment_id = %s"
-        f" WHERE c.framework_id = %s"
-        f" AND (EXISTS (SELECT 1 FROM {scope} s WHERE s.cycle_id = %s"
+        f" LEFT JOIN {answer} a ON a.question_id = q.id"
+        f" AND a.assessment_id = %(assessment)s"
+        f" WHERE c.framework_id = %(framework)s"
+        f" AND (EXISTS (SELECT 1 FROM {scope} s WHERE s.cycle_id = %(cycle)s"
         f" AND s.capability_id = q.capability_id)"
-        f" OR NOT EXISTS (SELECT 1 FROM {scope} s WHERE s.cycle_id = %s))"
+        f" OR NOT EXISTS (SELECT 1 FROM {scope} s WHERE s.cycle_id = %(cycle)s))"
         f" AND (q.audience = 'team' OR EXISTS (SELECT 1 FROM {organization} o"
-        f" WHERE o.id = %s AND o.central_team_id = %s))"
+        f" WHERE o.id = %(organization)s AND o.central_team_id = %(team)s))"
         f" GROUP BY q.capability_id, c.{qn('key')}, c.name, c.{qn('order')}"
-        f" ORDER BY c.{qn('order')}, q.capability_id"
     )
+
+
+def progress_params(assessment: Assessment) -> dict:
+    """The parameters of ``progress_select_sql`` for ``assessment`` (its cycle
+    loaded)."""
+    cycle = assessment.cycle
+    return {
+        "assessment": assessment.pk,
+        "framework": cycle.framework_id,
+        "cycle": cycle.pk,
+        "organization": cycle.organization_id,
+        "team": assessment.team_id,
+    }
+
+
+def progress_from_rows(rows) -> dict:
+    """``assessment_progress``'s dict from the rows of ``progress_select_sql``
+    (capability id, key, name, order, total, answered), in any order."""
+    rows = sorted(rows, key=lambda row: (row[3], row[0]))
+    return _progress_dict(
+        [
+            {
+                "capability_id": capability_id,
+                "key": key,
+                "name": name,
+                "answered": int(answered or 0),
+                "total": total,
+                "percent": _percent(int(answered or 0), total),
+                "complete": int(answered or 0) == total,
+            }
+            for capability_id, key, name, _order, total, answered in rows
+        ]
+    )
+
+
+@cache
+def _progress_sql(vendor: str) -> str:
+    """The statement of ``assessment_progress``, built once (it depends only on
+    the tables)."""
+    return progress_select_sql() + " ORDER BY position, q.capability_id"
 
 
 def assessment_progress(*, assessment: Assessment) -> dict:
@@ -234,33 +278,10 @@ def assessment_progress(*, assessment: Assessment) -> dict:
     autosave returns it with every save, and composing it through the ORM cost
     several times more than running it. ``test_selectors`` holds the two to agree.
     """
-    cycle = assessment.cycle
-    sql = _progress_sql(connection.vendor)
-    params = [
-        assessment.pk,
-        cycle.framework_id,
-        cycle.pk,
-        cycle.pk,
-        cycle.organization_id,
-        assessment.team_id,
-    ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_progress_sql(connection.vendor), progress_params(assessment))
         rows = cursor.fetchall()
-    return _progress_dict(
-        [
-            {
-                "capability_id": capability_id,
-                "key": key,
-                "name": name,
-                "answered": int(answered or 0),
-                "total": total,
-                "percent": _percent(int(answered or 0), total),
-                "complete": int(answered or 0) == total,
-            }
-            for capability_id, key, name, total, answered in rows
-        ]
-    )
+    return progress_from_rows(rows)
 
 
 def assessment_progress_orm(*, assessment: Assessment) -> dict:

@@ -4,6 +4,7 @@ Every write locks the assessment row first (``FOR NO KEY UPDATE``), so a submit 
 a save never interleave: either the save lands before the submit, or it is refused.
 """
 
+import json
 from collections.abc import Callable
 from datetime import timedelta
 from functools import cache
@@ -34,9 +35,13 @@ from .models import (
 from .scores import scores_store
 from .selectors import (
     ANSWERED_Q,
+    ANSWERED_SQL,
     cycle_scope_capability_ids,
     in_scope_q,
     is_central_team_q,
+    progress_from_rows,
+    progress_params,
+    progress_select_sql,
     questions_for_assessment,
 )
 
@@ -330,6 +335,12 @@ def _answer_table_sql() -> str:
             f" ELSE '{{}}'::jsonb END)"
         )
 
+    # The progress counts the answer as written: the statement's parts all read
+    # the rows as they were before it, so this answer's new values are used.
+    answered = (
+        f"CASE WHEN a.id = (SELECT upd.id FROM upd) THEN (%(option)s::bigint IS NOT"
+        f" NULL OR (q.allow_na AND %(not_applicable)s)) ELSE ({ANSWERED_SQL}) END"
+    )
     return (
         f"WITH old AS ("
         f" SELECT a.id, a.version, a.option_id, o.score AS option_score,"
@@ -366,9 +377,12 @@ def _answer_table_sql() -> str:
         f" ELSE '{{}}'::jsonb END,"
         f" {values_json('diff', '%(option_score)s::int')}"
         f" FROM upd, old, diff"
+        f"), progress AS ({progress_select_sql(answered)}"
         f") SELECT old.id, old.version, old.option_id, old.not_applicable,"
         f" old.na_reason, old.comment, old.evidence_url, old.answered_by_id,"
-        f" old.updated_at, upd.version, upd.comment, upd.evidence_url"
+        f" old.updated_at, upd.version, upd.comment, upd.evidence_url,"
+        f" (SELECT json_agg(json_build_array(p.capability_id, p.key, p.name,"
+        f" p.position, p.total, p.answered)) FROM progress p)"
         f" FROM old LEFT JOIN upd ON true"
     )
 
@@ -406,13 +420,14 @@ def _record_in_one_statement(
                 "expected": expected,
                 "user": getattr(user, "pk", None),
                 "now": now,
+                **progress_params(assessment),
             },
         )
         row = cursor.fetchone()
     if row is None:
         return None, False
     (pk, version, option_id, old_na, old_reason, old_comment, old_url, by, at) = row[:9]
-    new_version, new_comment, new_url = row[9:]
+    new_version, new_comment, new_url, progress = row[9:]
     if new_version is None and version != expected:
         raise AnswerConflict(current=_locked_answer(assessment, question))
     if new_version is None:
@@ -430,6 +445,7 @@ def _record_in_one_statement(
             updated_at=at,
             version=version,
         )
+        answer.progress = _progress(progress)  # type: ignore[attr-defined]
         return answer, False
     answer = Answer(
         pk=pk,
@@ -445,7 +461,15 @@ def _record_in_one_statement(
         updated_at=now,
         version=new_version,
     )
+    answer.progress = _progress(progress)  # type: ignore[attr-defined]
     return answer, True
+
+
+def _progress(rows) -> dict:
+    """``assessment_progress`` from the rows the answer statement returns (JSON)."""
+    if isinstance(rows, str):
+        rows = json.loads(rows)
+    return progress_from_rows(rows or [])
 
 
 def _record_one(

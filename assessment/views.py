@@ -441,11 +441,15 @@ def answer_save(request, pk, question_id):
         )
     except ValidationError as error:
         return JsonResponse(error.message_dict, status=400)
-    progress = (
-        consensus.own_progress(assessment=answer.assessment, user=request.user)
-        if own
-        else selectors.assessment_progress(assessment=answer.assessment)
-    )
+    if own:
+        progress = consensus.own_progress(
+            assessment=answer.assessment, user=request.user
+        )
+    else:
+        # Counted by the statement that updated the answer, when it did (PostgreSQL).
+        progress = getattr(answer, "progress", None) or selectors.assessment_progress(
+            assessment=answer.assessment
+        )
     return JsonResponse(
         {
             "version": answer.version,

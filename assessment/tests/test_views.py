@@ -6,7 +6,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from assessment import answer_refs, organizations, services, views
+from assessment import answer_refs, organizations, selectors, services, views
 from assessment.exceptions import ANSWER_CONFLICT_MSG
 from assessment.models import Answer, Assessment, Cycle
 from assessment.tests.factories import answer_all, make_assessment, make_cycle
@@ -521,9 +521,10 @@ def test_answer_save_refuses_get(client, respondent_a, assessment, question):
 # One save once its answer exists, within a minute of the last: session (the
 # test settings keep it in the database), user, option (with its question), BEGIN,
 # the assessment locked with the scope and access checks, then on PostgreSQL one
-# statement that checks the version, updates the answer and writes its history
-# (elsewhere: the answer, its update, its history), COMMIT, progress.
-SAVE_QUERIES = {"postgresql": 8}
+# statement that checks the version, updates the answer, writes its history and
+# counts the progress (elsewhere: the answer, its update, its history, and the
+# progress after COMMIT), COMMIT.
+SAVE_QUERIES = {"postgresql": 7}
 SAVE_QUERIES_ELSEWHERE = 10
 
 
@@ -545,8 +546,10 @@ def test_answer_save_uses_a_bounded_number_of_queries(
     client.force_login(respondent_a, backend=PASSWORD_BACKEND)
     client.get(reverse("assessment:my_assessments"))
     option = question.options.get(score=4).pk
-    # A conflict: the same, and the current answer read again for the payload.
-    with django_assert_max_num_queries(_save_queries() + 1):
+    # A conflict: the same but the progress, the current answer read again for the
+    # payload, and the rollback (in the test's transaction, a savepoint rolled back
+    # and released: two statements).
+    with django_assert_max_num_queries(_save_queries() + 2):
         response = _save(
             client, assessment, question, option=option, expected_version=0
         )
@@ -578,6 +581,45 @@ def test_answer_save_uses_a_bounded_number_of_queries(
         "comment": "",
         "evidence_url": "",
     }
+
+
+def test_answer_save_progress_counts_the_answer_as_written(
+    client, respondent_a, team_a
+):
+    """The progress a save returns (counted on PostgreSQL by the statement that
+    updates the answer) is the progress read afterwards: an answer changed,
+    cleared, marked not applicable, answered again, and saved unchanged."""
+    framework = make_framework(
+        slug="progress", capabilities=2, questions_per_lens=1, publish=True
+    )
+    assessment = make_assessment(team=team_a, framework=framework)
+    answer_all(assessment, skip=1)
+    question = Question.objects.filter(capability__framework=framework).order_by("id")[
+        0
+    ]
+    Question.objects.filter(pk=question.pk).update(allow_na=True)
+    client.force_login(respondent_a)
+    options = [o.pk for o in question.options.order_by("score")]
+    version = Answer.objects.get(assessment=assessment, question=question).version
+    saves = [
+        {"option": options[0]},
+        {"option": None},
+        {"option": None, "not_applicable": True},
+        {"option": options[1]},
+        {"option": options[1]},
+    ]
+    for values in saves:
+        response = _save(
+            client, assessment, question, expected_version=version, **values
+        )
+        assert response.status_code == 200, response.content
+        version = response.json()["version"]
+        assert response.json()["progress"] == selectors.assessment_progress(
+            assessment=assessment
+        )
+    assert response.json()["progress"]["answered"] == (
+        selectors.assessment_progress(assessment=assessment)["total"] - 1
+    )
 
 
 @pytest.mark.parametrize("teams", [3, 40])
