@@ -323,6 +323,7 @@ def _answer_table_sql() -> str:
     qn = connection.ops.quote_name
     answer, change = qn(Answer._meta.db_table), qn(AnswerChange._meta.db_table)
     option = qn(AnswerOption._meta.db_table)
+    assessment = qn(Assessment._meta.db_table)
 
     def values_json(row: str, option_score: str) -> str:
         # ``answer_values`` in SQL: the same keys, na_reason only when given.
@@ -377,6 +378,11 @@ def _answer_table_sql() -> str:
         f" ELSE '{{}}'::jsonb END,"
         f" {values_json('diff', '%(option_score)s::int')}"
         f" FROM upd, old, diff"
+        f"), touch AS ("
+        f" UPDATE {assessment} t SET last_activity_at = %(now)s,"
+        f" status = %(touch_status)s"
+        f" WHERE t.id = %(assessment)s AND %(touch)s AND EXISTS (SELECT 1 FROM upd)"
+        f" RETURNING t.id"
         f"), progress AS ({progress_select_sql(answered)}"
         f") SELECT old.id, old.version, old.option_id, old.not_applicable,"
         f" old.na_reason, old.comment, old.evidence_url, old.answered_by_id,"
@@ -405,6 +411,9 @@ def _record_in_one_statement(
     four. Returns (None, False) when there is no answer yet; raises
     ``AnswerConflict`` when the stored version is not ``expected``."""
     now = timezone.now()
+    # The activity stamp of ``_touch``, written by the same statement when the
+    # answer changes.
+    touch = _touch_fields(assessment, now)
     with connection.cursor() as cursor:
         cursor.execute(
             _answer_table_sql(),
@@ -420,6 +429,8 @@ def _record_in_one_statement(
                 "expected": expected,
                 "user": getattr(user, "pk", None),
                 "now": now,
+                "touch": bool(touch),
+                "touch_status": str(touch.get("status", assessment.status)),
                 **progress_params(assessment),
             },
         )
@@ -462,6 +473,8 @@ def _record_in_one_statement(
         version=new_version,
     )
     answer.progress = _progress(progress)  # type: ignore[attr-defined]
+    for name, value in touch.items():
+        setattr(assessment, name, value)
     return answer, True
 
 
@@ -590,10 +603,9 @@ def _record_one(
     return answer, True
 
 
-def _touch(assessment: Assessment) -> None:
-    """Start the assessment and stamp its activity (to the minute: autosave sends
-    many saves a minute, and one write of the stamp is enough)."""
-    now = timezone.now()
+def _touch_fields(assessment: Assessment, now) -> dict[str, object]:
+    """What ``_touch`` writes at ``now``: nothing when the stamp is under a minute
+    old and the assessment started."""
     fields: dict[str, object] = {"last_activity_at": now}
     if assessment.status == Assessment.Status.NOT_STARTED:
         fields["status"] = Assessment.Status.IN_PROGRESS
@@ -601,6 +613,15 @@ def _touch(assessment: Assessment) -> None:
         assessment.last_activity_at
         and now - assessment.last_activity_at < ACTIVITY_RESOLUTION
     ):
+        return {}
+    return fields
+
+
+def _touch(assessment: Assessment) -> None:
+    """Start the assessment and stamp its activity (to the minute: autosave sends
+    many saves a minute, and one write of the stamp is enough)."""
+    fields = _touch_fields(assessment, timezone.now())
+    if not fields:
         return
     Assessment.objects.filter(pk=assessment.pk).update(**fields)
     for name, value in fields.items():

@@ -1,10 +1,12 @@
 import json
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from assessment import answer_refs, organizations, selectors, services, views
 from assessment.exceptions import ANSWER_CONFLICT_MSG
@@ -569,10 +571,30 @@ def test_answer_save_uses_a_bounded_number_of_queries(
             client, assessment, question, option=option, expected_version=3
         )
     assert response.json()["version"] == 3
+    # A change a minute after the last stamps the activity (and starts an
+    # assessment not started): on PostgreSQL in the same statement, elsewhere with
+    # one more.
+    stale = timezone.now() - timedelta(minutes=2)
+    Assessment.objects.filter(pk=assessment.pk).update(
+        last_activity_at=stale, status=Assessment.Status.NOT_STARTED
+    )
+    touch = 0 if connection.vendor == "postgresql" else 1
+    option = question.options.get(score=4).pk
+    with django_assert_num_queries(_save_queries() + touch):
+        response = _save(
+            client, assessment, question, option=option, expected_version=3
+        )
+    assert response.json()["version"] == 4
+    stamped = Assessment.objects.get(pk=assessment.pk)
+    assert stamped.last_activity_at > stale
+    assert stamped.status == Assessment.Status.IN_PROGRESS
+    option = question.options.get(score=3).pk
+    response = _save(client, assessment, question, option=option, expected_version=4)
+    assert response.json()["version"] == 5
     answer = Answer.objects.get(assessment=assessment, question=question)
-    assert (answer.version, answer.option_id) == (3, option)
+    assert (answer.version, answer.option_id) == (5, option)
     changes = list(answer.changes.order_by("version").values("version", "old", "new"))
-    assert [c["version"] for c in changes] == [2, 3]
+    assert [c["version"] for c in changes] == [2, 3, 4, 5]
     assert changes[-1]["old"]["option_score"] == 4
     assert changes[-1]["new"] == {
         "option_score": 3,
