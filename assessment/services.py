@@ -408,8 +408,10 @@ def _record_in_one_statement(
     """The version check, the update and its history row of an existing answer in
     one statement (PostgreSQL): the row is locked, compared with ``expected`` and
     the stored values, updated and its change recorded, as ``_record_one`` does in
-    four. Returns (None, False) when there is no answer yet; raises
-    ``AnswerConflict`` when the stored version is not ``expected``."""
+    four; the same statement stamps the activity (``_touch``) and counts the
+    progress with the new values (``assessment_progress``, left on the returned
+    answer as ``progress``). Returns (None, False) when there is no answer yet;
+    raises ``AnswerConflict`` when the stored version is not ``expected``."""
     now = timezone.now()
     # The activity stamp of ``_touch``, written by the same statement when the
     # answer changes.
