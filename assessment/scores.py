@@ -346,18 +346,24 @@ def score_table(frame: pd.DataFrame, lens_keys: Sequence[str]) -> pd.DataFrame:
     return table
 
 
+def lens_values(lens_keys: Sequence[str]) -> dict:
+    """Annotations reading each lens score out of ``CapabilityScore.lens_scores``
+    as a number, named ``lens_<key>`` (``scoring.lens_column``): the database
+    extracts them from the JSON."""
+    return {
+        scoring.lens_column(key): Cast(KT(f"lens_scores__{key}"), FloatField())
+        for key in lens_keys
+    }
+
+
 def stored_table(querysets, lens_keys: Sequence[str]) -> pd.DataFrame:
     """The stored ``CapabilityScore`` rows of ``querysets`` with the columns of
     ``score_table`` and ``disagreement`` (no ``computed_at``), one query each."""
     lens_columns = [scoring.lens_column(k) for k in lens_keys]
     fields = [*SCORE_KEYS, "percent", "level_key", "answered", "total"]
     fields += ["disagreement", *lens_columns]
-    extract = {
-        column: Cast(KT(f"lens_scores__{key}"), FloatField())
-        for key, column in zip(lens_keys, lens_columns, strict=True)
-    }
     frames = [
-        fetch_frame(queryset.annotate(**extract), fields, fields)
+        fetch_frame(queryset.annotate(**lens_values(lens_keys)), fields, fields)
         for queryset in querysets
     ]
     frame = pd.concat(frames, ignore_index=True)

@@ -32,13 +32,12 @@ import pandas as pd
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F, FloatField, Q
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast
+from django.db.models import F, Q
 from django.utils import timezone
 
 from assessment import scoring
 from assessment.models import Assessment, CapabilityScore, Cycle, Team
+from assessment.scores import lens_values
 from capabilities.selectors import framework_lenses, framework_levels, level_bands
 from finops_portal.bulk_sql import (
     bulk_insert,
@@ -145,7 +144,8 @@ def rollup_sweep() -> int:
     """Enqueue a recompute for every stale cycle, and a whole one for every cycle
     due its reference run; returns how many were enqueued."""
     stale = rollup_stale_cycle_ids()
-    reference = [c for c in rollup_reference_cycle_ids() if c not in set(stale)]
+    waiting = set(stale)
+    reference = [c for c in rollup_reference_cycle_ids() if c not in waiting]
     return sum(rollup_enqueue(cycle_id) for cycle_id in stale) + sum(
         rollup_enqueue(cycle_id, full=True) for cycle_id in reference
     )
@@ -167,12 +167,7 @@ def rollup_scores_frame(*, cycle_id: int, lens_keys: list[str]) -> pd.DataFrame:
     queryset = CapabilityScore.objects.filter(
         assessment__cycle_id=cycle_id,
         assessment__status=Assessment.Status.SUBMITTED,
-    ).annotate(
-        **{
-            column: Cast(KT(f"lens_scores__{key}"), FloatField())
-            for key, column in zip(lens_keys, lens_columns, strict=True)
-        }
-    )
+    ).annotate(**lens_values(lens_keys))
     columns = [
         rollups.ASSESSMENT,
         rollups.TEAM,
